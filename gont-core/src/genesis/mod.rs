@@ -1,0 +1,193 @@
+//! The genesis of GONT Space and its services, as a JSON file.
+//!
+//! A [`Genesis`] fixes everything a node needs to start a chain from nothing:
+//! the Space's chain id and start time, its funded accounts and validators,
+//! its consensus parameters, and the manifest of every service (see
+//! [`crate::service`]). [`Genesis::from_json`] parses; [`Genesis::validate`]
+//! checks every rule and names the JSON path of each mistake; [`Genesis::hash`]
+//! is the blake3 hash of its canonical encoding, which every node must agree
+//! on before it talks to a peer.
+//!
+//! ```
+//! use gont_core::{Genesis, Timestamp};
+//!
+//! let genesis = Genesis::devnet(4, 1);
+//! let json = genesis.to_json();
+//! let parsed = Genesis::from_json(&json).unwrap();
+//! assert_eq!(parsed, genesis);
+//! parsed.validate(Timestamp::parse_rfc3339("2026-11-24T00:00:00Z").unwrap()).unwrap();
+//! ```
+
+mod devnet;
+mod validate;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+pub use devnet::{
+    DEV_ACCOUNT_BALANCE, DEV_ADDRESSES, DEV_MNEMONIC, DEV_PRIVATE_KEYS, DEVNET_GENESIS_TIME,
+    DEVNET_SPACE_CHAIN_ID, DevnetChain, devnet_validator_key,
+};
+pub use validate::{GenesisError, GenesisErrorKind, GenesisErrors, MAX_GENESIS_TIME_AHEAD_MS};
+
+use crate::encoding::encode;
+use crate::primitives::{Address, ChainId, Hash, Stake, Timestamp, U256};
+use crate::service::ServiceManifest;
+use crate::validator_set::{ConsensusKey, Validator, ValidatorSet, ValidatorSetError};
+
+/// The genesis of GONT Space and of every service under it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    /// GONT Space's EIP-155 chain id.
+    pub chain_id: ChainId,
+    /// When the first block may be proposed.
+    pub genesis_time: Timestamp,
+    /// The Space's consensus parameters.
+    pub consensus: ConsensusParams,
+    /// Funded accounts of the Space.
+    #[serde(default)]
+    pub accounts: Vec<GenesisAccount>,
+    /// The Space's validators.
+    pub validators: Vec<GenesisValidator>,
+    /// The services under the Space.
+    #[serde(default)]
+    pub services: Vec<ServiceManifest>,
+}
+
+/// A funded account at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAccount {
+    /// The account.
+    pub address: Address,
+    /// Its balance in wei (JSON: a `0x` hex or decimal string).
+    pub balance: U256,
+}
+
+/// A validator at genesis: of the Space, or a participant of a service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// A name for people; not part of consensus.
+    #[serde(default)]
+    pub name: String,
+    /// The ed25519 key that signs its proposals and votes.
+    pub consensus_key: ConsensusKey,
+    /// The Ethereum account that operates it and receives its fees.
+    pub operator: Address,
+    /// Its stake, in the token's smallest unit (JSON: a decimal string).
+    pub stake: Stake,
+}
+
+/// Consensus parameters of one chain.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusParams {
+    /// The interval consensus aims for between blocks.
+    pub target_block_time_ms: u64,
+    /// Round-step timeouts.
+    pub timeouts: Timeouts,
+    /// The most gas one block may use.
+    pub max_block_gas: u64,
+    /// The most bytes one block's transactions may take.
+    pub max_block_bytes: u64,
+    /// Blocks per epoch: validator-set changes take effect at epoch bounds.
+    pub epoch_length: u64,
+    /// Blocks an unbonding stake stays slashable.
+    pub unbonding_period_blocks: u64,
+}
+
+/// Tendermint's round-step timeouts, in milliseconds.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    /// Waiting for the round's proposal.
+    pub propose_ms: u64,
+    /// Waiting for more prevotes after seeing two thirds of any.
+    pub prevote_ms: u64,
+    /// Waiting for more precommits after seeing two thirds of any.
+    pub precommit_ms: u64,
+}
+
+impl Default for ConsensusParams {
+    /// One-second blocks, Ethereum-sized gas limit, 4 MiB of transactions.
+    fn default() -> Self {
+        Self {
+            target_block_time_ms: 1_000,
+            timeouts: Timeouts {
+                propose_ms: 3_000,
+                prevote_ms: 1_000,
+                precommit_ms: 1_000,
+            },
+            max_block_gas: 30_000_000,
+            max_block_bytes: 4 * 1024 * 1024,
+            epoch_length: 100,
+            unbonding_period_blocks: 10_000,
+        }
+    }
+}
+
+impl GenesisValidator {
+    /// The validator-set member this entry becomes, if its stake carries power.
+    pub fn to_validator(&self) -> Option<Validator> {
+        Some(Validator {
+            consensus_key: self.consensus_key,
+            operator: self.operator,
+            power: self.stake.voting_power()?,
+        })
+    }
+}
+
+/// The validator set of a list of genesis validators.
+pub(crate) fn validator_set_of(
+    validators: &[GenesisValidator],
+) -> Result<ValidatorSet, ValidatorSetError> {
+    let members = validators
+        .iter()
+        .map(|v| {
+            v.to_validator()
+                .ok_or(ValidatorSetError::TotalPowerOverflow)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    ValidatorSet::new(members)
+}
+
+impl Genesis {
+    /// Parses genesis JSON. Syntax, type and hex errors name their JSON path;
+    /// the rules between fields are checked by [`Genesis::validate`].
+    pub fn from_json(json: &str) -> Result<Self, GenesisError> {
+        let de = &mut serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(de).map_err(|e| GenesisError {
+            path: e.path().to_string(),
+            kind: GenesisErrorKind::Json(e.into_inner().to_string()),
+        })
+    }
+
+    /// Pretty JSON, as written to `genesis.json`.
+    pub fn to_json(&self) -> String {
+        // Serialising these types to a String cannot fail: every map key is a
+        // string and no value is a float.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The blake3 hash of the canonical encoding. Two nodes with different
+    /// genesis hashes are on different networks.
+    pub fn hash(&self) -> Hash {
+        Hash::digest_in("gont genesis v1", &encode(self))
+    }
+
+    /// The Space's validator set. Call after [`Genesis::validate`].
+    pub fn validator_set(&self) -> Result<ValidatorSet, ValidatorSetError> {
+        validator_set_of(&self.validators)
+    }
+
+    /// The service with this chain id.
+    pub fn service_by_chain(&self, chain_id: ChainId) -> Option<&ServiceManifest> {
+        self.services.iter().find(|s| s.chain_id == chain_id)
+    }
+}

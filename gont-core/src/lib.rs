@@ -1,0 +1,46 @@
+//! The GONT Space model: the types every other GONT crate speaks.
+//!
+//! Good starting points:
+//! - [`Genesis`]: the JSON genesis of GONT Space and its services, with
+//!   [`Genesis::validate`] and the stable [`Genesis::hash`].
+//! - [`ServiceManifest`]: an application chain under the Space.
+//! - [`ValidatorSet`]: stake-weighted validators and the quorum rule.
+//! - [`Header`], [`Block`], [`CommitCertificate`]: blocks, and the exact
+//!   mapping of a header onto Tendermint's (see [`header`]).
+//! - [`Checkpoint`]: what a service anchors into the Space.
+//! - [`encoding`]: the canonical binary encoding (borsh) of all of these.
+//!
+//! This crate does no I/O: no files, sockets or clocks. Time comes in as a
+//! [`Timestamp`] argument where a rule needs it.
+
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+pub mod block;
+pub mod checkpoint;
+pub mod encoding;
+pub mod genesis;
+pub mod header;
+pub mod merkle;
+pub mod primitives;
+pub mod service;
+pub mod validator_set;
+
+pub use block::{
+    Block, Body, CommitCertificate, CommitSig, DecidedBlock, RawTransaction, Signature,
+    TransactionError,
+};
+pub use checkpoint::Checkpoint;
+pub use encoding::{DecodeError, decode, encode};
+pub use genesis::{
+    ConsensusParams, Genesis, GenesisAccount, GenesisError, GenesisErrorKind, GenesisErrors,
+    GenesisValidator, Timeouts,
+};
+pub use header::{ExecutionFields, Header, HeaderError};
+pub use primitives::{
+    Address, B256, BlockId, Bytes, ChainId, Hash, Height, ServiceId, Stake, Timestamp, U256,
+    VotingPower,
+};
+pub use service::{ServiceContract, ServiceManifest};
+pub use validator_set::{
+    ConsensusKey, Validator, ValidatorAddress, ValidatorSet, ValidatorSetError, ValidatorSetHash,
+};
