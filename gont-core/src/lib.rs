@@ -8,6 +8,9 @@
 //! - [`Header`], [`Block`], [`CommitCertificate`]: blocks, and the exact
 //!   mapping of a header onto Tendermint's (see [`header`]).
 //! - [`Checkpoint`]: what a service anchors into the Space.
+//! - [`ExecutionEngine`]: the Engine-API-shaped boundary consensus drives.
+//! - [`ExecutionStore`], [`StateReader`], [`StateChanges`], [`Receipt`]: the
+//!   boundary between execution (`gont-vm`) and storage (`gont-storage`).
 //! - [`encoding`]: the canonical binary encoding (borsh) of all of these.
 //!
 //! This crate does no I/O: no files, sockets or clocks. Time comes in as a
@@ -18,11 +21,14 @@
 pub mod block;
 pub mod checkpoint;
 pub mod encoding;
+pub mod engine;
 pub mod genesis;
 pub mod header;
 pub mod merkle;
 pub mod primitives;
+pub mod receipt;
 pub mod service;
+pub mod state;
 pub mod validator_set;
 
 pub use block::{
@@ -31,6 +37,7 @@ pub use block::{
 };
 pub use checkpoint::Checkpoint;
 pub use encoding::{DecodeError, decode, encode};
+pub use engine::{ExecutionEngine, ForkchoiceState, PayloadAttributes, PayloadStatus};
 pub use genesis::{
     ConsensusParams, Genesis, GenesisAccount, GenesisError, GenesisErrorKind, GenesisErrors,
     GenesisValidator, Timeouts,
@@ -40,7 +47,9 @@ pub use primitives::{
     Address, B256, BlockId, Bytes, ChainId, Hash, Height, ServiceId, Stake, Timestamp, U256,
     VotingPower,
 };
+pub use receipt::{Log, Receipt};
 pub use service::{ServiceContract, ServiceManifest};
+pub use state::{AccountState, ExecutedBlock, ExecutionStore, StateChanges, StateReader};
 pub use validator_set::{
     ConsensusKey, Validator, ValidatorAddress, ValidatorSet, ValidatorSetError, ValidatorSetHash,
 };

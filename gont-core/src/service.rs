@@ -85,7 +85,11 @@ mod tests {
             rlp.extend_from_slice(RULES_DEPLOYER.as_slice());
             rlp.push(nonce_rlp);
             let expected = Address::from_slice(&alloy_primitives::keccak256(&rlp)[12..]);
-            assert_eq!(ServiceManifest::contract_address(index), expected, "index {index}");
+            assert_eq!(
+                ServiceManifest::contract_address(index),
+                expected,
+                "index {index}"
+            );
         }
     }
 }
