@@ -14,7 +14,7 @@
 //! | `receipts_root` | `last_results_hash` | blake3 merkle root of the receipts |
 //! | `validators_hash` | `validators_hash` | Tendermint's own definition |
 //! | `next_validators_hash` | `next_validators_hash` | Tendermint's own definition |
-//! | `execution` (gas used, gas limit, base fee) | `consensus_hash` | blake3 of their canonical encoding |
+//! | `execution` (gas used, gas limit, base fee, fee recipient) | `consensus_hash` | blake3 of their canonical encoding |
 //! | `proposer` | `proposer_address` | Tendermint address of the proposer's key |
 //! | — | `version` | block protocol 11, app [`GONT_APP_VERSION`] |
 //! | — | `last_commit_hash`, `evidence_hash` | empty |
@@ -25,7 +25,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::encode;
-use crate::primitives::{BlockId, ChainId, Hash, Height, Timestamp};
+use crate::primitives::{Address, BlockId, ChainId, Hash, Height, Timestamp};
 use crate::validator_set::{ValidatorAddress, ValidatorSetHash};
 
 /// Tendermint's block protocol version that the mapping follows.
@@ -56,6 +56,9 @@ pub struct ExecutionFields {
     pub gas_limit: u64,
     /// The EIP-1559 base fee per gas, in wei.
     pub base_fee_per_gas: u64,
+    /// The account that receives the block's priority fees: the EVM's
+    /// `COINBASE` and Ethereum's `beneficiary`. Chosen by the proposer.
+    pub fee_recipient: Address,
 }
 
 impl ExecutionFields {

@@ -41,6 +41,7 @@ fn header() -> impl Strategy<Value = Header> {
                     gas_used: used,
                     gas_limit: limit,
                     base_fee_per_gas: fee,
+                    fee_recipient: gont_core::Address::repeat_byte(0xfe),
                 },
             },
         )

@@ -48,6 +48,7 @@ fn header_strategy() -> impl Strategy<Value = Header> {
                     gas_used: used,
                     gas_limit: limit,
                     base_fee_per_gas: fee,
+                    fee_recipient: gont_core::Address::repeat_byte(0xfe),
                 },
             },
         )
@@ -102,6 +103,7 @@ fn sample() -> Header {
             gas_used: 21_000,
             gas_limit: 30_000_000,
             base_fee_per_gas: 1_000_000_000,
+            fee_recipient: gont_core::Address::repeat_byte(0xfe),
         },
     }
 }
