@@ -1,5 +1,9 @@
-//! The GONT node: composes storage, VM, consensus and networking into the `gont` binary for each placement.
+//! The GONT node: composes `gont-storage`, `gont-vm`, `gont-consensus` and
+//! `gont-net` into the `gont` binary.
 //!
-//! **Not built yet** (issue 6): this crate holds no code so far. Its
-//! place in the workspace is fixed now so that nothing moves when it is
-//! written; `ARCHITECTURE.md` gives the dependencies it will have.
+//! Good starting points:
+//! - [`mempool`]: one chain's transaction pool (pure).
+//! - [`rpc`]: the Ethereum JSON-RPC of one chain.
+
+pub mod mempool;
+pub mod rpc;

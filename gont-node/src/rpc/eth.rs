@@ -1,0 +1,338 @@
+//! The `eth_`, `net_` and `web3_` methods of one chain.
+
+use std::sync::Arc;
+
+use alloy_primitives::U64;
+use alloy_rpc_types_eth::state::StateOverride;
+use alloy_rpc_types_eth::{
+    BlockId as RpcBlockId, BlockNumberOrTag, FeeHistory, Filter, FilterBlockOption, SyncInfo, SyncStatus, TransactionRequest,
+};
+use gont_core::{Address, B256, BlockId, Bytes, Height, U256};
+use jsonrpsee::RpcModule;
+use jsonrpsee::types::ErrorObjectOwned;
+
+use super::backend::{EthBackend, LogQuery, StoredBlock};
+use super::convert::{self, TxPosition};
+use super::error::{RpcError, revert_reason};
+use super::filters::Filters;
+use super::RpcLimits;
+
+/// The state the methods share.
+pub(crate) struct EthApi<B> {
+    pub(crate) backend: Arc<B>,
+    pub(crate) filters: Filters,
+    pub(crate) limits: RpcLimits,
+    pub(crate) node: Arc<dyn super::NodeInfo>,
+    pub(crate) new_blocks: tokio::sync::broadcast::Sender<StoredBlock>,
+}
+
+/// The tip suggested on top of the base fee: 1 gwei, as geth's default
+/// `--miner.gasprice` floor for priority fees.
+const SUGGESTED_TIP: u128 = 1_000_000_000;
+
+type RpcResult<T> = Result<T, ErrorObjectOwned>;
+
+impl<B: EthBackend> EthApi<B> {
+    /// The height a block tag stands for. `pending` reads as `latest`, since
+    /// the pending block is built only by the proposer.
+    fn height_of_tag(&self, tag: BlockNumberOrTag) -> Result<Height, RpcError> {
+        let latest = self.backend.latest()?;
+        match tag {
+            BlockNumberOrTag::Latest | BlockNumberOrTag::Safe | BlockNumberOrTag::Finalized | BlockNumberOrTag::Pending => {
+                Ok(latest)
+            }
+            BlockNumberOrTag::Earliest => Ok(Height(0)),
+            BlockNumberOrTag::Number(n) if n <= latest.0 => Ok(Height(n)),
+            BlockNumberOrTag::Number(n) => Err(RpcError::Refused(format!("block #{n} not found (latest is #{latest})"))),
+        }
+    }
+
+    fn height_of_block_id(&self, id: Option<RpcBlockId>) -> Result<Height, RpcError> {
+        match id.unwrap_or(RpcBlockId::Number(BlockNumberOrTag::Latest)) {
+            RpcBlockId::Number(tag) => self.height_of_tag(tag),
+            RpcBlockId::Hash(h) => self
+                .backend
+                .height_of(BlockId(h.block_hash.0))?
+                .ok_or_else(|| RpcError::Refused(format!("block {} not found", h.block_hash))),
+        }
+    }
+
+    fn stored(&self, height: Height) -> Result<Option<StoredBlock>, RpcError> {
+        self.backend.block(height)
+    }
+
+    fn rpc_block(&self, stored: Option<StoredBlock>, full: bool) -> Result<Option<alloy_rpc_types_eth::Block>, RpcError> {
+        stored
+            .map(|s| convert::rpc_block(&s.block, s.id, &s.receipts, full).map_err(|e| RpcError::Internal(e.to_string())))
+            .transpose()
+    }
+
+    fn position(stored: &StoredBlock, index: u32) -> TxPosition {
+        TxPosition {
+            block_hash: convert::block_hash(stored.id),
+            block_number: stored.block.header.height.0,
+            index: u64::from(index),
+            timestamp: stored.block.header.time.as_secs(),
+        }
+    }
+
+    fn transaction_by_hash(&self, hash: B256) -> Result<Option<alloy_rpc_types_eth::Transaction>, RpcError> {
+        if let Some((height, index)) = self.backend.tx_location(hash)? {
+            let Some(stored) = self.stored(height)? else { return Ok(None) };
+            let Some(raw) = stored.block.body.transactions.get(index as usize) else { return Ok(None) };
+            let (tx, from) = raw.decode_and_recover().map_err(|e| RpcError::Internal(e.to_string()))?;
+            let base_fee = stored.block.header.execution.base_fee_per_gas;
+            return Ok(Some(convert::rpc_transaction(tx, from, Some(Self::position(&stored, index)), Some(base_fee))));
+        }
+        match self.backend.pending_transaction(hash) {
+            Some(raw) => {
+                let (tx, from) = raw.decode_and_recover().map_err(|e| RpcError::Internal(e.to_string()))?;
+                Ok(Some(convert::rpc_transaction(tx, from, None, None)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn receipt_by_hash(&self, hash: B256) -> Result<Option<alloy_rpc_types_eth::TransactionReceipt>, RpcError> {
+        let Some((height, index)) = self.backend.tx_location(hash)? else { return Ok(None) };
+        let Some(stored) = self.stored(height)? else { return Ok(None) };
+        let before: usize = stored.receipts.iter().take(index as usize).map(|r| r.logs.len()).sum();
+        let Some(receipt) = stored.receipts.get(index as usize) else { return Ok(None) };
+        Ok(Some(convert::rpc_receipt(receipt, Self::position(&stored, index), before as u64)))
+    }
+
+    /// A filter's query, its range checked against the limit.
+    pub(crate) fn log_query(&self, filter: &Filter) -> Result<LogQuery, RpcError> {
+        let (from, to) = match filter.block_option {
+            FilterBlockOption::AtBlockHash(hash) => {
+                let h = self
+                    .backend
+                    .height_of(BlockId(hash.0))?
+                    .ok_or_else(|| RpcError::Refused(format!("block {hash} not found")))?;
+                (h, h)
+            }
+            FilterBlockOption::Range { from_block, to_block } => {
+                let from = self.height_of_tag(from_block.unwrap_or(BlockNumberOrTag::Latest))?;
+                let to = self.height_of_tag(to_block.unwrap_or(BlockNumberOrTag::Latest))?;
+                (from, to)
+            }
+        };
+        if from > to {
+            return Err(RpcError::InvalidParams(format!("invalid block range: from #{from} is after to #{to}")));
+        }
+        if to.0 - from.0 >= self.limits.max_log_range {
+            return Err(RpcError::Limit(format!(
+                "block range too large: {} blocks, the limit is {}",
+                to.0 - from.0 + 1,
+                self.limits.max_log_range
+            )));
+        }
+        Ok(LogQuery {
+            addresses: filter.address.iter().copied().collect(),
+            topics: filter.topics.iter().map(|t| t.iter().copied().collect()).collect(),
+            from,
+            to,
+        })
+    }
+
+    pub(crate) fn logs(&self, query: &LogQuery) -> Result<Vec<alloy_rpc_types_eth::Log>, RpcError> {
+        let records = self.backend.logs(query, self.limits.max_logs + 1)?;
+        if records.len() > self.limits.max_logs {
+            return Err(RpcError::Limit(format!(
+                "query returned more than {} results; narrow the block range or the filter",
+                self.limits.max_logs
+            )));
+        }
+        Ok(records
+            .into_iter()
+            .map(|r| {
+                let position = TxPosition {
+                    block_hash: convert::block_hash(r.block_id),
+                    block_number: r.height.0,
+                    index: u64::from(r.tx_index),
+                    timestamp: r.timestamp,
+                };
+                convert::rpc_log(&r.log, position, r.tx_hash, u64::from(r.log_index))
+            })
+            .collect())
+    }
+
+    fn call(&self, request: &TransactionRequest, block: Option<RpcBlockId>, overrides: Option<&StateOverride>) -> Result<Bytes, RpcError> {
+        let height = self.height_of_block_id(block)?;
+        let outcome = self.backend.call(height, request, overrides)?;
+        if outcome.success {
+            Ok(outcome.output)
+        } else {
+            Err(RpcError::Reverted { reason: revert_reason(&outcome.output), data: outcome.output })
+        }
+    }
+
+    fn fee_history(&self, count: u64, newest: BlockNumberOrTag, percentiles: Option<Vec<f64>>) -> Result<FeeHistory, RpcError> {
+        let count = count.min(1024);
+        let newest = self.height_of_tag(newest)?;
+        let oldest = Height(newest.0.saturating_sub(count.saturating_sub(1)));
+        let mut base_fee_per_gas = Vec::new();
+        let mut gas_used_ratio = Vec::new();
+        let mut reward = Vec::new();
+        for h in oldest.0..=newest.0 {
+            let Some(stored) = self.stored(Height(h))? else { continue };
+            let exec = stored.block.header.execution;
+            base_fee_per_gas.push(u128::from(exec.base_fee_per_gas));
+            gas_used_ratio.push(if exec.gas_limit == 0 { 0.0 } else { exec.gas_used as f64 / exec.gas_limit as f64 });
+            if let Some(ps) = &percentiles {
+                let mut tips: Vec<u128> = stored
+                    .receipts
+                    .iter()
+                    .map(|r| r.effective_gas_price.saturating_sub(u128::from(exec.base_fee_per_gas)))
+                    .collect();
+                tips.sort_unstable();
+                reward.push(
+                    ps.iter()
+                        .map(|p| {
+                            if tips.is_empty() {
+                                0
+                            } else {
+                                tips.get(percentile_index(*p, tips.len())).copied().unwrap_or(0)
+                            }
+                        })
+                        .collect(),
+                );
+            }
+        }
+        base_fee_per_gas.push(u128::from(self.backend.next_base_fee()?));
+        Ok(FeeHistory {
+            base_fee_per_gas,
+            gas_used_ratio,
+            base_fee_per_blob_gas: Vec::new(),
+            blob_gas_used_ratio: Vec::new(),
+            oldest_block: oldest.0,
+            reward: percentiles.map(|_| reward),
+        })
+    }
+}
+
+/// The index of percentile `p` (clamped to 0..=100) in a sorted list of `len > 0`.
+fn percentile_index(p: f64, len: usize) -> usize {
+    let p = if p.is_nan() { 0.0 } else { p.clamp(0.0, 100.0) };
+    // In 0.0..=(len - 1) by the clamp, so the cast neither truncates nor loses a sign.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let i = (p / 100.0 * (len - 1) as f64).round() as usize;
+    i.min(len - 1)
+}
+
+fn to_rpc<T>(r: Result<T, RpcError>) -> RpcResult<T> {
+    r.map_err(ErrorObjectOwned::from)
+}
+
+/// Registers every method on `module`.
+pub(crate) fn register<B: EthBackend>(module: &mut RpcModule<EthApi<B>>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    module.register_method("web3_clientVersion", |_, _, _| -> RpcResult<String> {
+        Ok(format!("gont/v{}/{}-{}/rust", env!("CARGO_PKG_VERSION"), std::env::consts::OS, std::env::consts::ARCH))
+    })?;
+    module.register_method("net_version", |_, api, _| -> RpcResult<String> { Ok(api.backend.chain_id().0.to_string()) })?;
+    module.register_method("net_listening", |_, _, _| -> RpcResult<bool> { Ok(true) })?;
+    module.register_method("eth_chainId", |_, api, _| -> RpcResult<U64> { Ok(U64::from(api.backend.chain_id().0)) })?;
+    module.register_method("eth_blockNumber", |_, api, _| -> RpcResult<U64> {
+        to_rpc(api.backend.latest().map(|h| U64::from(h.0)))
+    })?;
+    module.register_method("eth_syncing", |_, api, _| -> RpcResult<SyncStatus> {
+        Ok(match api.backend.syncing() {
+            None => SyncStatus::None,
+            Some((current, highest)) => SyncStatus::Info(Box::new(SyncInfo {
+                starting_block: U256::ZERO,
+                current_block: U256::from(current.0),
+                highest_block: U256::from(highest.0),
+                ..SyncInfo::default()
+            })),
+        })
+    })?;
+    module.register_method("eth_getBalance", |params, api, _| -> RpcResult<U256> {
+        let (address, block): (Address, Option<RpcBlockId>) = params.parse()?;
+        let height = to_rpc(api.height_of_block_id(block))?;
+        to_rpc(api.backend.account(height, address).map(|a| a.map_or(U256::ZERO, |a| a.balance)))
+    })?;
+    module.register_method("eth_getTransactionCount", |params, api, _| -> RpcResult<U64> {
+        let (address, block): (Address, Option<RpcBlockId>) = params.parse()?;
+        if block == Some(RpcBlockId::Number(BlockNumberOrTag::Pending)) {
+            return to_rpc(api.backend.pending_nonce(address).map(U64::from));
+        }
+        let height = to_rpc(api.height_of_block_id(block))?;
+        to_rpc(api.backend.account(height, address).map(|a| U64::from(a.map_or(0, |a| a.nonce))))
+    })?;
+    module.register_method("eth_getCode", |params, api, _| -> RpcResult<Bytes> {
+        let (address, block): (Address, Option<RpcBlockId>) = params.parse()?;
+        let height = to_rpc(api.height_of_block_id(block))?;
+        to_rpc(api.backend.code(height, address))
+    })?;
+    module.register_method("eth_getStorageAt", |params, api, _| -> RpcResult<B256> {
+        let (address, slot, block): (Address, U256, Option<RpcBlockId>) = params.parse()?;
+        let height = to_rpc(api.height_of_block_id(block))?;
+        to_rpc(api.backend.storage_at(height, address, slot).map(B256::from))
+    })?;
+    module.register_method("eth_call", |params, api, _| -> RpcResult<Bytes> {
+        let (request, block, overrides): (TransactionRequest, Option<RpcBlockId>, Option<StateOverride>) =
+            params.parse()?;
+        to_rpc(api.call(&request, block, overrides.as_ref()))
+    })?;
+    module.register_method("eth_estimateGas", |params, api, _| -> RpcResult<U64> {
+        let (request, block, overrides): (TransactionRequest, Option<RpcBlockId>, Option<StateOverride>) =
+            params.parse()?;
+        let height = to_rpc(api.height_of_block_id(block))?;
+        to_rpc(api.backend.estimate_gas(height, &request, overrides.as_ref()).map(U64::from))
+    })?;
+    module.register_method("eth_gasPrice", |_, api, _| -> RpcResult<U256> {
+        to_rpc(api.backend.next_base_fee().map(|b| U256::from(u128::from(b) + SUGGESTED_TIP)))
+    })?;
+    module.register_method("eth_maxPriorityFeePerGas", |_, _, _| -> RpcResult<U256> { Ok(U256::from(SUGGESTED_TIP)) })?;
+    module.register_method("eth_feeHistory", |params, api, _| -> RpcResult<FeeHistory> {
+        let (count, newest, percentiles): (U64, BlockNumberOrTag, Option<Vec<f64>>) = params.parse()?;
+        to_rpc(api.fee_history(count.to(), newest, percentiles))
+    })?;
+    module.register_method("eth_sendRawTransaction", |params, api, _| -> RpcResult<B256> {
+        let (raw,): (Bytes,) = params.parse()?;
+        to_rpc(api.backend.submit(raw))
+    })?;
+    module.register_method("eth_getTransactionByHash", |params, api, _| {
+        let (hash,): (B256,) = params.parse()?;
+        to_rpc(api.transaction_by_hash(hash))
+    })?;
+    module.register_method("eth_getTransactionReceipt", |params, api, _| {
+        let (hash,): (B256,) = params.parse()?;
+        to_rpc(api.receipt_by_hash(hash))
+    })?;
+    module.register_method("eth_getBlockByNumber", |params, api, _| {
+        let (tag, full): (BlockNumberOrTag, bool) = params.parse()?;
+        let stored = match api.height_of_tag(tag) {
+            Ok(h) => to_rpc(api.stored(h))?,
+            // A future block is `null`, as in geth.
+            Err(RpcError::Refused(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        to_rpc(api.rpc_block(stored, full))
+    })?;
+    module.register_method("eth_getBlockByHash", |params, api, _| {
+        let (hash, full): (B256, bool) = params.parse()?;
+        let stored = match to_rpc(api.backend.height_of(BlockId(hash.0)))? {
+            Some(h) => to_rpc(api.stored(h))?,
+            None => None,
+        };
+        to_rpc(api.rpc_block(stored, full))
+    })?;
+    module.register_method("eth_getBlockTransactionCountByNumber", |params, api, _| -> RpcResult<Option<U64>> {
+        let (tag,): (BlockNumberOrTag,) = params.parse()?;
+        let Ok(h) = api.height_of_tag(tag) else { return Ok(None) };
+        to_rpc(api.stored(h).map(|s| s.map(|s| U64::from(s.block.body.transactions.len()))))
+    })?;
+    module.register_method("eth_getBlockTransactionCountByHash", |params, api, _| -> RpcResult<Option<U64>> {
+        let (hash,): (B256,) = params.parse()?;
+        let Some(h) = to_rpc(api.backend.height_of(BlockId(hash.0)))? else { return Ok(None) };
+        to_rpc(api.stored(h).map(|s| s.map(|s| U64::from(s.block.body.transactions.len()))))
+    })?;
+    module.register_method("eth_getLogs", |params, api, _| {
+        let (filter,): (Filter,) = params.parse()?;
+        let query = to_rpc(api.log_query(&filter))?;
+        to_rpc(api.logs(&query))
+    })?;
+    super::filters::register(module)?;
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! The Ethereum JSON-RPC of one chain, over HTTP and WebSocket on one port,
+//! plus the node's `gont_*` methods.
+//!
+//! Limits, each with a clear error: request and response size, batch
+//! length, connections, subscriptions per connection, the block range and
+//! result count of a log query.
+
+pub mod backend;
+pub mod convert;
+pub mod error;
+mod eth;
+mod filters;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use alloy_rpc_types_eth::Filter;
+use gont_core::{ChainId, Height};
+use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
+use jsonrpsee::types::ErrorObjectOwned;
+use jsonrpsee::{PendingSubscriptionSink, RpcModule, SubscriptionMessage};
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use self::backend::{EthBackend, StoredBlock};
+use self::error::RpcError;
+use self::eth::EthApi;
+
+/// The limits of one RPC server.
+#[derive(Clone, Copy, Debug)]
+pub struct RpcLimits {
+    /// The longest batch.
+    pub max_batch: u32,
+    /// The largest request body, in bytes.
+    pub max_request_bytes: u32,
+    /// The largest response body, in bytes.
+    pub max_response_bytes: u32,
+    /// Open connections.
+    pub max_connections: u32,
+    /// Subscriptions per WebSocket connection.
+    pub max_subscriptions: u32,
+    /// The most blocks one log query may span.
+    pub max_log_range: u64,
+    /// The most logs one query may return.
+    pub max_logs: usize,
+}
+
+impl Default for RpcLimits {
+    fn default() -> Self {
+        Self {
+            max_batch: 100,
+            max_request_bytes: 10 * 1024 * 1024,
+            max_response_bytes: 10 * 1024 * 1024,
+            max_connections: 500,
+            max_subscriptions: 1024,
+            max_log_range: 10_000,
+            max_logs: 10_000,
+        }
+    }
+}
+
+/// One chain this node runs, for `gont_chains`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainInfo {
+    /// `space` or `service`.
+    pub kind: &'static str,
+    /// The service's name, or `GONT Space`.
+    pub name: String,
+    /// EIP-155 chain id.
+    pub chain_id: ChainId,
+    /// The service id, for a service.
+    pub service_id: Option<u32>,
+    /// The JSON-RPC address serving it, if this node serves it.
+    pub rpc: Option<String>,
+    /// Committed height.
+    pub height: Height,
+    /// Whether this node validates it.
+    pub validator: bool,
+}
+
+/// One validator, for `gont_validators`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidatorInfo {
+    /// Tendermint address.
+    pub address: String,
+    /// ed25519 consensus key.
+    pub consensus_key: String,
+    /// The operator's Ethereum account.
+    pub operator: gont_core::Address,
+    /// Voting power (whole staked tokens).
+    pub power: u64,
+}
+
+/// What the node tells about itself through `gont_*`.
+pub trait NodeInfo: Send + Sync + 'static {
+    /// The chains of this network and what this node does with each.
+    fn chains(&self) -> Vec<ChainInfo>;
+    /// The validators of a chain.
+    fn validators(&self, chain: ChainId) -> Option<Vec<ValidatorInfo>>;
+    /// Node status: peers, sync, version.
+    fn status(&self) -> serde_json::Value;
+}
+
+/// Why the server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address could not be bound.
+    #[error("could not listen for JSON-RPC on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Two methods with one name (a bug).
+    #[error("JSON-RPC method table: {0}")]
+    Methods(#[from] jsonrpsee::core::RegisterMethodError),
+}
+
+/// A running JSON-RPC server.
+pub struct RpcServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    handle: ServerHandle,
+}
+
+impl RpcServer {
+    /// Stops the server and waits for it.
+    pub async fn stop(self) {
+        if self.handle.stop().is_ok() {
+            self.handle.stopped().await;
+        }
+    }
+}
+
+/// Starts one chain's JSON-RPC on `addr` (HTTP and WebSocket on one port).
+/// `new_blocks` carries each committed block, for subscriptions.
+pub async fn serve<B: EthBackend>(
+    addr: SocketAddr,
+    backend: Arc<B>,
+    node: Arc<dyn NodeInfo>,
+    new_blocks: broadcast::Sender<StoredBlock>,
+    limits: RpcLimits,
+) -> Result<RpcServer, ServeError> {
+    let module = methods(backend, node, new_blocks, limits)?;
+    let config = ServerConfig::builder()
+        .max_request_body_size(limits.max_request_bytes)
+        .max_response_body_size(limits.max_response_bytes)
+        .max_connections(limits.max_connections)
+        .max_subscriptions_per_connection(limits.max_subscriptions)
+        .set_batch_request_config(BatchRequestConfig::Limit(limits.max_batch))
+        .build();
+    let server = Server::builder()
+        .set_config(config)
+        .build(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let addr = server.local_addr().map_err(|source| ServeError::Bind { addr, source })?;
+    let handle = server.start(module);
+    Ok(RpcServer { addr, handle })
+}
+
+/// The method table, without a server: for tests and embedding.
+pub fn methods<B: EthBackend>(
+    backend: Arc<B>,
+    node: Arc<dyn NodeInfo>,
+    new_blocks: broadcast::Sender<StoredBlock>,
+    limits: RpcLimits,
+) -> Result<RpcModule<()>, ServeError> {
+    let api = EthApi { backend, filters: filters::Filters::default(), limits, node, new_blocks };
+    let mut module = RpcModule::new(api);
+    eth::register(&mut module)?;
+    register_gont(&mut module)?;
+    register_subscriptions(&mut module)?;
+    Ok(module.remove_context())
+}
+
+fn register_gont<B: EthBackend>(module: &mut RpcModule<EthApi<B>>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    module.register_method("gont_chains", |_, ctx, _| -> Result<Vec<ChainInfo>, ErrorObjectOwned> { Ok(ctx.node.chains()) })?;
+    module.register_method("gont_validators", |params, ctx, _| {
+        let (chain,): (Option<alloy_primitives::U64>,) = params.parse()?;
+        let chain = chain.map_or(ctx.backend.chain_id(), |c| ChainId(c.to()));
+        ctx.node
+            .validators(chain)
+            .ok_or_else(|| ErrorObjectOwned::from(RpcError::InvalidParams(format!("chain {chain} is not known to this node"))))
+    })?;
+    module.register_method("gont_status", |_, ctx, _| -> Result<serde_json::Value, ErrorObjectOwned> { Ok(ctx.node.status()) })?;
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum SubscriptionKind {
+    NewHeads,
+    Logs,
+}
+
+fn register_subscriptions<B: EthBackend>(module: &mut RpcModule<EthApi<B>>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    module.register_subscription("eth_subscribe", "eth_subscription", "eth_unsubscribe", |params, pending, ctx, _| async move {
+        let mut seq = params.sequence();
+        let kind: SubscriptionKind = match seq.next() {
+            Ok(k) => k,
+            Err(e) => {
+                pending.reject(e).await;
+                return Ok(());
+            }
+        };
+        let filter: Option<Filter> = seq.optional_next().unwrap_or(None);
+        subscribe(kind, filter, pending, ctx).await
+    })?;
+    Ok(())
+}
+
+async fn subscribe<B: EthBackend>(
+    kind: SubscriptionKind,
+    filter: Option<Filter>,
+    pending: PendingSubscriptionSink,
+    ctx: Arc<EthApi<B>>,
+) -> jsonrpsee::core::SubscriptionResult {
+    let mut blocks = ctx.new_blocks.subscribe();
+    let sink = pending.accept().await?;
+    loop {
+        tokio::select! {
+            () = sink.closed() => return Ok(()),
+            next = blocks.recv() => {
+                let stored = match next {
+                    Ok(b) => b,
+                    // A slow subscriber misses blocks rather than holding the node.
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                };
+                let messages = match kind {
+                    SubscriptionKind::NewHeads => {
+                        let size = gont_core::encode(&stored.block).len();
+                        vec![serde_json::value::to_raw_value(&convert::rpc_header(&stored.block.header, stored.id, &stored.receipts, size))?]
+                    }
+                    SubscriptionKind::Logs => logs_of(&stored, filter.as_ref())
+                        .iter()
+                        .map(serde_json::value::to_raw_value)
+                        .collect::<Result<_, _>>()?,
+                };
+                for message in messages {
+                    if sink.send(SubscriptionMessage::from(message)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The logs of one block that match a subscription's filter.
+fn logs_of(stored: &StoredBlock, filter: Option<&Filter>) -> Vec<alloy_rpc_types_eth::Log> {
+    let query = backend::LogQuery {
+        addresses: filter.map(|f| f.address.iter().copied().collect()).unwrap_or_default(),
+        topics: filter.map(|f| f.topics.iter().map(|t| t.iter().copied().collect()).collect()).unwrap_or_default(),
+        from: stored.block.header.height,
+        to: stored.block.header.height,
+    };
+    let mut out = Vec::new();
+    let mut log_index = 0u64;
+    for (i, receipt) in stored.receipts.iter().enumerate() {
+        let position = convert::TxPosition {
+            block_hash: convert::block_hash(stored.id),
+            block_number: stored.block.header.height.0,
+            index: i as u64,
+            timestamp: stored.block.header.time.as_secs(),
+        };
+        for log in &receipt.logs {
+            if query.matches(log) {
+                out.push(convert::rpc_log(log, position, receipt.tx_hash, log_index));
+            }
+            log_index += 1;
+        }
+    }
+    out
+}
