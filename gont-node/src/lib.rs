@@ -5,5 +5,6 @@
 //! - [`mempool`]: one chain's transaction pool (pure).
 //! - [`rpc`]: the Ethereum JSON-RPC of one chain.
 
+pub mod keystore;
 pub mod mempool;
 pub mod rpc;
