@@ -112,7 +112,7 @@ fn dev_operator(node: usize) -> Address {
 /// devnet of `n` nodes: `n - 1` consecutive nodes starting after node `s`,
 /// wrapping, so a service is run by a strict subset of the nodes (all of
 /// them when `n = 1`).
-pub(crate) fn devnet_service_nodes(n: usize, s: usize) -> Vec<usize> {
+pub fn devnet_service_nodes(n: usize, s: usize) -> Vec<usize> {
     if n == 0 {
         return Vec::new();
     }

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use devnet::{
     DEV_ACCOUNT_BALANCE, DEV_ADDRESSES, DEV_MNEMONIC, DEV_PRIVATE_KEYS, DEVNET_GENESIS_TIME,
-    DEVNET_SPACE_CHAIN_ID, DevnetChain, devnet_validator_key,
+    DEVNET_SPACE_CHAIN_ID, DevnetChain, devnet_service_nodes, devnet_validator_key,
 };
 pub use validate::{GenesisError, GenesisErrorKind, GenesisErrors, MAX_GENESIS_TIME_AHEAD_MS};
 
