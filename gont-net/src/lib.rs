@@ -1,5 +1,47 @@
-//! The node's libp2p layer: identity, discovery, per-chain gossip, block sync, limits against bad peers.
+//! The node's libp2p layer: everything that travels between GONT nodes
+//! outside Malachite's consensus messages (votes and proposals run on
+//! Malachite's own network).
 //!
-//! **Not built yet** (issue 5): this crate holds no code so far. Its
-//! place in the workspace is fixed now so that nothing moves when it is
-//! written; `ARCHITECTURE.md` gives the dependencies it will have.
+//! Good starting points:
+//! - [`Network::spawn`] starts the network from a [`NetworkConfig`] and a
+//!   [`BlockSource`], and returns a [`NetworkHandle`] and a channel of
+//!   [`NetworkEvent`]s. No libp2p type crosses that boundary.
+//! - [`NetworkHandle::publish_tx`], [`NetworkHandle::report`]: transaction
+//!   gossip on per-chain topics ([`Topic`]), judged by the application
+//!   before it is forwarded.
+//! - [`catch_up`] with a [`BlockImporter`]: block sync for a new or lagging
+//!   node; the importer verifies each commit before applying it.
+//! - [`NodeKey`]: the node's ed25519 network key, kept in the data
+//!   directory, distinct from any validator key.
+//!
+//! The stack is TCP + Noise + Yamux; discovery is a bootstrap list,
+//! identify and a GONT Kademlia DHT. Limits: a size limit per topic, token
+//! buckets per peer, connection limits, and a peer score that bans peers
+//! sending undecodable, oversized or invalid messages or bad blocks.
+//!
+//! This crate does not verify commits, validate transactions or store
+//! blocks: the node plugs those in (consensus's verifier, the mempool,
+//! storage), so the crate depends on `gont-core` alone.
+
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod behaviour;
+mod config;
+mod error;
+mod handle;
+mod identity;
+mod rate;
+mod score;
+mod service;
+mod sync;
+mod topic;
+mod types;
+
+pub use config::{Limits, NetworkConfig, Rate, ScoreConfig};
+pub use error::NetError;
+pub use handle::{Network, NetworkEvent, NetworkHandle};
+pub use identity::{IdentityError, NODE_KEY_FILE, NodeKey};
+pub use score::Misbehaviour;
+pub use sync::{BlockImporter, BlockSource, CatchUp, NoBlocks, SyncError, catch_up};
+pub use topic::{Topic, TopicKind};
+pub use types::{MessageId, NetAddr, NodeId, PeerInfo, Verdict};

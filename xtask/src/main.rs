@@ -5,6 +5,7 @@
 //! cargo xtask ci        format, lint, docs and every test, as CI runs them
 //! cargo xtask dist      release binaries of each placement variant into dist/
 //! cargo xtask devnet    a local devnet (forwards to the node's `devnet`)
+//! cargo xtask bench net gossip throughput and latency among 4 local nodes
 //! ```
 
 mod ci;
@@ -22,12 +23,12 @@ commands:
                      doctests and cargo nextest run --workspace
   dist               build each placement variant of gont-node (release) into dist/
   devnet [args]      run the node's local devnet (release build)
+  bench net [--quick]
+                     gossip throughput and latency among 4 local nodes (release)
   help               this text
 
 not built yet (each exits non-zero until its issue lands):
   statetest PATH, txtest PATH, bench exec    execution conformance and benchmark (issue 3)
-  sim --seed N, bench consensus              consensus simulation and benchmark (issue 4)
-  bench net                                  networking benchmark (issue 5)
   bench devnet                               devnet load benchmark (issue 6)";
 
 fn main() -> ExitCode {
@@ -54,12 +55,12 @@ fn run(args: &[String]) -> Result<()> {
             println!("{USAGE}");
             Ok(())
         }
-        "statetest" | "txtest" => not_built(command, 3),
-        "sim" => not_built(command, 4),
+        "statetest" | "txtest" => conformance(command, rest),
+        "sim" => sim(rest),
         "bench" => match rest.first().map(String::as_str) {
-            Some("exec") => not_built("bench exec", 3),
-            Some("consensus") => not_built("bench consensus", 4),
-            Some("net") => not_built("bench net", 5),
+            Some("exec") => bench_exec(rest.get(1..).unwrap_or_default()),
+            Some("consensus") => gont_sim(&["--bench"]),
+            Some("net") => bench_net(rest.get(1..).unwrap_or_default()),
             Some("devnet") => not_built("bench devnet", 6),
             _ => bail!("usage: cargo xtask bench <exec|consensus|net|devnet>"),
         },
@@ -68,6 +69,87 @@ fn run(args: &[String]) -> Result<()> {
             bail!("unknown command {other:?}")
         }
     }
+}
+
+/// Gossip throughput and latency among four local nodes: the release
+/// binary `gont-net-bench` prints the table. `--quick` runs fewer messages.
+fn bench_net(args: &[String]) -> Result<()> {
+    let mut cargo = vec![
+        "run",
+        "--release",
+        "--package",
+        "gont-net",
+        "--features",
+        "bench",
+        "--bin",
+        "gont-net-bench",
+        "--",
+    ];
+    cargo.extend(args.iter().map(String::as_str));
+    cmd("cargo", &cargo, &[])
+}
+
+/// `cargo xtask statetest|txtest PATH`: gont-vm's conformance runner.
+fn conformance(suite: &str, rest: &[String]) -> Result<()> {
+    let [path] = rest else {
+        bail!("usage: cargo xtask {suite} PATH");
+    };
+    // Relative paths are the caller's, not the workspace root's.
+    let path = std::env::current_dir()
+        .context("no current directory")?
+        .join(path);
+    let path = path.to_str().context("fixture path is not UTF-8")?;
+    cmd(
+        "cargo",
+        &[
+            "run",
+            "--release",
+            "-p",
+            "gont-vm",
+            "--features",
+            "conformance",
+            "--bin",
+            "gont-conformance",
+            "--",
+            suite,
+            path,
+        ],
+        &[],
+    )
+}
+
+/// `cargo xtask bench exec [N]`: gont-vm's execution benchmark.
+fn bench_exec(rest: &[String]) -> Result<()> {
+    let mut args = vec!["bench", "-p", "gont-vm", "--bench", "exec", "--"];
+    match rest {
+        [] => {}
+        [n] if n.parse::<usize>().is_ok() => args.push(n),
+        _ => bail!("usage: cargo xtask bench exec [N]"),
+    }
+    cmd("cargo", &args, &[])
+}
+
+/// `cargo xtask sim --seed N` / `--seeds A..B`: the consensus simulation.
+fn sim(args: &[String]) -> Result<()> {
+    match args {
+        [flag, value] if flag == "--seed" || flag == "--seeds" => gont_sim(&[flag, value]),
+        _ => bail!("usage: cargo xtask sim --seed N | --seeds A..B"),
+    }
+}
+
+/// Runs gont-consensus's `gont-sim` binary, optimised.
+fn gont_sim(args: &[&str]) -> Result<()> {
+    let mut all = vec![
+        "run",
+        "--release",
+        "-p",
+        "gont-consensus",
+        "--bin",
+        "gont-sim",
+        "--",
+    ];
+    all.extend_from_slice(args);
+    cmd("cargo", &all, &[])
 }
 
 fn not_built(what: &str, issue: u32) -> Result<()> {

@@ -1,0 +1,558 @@
+//! The network on real sockets on 127.0.0.1: mesh formation, per-chain
+//! gossip, block sync, and a byzantine peer. Every wait is on a condition
+//! with a bound, never a fixed sleep.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gont_core::header::ExecutionFields;
+use gont_core::validator_set::{ValidatorAddress, ValidatorSetHash};
+use gont_core::{
+    Block, Body, Bytes, ChainId, Checkpoint, CommitCertificate, DecidedBlock, Hash, Header, Height,
+    RawTransaction, ServiceId, Timestamp,
+};
+use gont_net::{
+    BlockImporter, BlockSource, NetAddr, Network, NetworkConfig, NetworkEvent, NetworkHandle,
+    NoBlocks, NodeId, NodeKey, Verdict, catch_up,
+};
+use libp2p::futures::StreamExt;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, gossipsub, noise, tcp, yamux};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+/// The bound on every wait in this file.
+const BOUND: Duration = Duration::from_secs(20);
+
+struct Node {
+    handle: NetworkHandle,
+    events: mpsc::Receiver<NetworkEvent>,
+    /// Listen address with `/p2p/<id>`.
+    addr: NetAddr,
+}
+
+fn config(chains: &[u64], bootstrap: Option<&NetAddr>) -> NetworkConfig {
+    let mut config = NetworkConfig::new(NodeKey::generate());
+    config.listen = vec![NetAddr::tcp(Ipv4Addr::LOCALHOST.into(), 0)];
+    config.bootstrap = bootstrap.into_iter().cloned().collect();
+    config.chains = chains.iter().copied().map(ChainId).collect();
+    config
+}
+
+async fn start_with(config: NetworkConfig, source: Arc<dyn BlockSource>) -> Node {
+    let (handle, events) = Network::spawn(config, source).await.unwrap();
+    let addrs = handle.listen_addrs().await.unwrap();
+    assert!(!addrs.is_empty());
+    let addr = addrs[0].with_node(handle.local_id());
+    Node {
+        handle,
+        events,
+        addr,
+    }
+}
+
+async fn start(chains: &[u64], bootstrap: Option<&NetAddr>) -> Node {
+    start_with(config(chains, bootstrap), Arc::new(NoBlocks)).await
+}
+
+/// Polls `cond` until it holds; fails the test after [`BOUND`].
+async fn wait_until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let waited = timeout(BOUND, async {
+        let mut poll = tokio::time::interval(Duration::from_millis(25));
+        loop {
+            poll.tick().await;
+            if cond().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(
+        waited.is_ok(),
+        "timed out after {BOUND:?} waiting for {what}"
+    );
+}
+
+/// Waits for the first event matching `pick`, skipping others.
+async fn next_matching<T>(
+    node: &mut Node,
+    what: &str,
+    mut pick: impl FnMut(&NetworkEvent) -> Option<T>,
+) -> T {
+    let found = timeout(BOUND, async {
+        loop {
+            let event = node.events.recv().await.expect("network task stopped");
+            if let Some(t) = pick(&event) {
+                return t;
+            }
+        }
+    })
+    .await;
+    found.unwrap_or_else(|_| panic!("timed out after {BOUND:?} waiting for {what}"))
+}
+
+async fn peer_ids(handle: &NetworkHandle) -> HashSet<NodeId> {
+    handle
+        .peers()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect()
+}
+
+/// Waits until every node is connected to every other.
+async fn wait_for_mesh(nodes: &[&Node]) {
+    for node in nodes {
+        let others: HashSet<NodeId> = nodes
+            .iter()
+            .map(|n| n.handle.local_id())
+            .filter(|id| *id != node.handle.local_id())
+            .collect();
+        wait_until("a full mesh", || {
+            let others = others.clone();
+            async move { peer_ids(&node.handle).await.is_superset(&others) }
+        })
+        .await;
+    }
+}
+
+/// Waits until `node` sees `peer` subscribed to `chain`.
+async fn wait_for_subscription(node: &Node, peer: NodeId, chain: u64) {
+    wait_until("a peer's subscription", || async move {
+        node.handle
+            .peers()
+            .await
+            .unwrap()
+            .iter()
+            .any(|p| p.id == peer && p.chains.contains(&ChainId(chain)))
+    })
+    .await;
+}
+
+fn tx(tag: &str) -> RawTransaction {
+    RawTransaction(Bytes::from(format!("raw transaction {tag}").into_bytes()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_nodes_started_from_one_bootstrap_address_form_a_full_mesh() {
+    let a = start(&[1], None).await;
+    let b = start(&[1], Some(&a.addr)).await;
+    let c = start(&[1], Some(&a.addr)).await;
+    let d = start(&[1], Some(&a.addr)).await;
+    wait_for_mesh(&[&a, &b, &c, &d]).await;
+    // Discovery, not the bootstrap list, connected b, c and d to each other.
+    let b_peers = peer_ids(&b.handle).await;
+    assert!(b_peers.contains(&c.handle.local_id()));
+    assert!(b_peers.contains(&d.handle.local_id()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossip_on_a_chain_reaches_every_subscriber_and_no_other_node() {
+    // a runs chains 1 and 2; b and c run chain 1; d runs chain 2 only.
+    let a = start(&[1, 2], None).await;
+    let mut b = start(&[1], Some(&a.addr)).await;
+    let mut c = start(&[1], Some(&a.addr)).await;
+    let mut d = start(&[2], Some(&a.addr)).await;
+    wait_for_mesh(&[&a, &b, &c, &d]).await;
+    for (peer, chain) in [(&b, 1), (&c, 1), (&d, 2)] {
+        wait_for_subscription(&a, peer.handle.local_id(), chain).await;
+    }
+
+    let sent = Instant::now();
+    let one = tx("on chain 1");
+    a.handle.publish_tx(ChainId(1), &one).await.unwrap();
+    for node in [&mut b, &mut c] {
+        let (chain, got, from) = next_matching(node, "the chain-1 transaction", |e| match e {
+            NetworkEvent::Transaction {
+                chain, tx, from, ..
+            } => Some((*chain, tx.clone(), *from)),
+            _ => None,
+        })
+        .await;
+        assert_eq!((chain, &got), (ChainId(1), &one));
+        assert_eq!(from, a.handle.local_id());
+    }
+    let latency = sent.elapsed();
+    assert!(
+        latency < Duration::from_secs(5),
+        "delivery took {latency:?}"
+    );
+
+    // a then publishes on chain 2 over the same connection to d: d receives
+    // that one, and nothing of chain 1 came before it or after it.
+    let two = tx("on chain 2");
+    a.handle.publish_tx(ChainId(2), &two).await.unwrap();
+    let got = next_matching(&mut d, "the chain-2 transaction", |e| match e {
+        NetworkEvent::Transaction { chain, tx, .. } => {
+            assert_eq!(
+                *chain,
+                ChainId(2),
+                "d received traffic of a chain it does not run"
+            );
+            Some(tx.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(got, two);
+    while let Ok(event) = d.events.try_recv() {
+        assert!(
+            !matches!(event, NetworkEvent::Transaction { chain, .. } if chain != ChainId(2)),
+            "d received {event:?}"
+        );
+    }
+    // Likewise b and c never see chain 2.
+    for node in [&mut b, &mut c] {
+        while let Ok(event) = node.events.try_recv() {
+            assert!(
+                !matches!(event, NetworkEvent::Transaction { chain, .. } if chain == ChainId(2)),
+                "{event:?}"
+            );
+        }
+    }
+    // And a node cannot publish on a chain it does not run.
+    assert!(d.handle.publish_tx(ChainId(1), &one).await.is_err());
+
+    // Checkpoints travel on their chain's own topic the same way.
+    let decided = &make_chain(1)[0];
+    let checkpoint =
+        Checkpoint::new(ServiceId(1), &decided.block.header, decided.commit.clone()).unwrap();
+    a.handle.publish_checkpoint(&checkpoint).await.unwrap();
+    let (chain, got) = next_matching(&mut b, "the checkpoint", |e| match e {
+        NetworkEvent::Checkpoint {
+            chain, checkpoint, ..
+        } => Some((*chain, checkpoint.clone())),
+        _ => None,
+    })
+    .await;
+    assert_eq!((chain, *got), (ChainId(1), checkpoint));
+}
+
+// ---------------------------------------------------------------- block sync
+
+const SYNC_CHAIN: ChainId = ChainId(1);
+
+/// A chain of `n` decided blocks linked by parent ids, with commits naming
+/// each block's id.
+fn make_chain(n: u64) -> Vec<DecidedBlock> {
+    let mut blocks: Vec<DecidedBlock> = Vec::new();
+    for h in 1..=n {
+        let body = Body {
+            transactions: vec![tx(&format!("{h}/a")), tx(&format!("{h}/b"))],
+        };
+        let header = Header {
+            chain_id: SYNC_CHAIN,
+            height: Height(h),
+            time: Timestamp::from_secs(1_767_225_600 + h),
+            parent: blocks.last().map(|p| p.block.header.id().unwrap()),
+            tx_root: body.tx_root(),
+            state_root: Hash::digest(&h.to_le_bytes()),
+            receipts_root: Hash::ZERO,
+            validators_hash: ValidatorSetHash([1; 32]),
+            next_validators_hash: ValidatorSetHash([1; 32]),
+            proposer: ValidatorAddress([2; 20]),
+            execution: ExecutionFields::default(),
+        };
+        let commit = CommitCertificate {
+            height: Height(h),
+            round: 0,
+            block_id: header.id().unwrap(),
+            signatures: Vec::new(),
+        };
+        blocks.push(DecidedBlock {
+            block: Block { header, body },
+            commit,
+        });
+    }
+    blocks
+}
+
+struct MemorySource(Vec<DecidedBlock>);
+
+impl BlockSource for MemorySource {
+    fn decided(&self, chain: ChainId, height: Height) -> Option<DecidedBlock> {
+        let i = usize::try_from(height.0.checked_sub(1)?).ok()?;
+        (chain == SYNC_CHAIN)
+            .then(|| self.0.get(i).cloned())
+            .flatten()
+    }
+    fn latest(&self, chain: ChainId) -> Option<Height> {
+        (chain == SYNC_CHAIN)
+            .then(|| self.0.last().map(|b| b.block.header.height))
+            .flatten()
+    }
+}
+
+#[derive(Debug)]
+struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Stands in for consensus's verification: the commit names this block,
+/// the block extends the tip, the body matches the header.
+#[derive(Default)]
+struct VerifyingChain(Vec<DecidedBlock>);
+
+impl BlockImporter for VerifyingChain {
+    type Error = Refused;
+    fn tip(&self) -> Option<Height> {
+        self.0.last().map(|b| b.block.header.height)
+    }
+    fn import(&mut self, block: DecidedBlock) -> Result<(), Refused> {
+        let header = &block.block.header;
+        let id = header.id().map_err(|e| Refused(e.to_string()))?;
+        if block.commit.block_id != id || block.commit.height != header.height {
+            return Err(Refused(format!(
+                "commit does not name block {}",
+                header.height
+            )));
+        }
+        let parent = self.0.last().map(|p| p.block.header.id().unwrap());
+        if header.parent != parent {
+            return Err(Refused(format!(
+                "block {} does not extend the tip",
+                header.height
+            )));
+        }
+        if header.tx_root != block.block.body.tx_root() {
+            return Err(Refused(format!("block {} body mismatch", header.height)));
+        }
+        self.0.push(block);
+        Ok(())
+    }
+}
+
+async fn server(blocks: Vec<DecidedBlock>, bootstrap: Option<&NetAddr>) -> Node {
+    let mut config = config(&[SYNC_CHAIN.0], bootstrap);
+    // Several round trips for 200 blocks.
+    config.limits.max_blocks_per_request = 64;
+    start_with(config, Arc::new(MemorySource(blocks))).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_started_after_200_blocks_syncs_them_from_peers_and_reaches_the_tip() {
+    let chain = make_chain(200);
+    let a = server(chain.clone(), None).await;
+    let b = server(chain.clone(), Some(&a.addr)).await;
+    let c = server(chain.clone(), Some(&a.addr)).await;
+
+    let late = start(&[SYNC_CHAIN.0], Some(&a.addr)).await;
+    for peer in [&a, &b, &c] {
+        wait_for_subscription(&late, peer.handle.local_id(), SYNC_CHAIN.0).await;
+    }
+    let mut importer = VerifyingChain::default();
+    let outcome = timeout(BOUND, catch_up(&late.handle, SYNC_CHAIN, &mut importer))
+        .await
+        .expect("sync did not finish in time")
+        .unwrap();
+    assert_eq!(outcome.imported, 200);
+    assert_eq!(outcome.tip, Some(Height(200)));
+    assert_eq!(importer.0, chain);
+
+    // The "fetch a range" call alone returns exactly the range, in order.
+    let range = late
+        .handle
+        .request_blocks(SYNC_CHAIN, Height(90), Height(170))
+        .await
+        .unwrap();
+    assert_eq!(range, chain[89..170].to_vec());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_penalises_a_byzantine_block_server_and_still_reaches_the_tip() {
+    let chain = make_chain(200);
+    // The byzantine server claims a longer chain whose block 50 is forged
+    // (its state root changed after the commit was made).
+    let mut forged = make_chain(250);
+    forged[49].block.header.state_root = Hash::digest(b"forged");
+    let liar = server(forged, None).await;
+    let honest = server(chain.clone(), Some(&liar.addr)).await;
+
+    let late = start(&[SYNC_CHAIN.0], Some(&liar.addr)).await;
+    for peer in [&liar, &honest] {
+        wait_for_subscription(&late, peer.handle.local_id(), SYNC_CHAIN.0).await;
+    }
+    let mut importer = VerifyingChain::default();
+    let outcome = timeout(BOUND, catch_up(&late.handle, SYNC_CHAIN, &mut importer))
+        .await
+        .expect("sync did not finish in time")
+        .unwrap();
+    assert_eq!(outcome.tip, Some(Height(200)));
+    assert_eq!(importer.0, chain);
+    let liar_score = late
+        .handle
+        .peers()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id == liar.handle.local_id())
+        .map(|p| p.score)
+        .unwrap();
+    assert!(
+        liar_score < 0,
+        "the byzantine server kept score {liar_score}"
+    );
+}
+
+// ---------------------------------------------------------- byzantine gossip
+
+/// A raw libp2p peer that speaks gossipsub and nothing of GONT's rules:
+/// it signs its messages correctly but fills them with garbage.
+fn byzantine_swarm() -> libp2p::Swarm<gossipsub::Behaviour> {
+    libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|key| {
+            let config = gossipsub::ConfigBuilder::default()
+                .max_transmit_size(4 * 1024 * 1024)
+                .build()
+                .unwrap();
+            gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
+                .unwrap()
+        })
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_byzantine_peer_sending_garbage_and_oversized_gossip_is_banned_while_honest_peers_keep_working()
+ {
+    let mut a = start(&[7], None).await;
+    let b = start(&[7], Some(&a.addr)).await;
+    let mut c = start(&[7], Some(&a.addr)).await;
+    wait_for_mesh(&[&a, &b, &c]).await;
+
+    let mut byz = byzantine_swarm();
+    let byz_id = *byz.local_peer_id();
+    let a_addr: Multiaddr = a.addr.to_string().parse().unwrap();
+    let topic = gossipsub::IdentTopic::new("/gont/7/tx/1");
+    byz.behaviour_mut().subscribe(&topic).unwrap();
+    byz.dial(a_addr.clone()).unwrap();
+    let a_peer: libp2p::PeerId = a.handle.local_id().to_string().parse().unwrap();
+    timeout(BOUND, async {
+        loop {
+            if let SwarmEvent::Behaviour(gossipsub::Event::Subscribed { peer_id, topic: t }) =
+                byz.select_next_some().await
+                && peer_id == a_peer
+                && t == topic.hash()
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("a never told the byzantine peer its subscription");
+
+    // Three undecodable payloads (a length prefix far past the end) and
+    // three well-formed transactions over the 128 KiB topic limit, 25
+    // points each: past the ban threshold of 100 even if a second of
+    // recovery falls between them.
+    let oversized = |i: u8| gont_core::encode(&RawTransaction(Bytes::from(vec![i; 200 * 1024])));
+    let payloads = [
+        vec![0xff; 64],
+        oversized(1),
+        vec![0xfe; 64],
+        oversized(2),
+        vec![0xfd; 64],
+        oversized(3),
+    ];
+    for (i, payload) in payloads.into_iter().enumerate() {
+        if let Err(e) = byz.behaviour_mut().publish(topic.clone(), payload) {
+            panic!("the byzantine peer could not publish payload {i}: {e:?}");
+        }
+    }
+    timeout(BOUND, async {
+        loop {
+            if let SwarmEvent::ConnectionClosed { peer_id, .. } = byz.select_next_some().await
+                && peer_id == a_peer
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("a did not disconnect the byzantine peer");
+
+    let banned = next_matching(&mut a, "the ban", |e| match e {
+        NetworkEvent::Transaction { from, .. } => {
+            panic!("garbage from {from} reached the application")
+        }
+        NetworkEvent::PeerBanned { peer, score } => Some((*peer, *score)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(banned.0.to_string(), byz_id.to_string());
+    assert!(banned.1 <= -100);
+
+    // A banned peer that dials again is refused at once.
+    byz.dial(a_addr).unwrap();
+    timeout(BOUND, async {
+        loop {
+            match byz.select_next_some().await {
+                SwarmEvent::ConnectionClosed { peer_id, .. }
+                | SwarmEvent::OutgoingConnectionError {
+                    peer_id: Some(peer_id),
+                    ..
+                } if peer_id == a_peer => return,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the banned peer's new connection was not refused");
+    assert!(
+        !peer_ids(&a.handle)
+            .await
+            .iter()
+            .any(|p| p.to_string() == byz_id.to_string())
+    );
+
+    // The honest nodes keep gossiping through a.
+    wait_for_subscription(&b, a.handle.local_id(), 7).await;
+    let honest = tx("honest");
+    b.handle.publish_tx(ChainId(7), &honest).await.unwrap();
+    for node in [&mut a, &mut c] {
+        let (got, id) = next_matching(node, "the honest transaction", |e| match e {
+            NetworkEvent::Transaction { tx, msg_id, .. } => Some((tx.clone(), msg_id.clone())),
+            _ => None,
+        })
+        .await;
+        assert_eq!(got, honest);
+        node.handle.report(id, Verdict::Accept).await.unwrap();
+    }
+    let peers = a.handle.peers().await.unwrap();
+    for honest in [&b, &c] {
+        let info = peers
+            .iter()
+            .find(|p| p.id == honest.handle.local_id())
+            .unwrap();
+        assert_eq!(info.score, 0);
+    }
+}
