@@ -1,0 +1,376 @@
+//! [`Engine`]: the [`ExecutionEngine`] of one chain over an
+//! [`ExecutionStore`].
+//!
+//! Blocks are built and validated only on the store's committed head:
+//! finality is instant, so there are no forks to keep. An executed block
+//! waits in `pending`, keyed by its id, until consensus decides it and
+//! calls [`ExecutionEngine::forkchoice_updated`].
+
+use std::collections::HashMap;
+
+use gont_core::receipt::receipts_root;
+use gont_core::{
+    Address, Block, BlockId, Body, ExecutedBlock, ExecutionEngine, ExecutionFields, ExecutionStore,
+    ForkchoiceState, Hash, Header, HeaderError, Height, PayloadAttributes, PayloadStatus,
+    RawTransaction,
+};
+
+use crate::chain::{BlockContext, ChainConfig, evm_timestamp, prevrandao};
+use crate::error::ExecError;
+use crate::executor::{InvalidTxPolicy, RecoveredTx, execute_block, recover_all};
+use crate::fees::{INITIAL_BASE_FEE, next_base_fee};
+
+/// What an engine must know about its chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// The chain's rules.
+    pub chain: ChainConfig,
+    /// Every block's gas limit (the genesis `max_block_gas`).
+    pub gas_limit: u64,
+    /// The genesis hash: `PREVRANDAO` of the first block.
+    pub genesis_hash: Hash,
+}
+
+impl EngineConfig {
+    /// The configuration of chain `chain_id` of `genesis`: the Space or a
+    /// service; `None` if the genesis has no such chain.
+    pub fn from_genesis(
+        genesis: &gont_core::Genesis,
+        chain_id: gont_core::ChainId,
+    ) -> Option<Self> {
+        let params = if chain_id == genesis.chain_id {
+            genesis.consensus
+        } else {
+            genesis.service_by_chain(chain_id)?.params
+        };
+        Some(Self {
+            chain: ChainConfig::gont(chain_id),
+            gas_limit: params.max_block_gas,
+            genesis_hash: genesis.hash(),
+        })
+    }
+}
+
+/// Why the engine could not do what was asked (never a verdict on a
+/// block: that is [`PayloadStatus::Invalid`]).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError<E: std::error::Error + 'static> {
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[source] E),
+    /// Execution failed for a reason that is not the block's fault.
+    #[error("execution: {0}")]
+    Exec(String),
+    /// Asked to build on a block that is not the committed head.
+    #[error("parent {requested:?} is not the committed head {head:?}")]
+    NotHead {
+        /// The parent asked for.
+        requested: Option<BlockId>,
+        /// The store's head.
+        head: Option<BlockId>,
+    },
+    /// The block's time is not after its parent's.
+    #[error("timestamp {given} is not after the parent's {parent}")]
+    Timestamp {
+        /// The attributes' time (ms).
+        given: u64,
+        /// The parent's (ms).
+        parent: u64,
+    },
+    /// A header could not be mapped (height or time out of range).
+    #[error("header: {0}")]
+    Header(#[from] HeaderError),
+    /// `forkchoice_updated` names a block this engine has not executed.
+    #[error("block {0} was neither built nor validated by this engine")]
+    UnknownBlock(BlockId),
+}
+
+/// The execution engine of one chain.
+#[derive(Debug)]
+pub struct Engine<S> {
+    store: S,
+    config: EngineConfig,
+    pending: HashMap<BlockId, ExecutedBlock>,
+}
+
+/// The committed head as the engine builds on it.
+struct Parent {
+    id: Option<BlockId>,
+    height: Height,
+    time_ms: Option<u64>,
+    execution: Option<ExecutionFields>,
+}
+
+impl<S: ExecutionStore> Engine<S> {
+    /// An engine over `store`, which must hold the chain's genesis.
+    pub fn new(store: S, config: EngineConfig) -> Self {
+        Self {
+            store,
+            config,
+            pending: HashMap::new(),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    fn parent(&self) -> Result<Parent, EngineError<S::Error>> {
+        Ok(match self.store.head().map_err(EngineError::Store)? {
+            None => Parent {
+                id: None,
+                height: Height(0),
+                time_ms: None,
+                execution: None,
+            },
+            Some(head) => Parent {
+                id: Some(head.id()?),
+                height: head.height,
+                time_ms: Some(head.time.as_millis()),
+                execution: Some(head.execution),
+            },
+        })
+    }
+
+    /// The base fee of the block after `parent`.
+    fn base_fee(parent: &Parent) -> u64 {
+        parent
+            .execution
+            .as_ref()
+            .map_or(INITIAL_BASE_FEE, next_base_fee)
+    }
+
+    fn context(
+        &self,
+        parent: &Parent,
+        time_ms: u64,
+        coinbase: Address,
+    ) -> Result<BlockContext, EngineError<S::Error>> {
+        let height = parent
+            .height
+            .next()
+            .ok_or(HeaderError::Height(parent.height.0))?;
+        Ok(BlockContext {
+            height,
+            timestamp: evm_timestamp(gont_core::Timestamp(time_ms)),
+            gas_limit: self.config.gas_limit,
+            base_fee: Self::base_fee(parent),
+            coinbase,
+            prevrandao: prevrandao(parent.id, self.config.genesis_hash),
+            excess_blob_gas: 0,
+        })
+    }
+
+    /// Executes `txs` on the committed head and assembles the header.
+    fn execute(
+        &self,
+        parent: &Parent,
+        block: &BlockContext,
+        time: gont_core::Timestamp,
+        txs: Vec<RecoveredTx>,
+        policy: InvalidTxPolicy,
+        attributes: &PayloadAttributes,
+    ) -> Result<Result<ExecutedBlock, String>, EngineError<S::Error>> {
+        let state = self
+            .store
+            .state_at(parent.height)
+            .map_err(EngineError::Store)?;
+        let output = match execute_block(&state, &self.config.chain, block, txs, policy) {
+            Ok(output) => output,
+            Err(ExecError::State(e)) => return Err(EngineError::Store(e)),
+            Err(ExecError::Evm(e)) => return Err(EngineError::Exec(e)),
+            Err(e @ ExecError::InvalidTransaction { .. }) => return Ok(Err(e.to_string())),
+        };
+        drop(state);
+        let state_root = self
+            .store
+            .state_root_after(parent.height, &output.changes)
+            .map_err(EngineError::Store)?;
+        let body = Body {
+            transactions: output.transactions,
+        };
+        let header = Header {
+            chain_id: self.config.chain.chain_id,
+            height: block.height,
+            time,
+            parent: parent.id,
+            tx_root: body.tx_root(),
+            state_root,
+            receipts_root: receipts_root(&output.receipts),
+            validators_hash: attributes.validators_hash,
+            next_validators_hash: attributes.next_validators_hash,
+            proposer: attributes.proposer,
+            execution: ExecutionFields {
+                gas_used: output.gas_used,
+                gas_limit: block.gas_limit,
+                base_fee_per_gas: block.base_fee,
+                fee_recipient: block.coinbase,
+            },
+        };
+        Ok(Ok(ExecutedBlock {
+            block: Block { header, body },
+            receipts: output.receipts,
+            changes: output.changes,
+        }))
+    }
+}
+
+impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
+    type Error = EngineError<S::Error>;
+
+    fn build_payload(
+        &mut self,
+        parent: Option<BlockId>,
+        attributes: PayloadAttributes,
+        transactions: &[RawTransaction],
+    ) -> Result<Block, Self::Error> {
+        let head = self.parent()?;
+        if parent != head.id {
+            return Err(EngineError::NotHead {
+                requested: parent,
+                head: head.id,
+            });
+        }
+        let time_ms = attributes.timestamp.as_millis();
+        if let Some(parent_ms) = head.time_ms
+            && time_ms <= parent_ms
+        {
+            return Err(EngineError::Timestamp {
+                given: time_ms,
+                parent: parent_ms,
+            });
+        }
+        let block = self.context(&head, time_ms, attributes.fee_recipient)?;
+        // Transactions that do not decode or recover are left out, as are
+        // those the executor skips.
+        let txs = recover_all(transactions)
+            .into_iter()
+            .filter_map(Result::ok)
+            .collect();
+        let executed = self
+            .execute(
+                &head,
+                &block,
+                attributes.timestamp,
+                txs,
+                InvalidTxPolicy::Skip,
+                &attributes,
+            )?
+            .map_err(EngineError::Exec)?;
+        let built = executed.block.clone();
+        self.pending.insert(built.header.id()?, executed);
+        Ok(built)
+    }
+
+    fn new_payload(&mut self, block: &Block) -> Result<PayloadStatus, Self::Error> {
+        let invalid = |reason: String| Ok(PayloadStatus::Invalid { reason });
+        let head = self.parent()?;
+        let header = &block.header;
+        if header.chain_id != self.config.chain.chain_id {
+            return invalid(format!(
+                "chain id {} is not {}",
+                header.chain_id, self.config.chain.chain_id
+            ));
+        }
+        if header.parent != head.id {
+            return invalid(format!(
+                "parent {:?} is not the head {:?}",
+                header.parent, head.id
+            ));
+        }
+        if Some(header.height) != head.height.next() {
+            return invalid(format!(
+                "height {} does not follow {}",
+                header.height, head.height
+            ));
+        }
+        if let Some(parent_ms) = head.time_ms
+            && header.time.as_millis() <= parent_ms
+        {
+            return invalid(format!("time {} is not after the parent's", header.time));
+        }
+        let coinbase = header.execution.fee_recipient;
+        let context = self.context(&head, header.time.as_millis(), coinbase)?;
+        if header.execution.gas_limit != context.gas_limit {
+            return invalid(format!(
+                "gas limit {} is not {}",
+                header.execution.gas_limit, context.gas_limit
+            ));
+        }
+        if header.execution.base_fee_per_gas != context.base_fee {
+            return invalid(format!(
+                "base fee {} is not {}",
+                header.execution.base_fee_per_gas, context.base_fee
+            ));
+        }
+        let mut txs = Vec::with_capacity(block.body.transactions.len());
+        for (index, recovered) in recover_all(&block.body.transactions)
+            .into_iter()
+            .enumerate()
+        {
+            match recovered {
+                Ok(tx) => txs.push(tx),
+                Err(e) => return invalid(format!("transaction {index}: {e}")),
+            }
+        }
+        let attributes = PayloadAttributes {
+            timestamp: header.time,
+            proposer: header.proposer,
+            fee_recipient: coinbase,
+            validators_hash: header.validators_hash,
+            next_validators_hash: header.next_validators_hash,
+        };
+        let executed = match self.execute(
+            &head,
+            &context,
+            header.time,
+            txs,
+            InvalidTxPolicy::Reject,
+            &attributes,
+        )? {
+            Ok(executed) => executed,
+            Err(reason) => return invalid(reason),
+        };
+        let ours = &executed.block.header;
+        let checks = [
+            ("tx_root", ours.tx_root == header.tx_root),
+            (
+                "gas_used",
+                ours.execution.gas_used == header.execution.gas_used,
+            ),
+            ("receipts_root", ours.receipts_root == header.receipts_root),
+            ("state_root", ours.state_root == header.state_root),
+        ];
+        if let Some((field, _)) = checks.iter().find(|(_, ok)| !ok) {
+            return invalid(format!("{field} does not match re-execution"));
+        }
+        // Every field is now equal; compare whole headers as a last guard.
+        if ours != header {
+            return invalid("header does not match re-execution".to_owned());
+        }
+        self.pending.insert(header.id()?, executed);
+        Ok(PayloadStatus::Valid)
+    }
+
+    fn forkchoice_updated(&mut self, state: ForkchoiceState) -> Result<(), Self::Error> {
+        if self.parent()?.id == Some(state.finalized) {
+            return Ok(());
+        }
+        let executed = self
+            .pending
+            .remove(&state.finalized)
+            .ok_or(EngineError::UnknownBlock(state.finalized))?;
+        self.store
+            .commit_block(&executed)
+            .map_err(EngineError::Store)?;
+        // Everything else pending was built on the old head.
+        self.pending.clear();
+        Ok(())
+    }
+}

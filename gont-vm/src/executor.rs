@@ -1,0 +1,256 @@
+//! Executing a block's transactions in order on revm: validity checks,
+//! execution, receipts and the block's [`StateChanges`].
+
+use std::collections::BTreeSet;
+
+use alloy_consensus::{Transaction, TxEnvelope, Typed2718};
+use gont_core::{
+    AccountState, Address, B256, Log, RawTransaction, Receipt, StateChanges, StateReader,
+};
+use revm::context::result::{EVMError, ExecutionResult, InvalidTransaction};
+use revm::context::{Context, ContextTr};
+use revm::{ExecuteCommitEvm, MainBuilder, MainContext};
+
+use crate::chain::{BlockContext, ChainConfig};
+use crate::db::{DbError, StateDb};
+use crate::env::tx_env;
+use crate::error::{ExecError, TxError};
+use crate::validation::validate_transaction;
+
+/// A decoded transaction with its sender recovered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecoveredTx {
+    /// The bytes as the block carries them.
+    pub raw: RawTransaction,
+    /// The decoded transaction.
+    pub tx: TxEnvelope,
+    /// Its signer.
+    pub sender: Address,
+    /// Its keccak hash.
+    pub hash: B256,
+}
+
+impl RecoveredTx {
+    /// Decodes `raw` exactly and recovers its sender.
+    pub fn recover(raw: RawTransaction) -> Result<Self, TxError> {
+        let (tx, sender) = raw
+            .decode_and_recover()
+            .map_err(|e| TxError::Decode(e.to_string()))?;
+        let hash = raw.hash();
+        Ok(Self {
+            raw,
+            tx,
+            sender,
+            hash,
+        })
+    }
+}
+
+/// Decodes and recovers the senders of `raws`, in order, spreading the
+/// signature recoveries (the costliest step of a block) over the
+/// machine's cores with scoped threads.
+pub fn recover_all(raws: &[RawTransaction]) -> Vec<Result<RecoveredTx, TxError>> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if threads <= 1 || raws.len() < 64 {
+        return raws.iter().cloned().map(RecoveredTx::recover).collect();
+    }
+    let chunk = raws.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = raws
+            .chunks(chunk)
+            .map(|part| {
+                let handle = scope.spawn(move || {
+                    part.iter()
+                        .cloned()
+                        .map(RecoveredTx::recover)
+                        .collect::<Vec<_>>()
+                });
+                (part.len(), handle)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(len, handle)| {
+                // Recovery does not panic on any input; should a worker die
+                // all the same, its transactions are refused, one result
+                // each, so that positions stay aligned with the input.
+                handle.join().unwrap_or_else(|_| {
+                    vec![Err(TxError::Decode("recovery worker failed".to_owned())); len]
+                })
+            })
+            .collect()
+    })
+}
+
+/// What to do with a transaction that cannot be included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvalidTxPolicy {
+    /// Building a block: leave it out and go on.
+    Skip,
+    /// Validating a proposed block: the block is invalid.
+    Reject,
+}
+
+/// A transaction left out of a block being built, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedTx {
+    /// Its position in the input.
+    pub index: usize,
+    /// Its hash.
+    pub hash: B256,
+    /// Why it was left out.
+    pub error: TxError,
+}
+
+/// The result of executing a block's transactions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockOutput {
+    /// The transactions included, in order.
+    pub transactions: Vec<RawTransaction>,
+    /// One receipt per included transaction.
+    pub receipts: Vec<Receipt>,
+    /// The state the block changed.
+    pub changes: StateChanges,
+    /// Accounts whose earlier storage is dropped (see
+    /// [`StateDb::into_changes`]).
+    pub wiped: BTreeSet<Address>,
+    /// Gas used by the block.
+    pub gas_used: u64,
+    /// Transactions left out (only with [`InvalidTxPolicy::Skip`]).
+    pub skipped: Vec<SkippedTx>,
+}
+
+/// Executes `txs` in order on the state `state`, in the block context
+/// `block` of chain `chain`. Each transaction is checked by
+/// [`validate_transaction`] against the state left by the ones before it,
+/// and against the gas left in the block, then executed; priority fees go
+/// to `block.coinbase` and the base fee is burned.
+pub fn execute_block<R: StateReader>(
+    state: &R,
+    chain: &ChainConfig,
+    block: &BlockContext,
+    txs: Vec<RecoveredTx>,
+    policy: InvalidTxPolicy,
+) -> Result<BlockOutput, ExecError<R::Error>> {
+    let mut db = StateDb::new(state);
+    let mut out = BlockOutput::default();
+    {
+        let mut evm = Context::mainnet()
+            .with_db(&mut db)
+            .with_cfg(chain.cfg_env())
+            .with_block(block.block_env(chain.fork))
+            .build_mainnet();
+        for (index, rtx) in txs.into_iter().enumerate() {
+            let account = evm
+                .ctx
+                .db_mut()
+                .account(rtx.sender)
+                .map_err(db_error)?
+                .unwrap_or(AccountState {
+                    nonce: 0,
+                    balance: gont_core::U256::ZERO,
+                    code_hash: gont_core::state::KECCAK_EMPTY,
+                });
+            let available = block.gas_limit.saturating_sub(out.gas_used);
+            let checked = validate_transaction(&rtx.tx, rtx.sender, &account, block, chain)
+                .and_then(|()| {
+                    if rtx.tx.gas_limit() > available {
+                        Err(TxError::GasLimitReached {
+                            gas: rtx.tx.gas_limit(),
+                            available,
+                        })
+                    } else {
+                        Ok(())
+                    }
+                });
+            let result = match checked {
+                Ok(()) => match evm.transact_commit(tx_env(&rtx.tx, rtx.sender)) {
+                    Ok(result) => Ok(result),
+                    Err(EVMError::Transaction(invalid)) => Err(tx_error(invalid, rtx.sender)),
+                    Err(EVMError::Database(e)) => return Err(db_error(e)),
+                    Err(other) => return Err(ExecError::Evm(other.to_string())),
+                },
+                Err(e) => Err(e),
+            };
+            let result = match (result, policy) {
+                (Ok(result), _) => result,
+                (Err(error), InvalidTxPolicy::Skip) => {
+                    out.skipped.push(SkippedTx {
+                        index,
+                        hash: rtx.hash,
+                        error,
+                    });
+                    continue;
+                }
+                (Err(error), InvalidTxPolicy::Reject) => {
+                    return Err(ExecError::InvalidTransaction {
+                        index,
+                        hash: rtx.hash,
+                        error: Box::new(error),
+                    });
+                }
+            };
+            let gas_used = result.tx_gas_used();
+            out.gas_used = out.gas_used.saturating_add(gas_used);
+            out.receipts.push(receipt(
+                &rtx,
+                &result,
+                gas_used,
+                out.gas_used,
+                block.base_fee,
+            ));
+            out.transactions.push(rtx.raw);
+        }
+    }
+    let (changes, wiped) = db.into_changes();
+    out.changes = changes;
+    out.wiped = wiped;
+    Ok(out)
+}
+
+fn receipt(
+    rtx: &RecoveredTx,
+    result: &ExecutionResult,
+    gas_used: u64,
+    cumulative_gas_used: u64,
+    base_fee: u64,
+) -> Receipt {
+    Receipt {
+        tx_hash: rtx.hash,
+        tx_type: rtx.tx.ty(),
+        from: rtx.sender,
+        to: rtx.tx.to(),
+        success: result.is_success(),
+        gas_used,
+        cumulative_gas_used,
+        effective_gas_price: rtx.tx.effective_gas_price(Some(base_fee)),
+        contract_address: result.created_address(),
+        logs: result
+            .logs()
+            .iter()
+            .map(|log| Log {
+                address: log.address,
+                topics: log.data.topics().to_vec(),
+                data: log.data.data.clone(),
+            })
+            .collect(),
+    }
+}
+
+pub(crate) fn db_error<E: std::error::Error + 'static>(e: DbError<E>) -> ExecError<E> {
+    match e {
+        DbError::Read(e) => ExecError::State(e),
+        DbError::MissingCode(hash) => {
+            ExecError::Evm(format!("code {hash} is missing from the store"))
+        }
+    }
+}
+
+/// revm's refusal of a transaction, in geth's words where our own checks
+/// did not already catch it.
+pub(crate) fn tx_error(invalid: InvalidTransaction, sender: Address) -> TxError {
+    match invalid {
+        InvalidTransaction::RejectCallerWithCode => TxError::SenderNotEoa { sender },
+        other => TxError::Evm(other.to_string()),
+    }
+}

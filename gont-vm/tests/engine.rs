@@ -1,0 +1,439 @@
+//! The engine end to end over an in-memory store: blocks of real signed
+//! transactions built by one engine and validated by another.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use alloy_consensus::{TxEip1559, TxLegacy};
+use alloy_primitives::{TxKind, hex};
+use gont_core::genesis::DEV_ADDRESSES;
+use gont_core::{
+    AccountState, Address, B256, Block, BlockId, Bytes, ChainId, ExecutedBlock, ExecutionEngine,
+    ExecutionStore, ForkchoiceState, Genesis, Hash, Header, Height, PayloadAttributes,
+    PayloadStatus, RawTransaction, StateChanges, StateReader, U256, encode,
+};
+use gont_vm::testing::{address_of, dev_key, raw, sign};
+use gont_vm::{Engine, EngineConfig, MemoryState, genesis_changes};
+
+#[derive(Debug, thiserror::Error)]
+#[error("memory store: {0}")]
+struct StoreError(String);
+
+/// A store that keeps every height's state in memory; its "state root" is
+/// blake3 of the state's canonical encoding (not a tree: enough to compare).
+#[derive(Default)]
+struct MemoryStore {
+    headers: RefCell<Vec<Header>>,
+    states: RefCell<Vec<MemoryState>>,
+}
+
+struct View(MemoryState);
+
+impl StateReader for View {
+    type Error = StoreError;
+    fn account(&self, a: Address) -> Result<Option<AccountState>, StoreError> {
+        Ok(self.0.accounts.get(&a).copied())
+    }
+    fn storage(&self, a: Address, s: U256) -> Result<U256, StoreError> {
+        Ok(self
+            .0
+            .storage
+            .get(&a)
+            .and_then(|m| m.get(&s))
+            .copied()
+            .unwrap_or_default())
+    }
+    fn code(&self, h: B256) -> Result<Option<Bytes>, StoreError> {
+        Ok(self.0.code.get(&h).cloned())
+    }
+    fn block_id(&self, h: Height) -> Result<Option<BlockId>, StoreError> {
+        Ok(self.0.block_ids.get(&h).copied())
+    }
+}
+
+fn root_of(state: &MemoryState) -> Hash {
+    Hash::digest(&encode(&(&state.accounts, &state.storage)))
+}
+
+impl ExecutionStore for MemoryStore {
+    type Error = StoreError;
+    type State<'a> = View;
+
+    fn head(&self) -> Result<Option<Header>, StoreError> {
+        Ok(self.headers.borrow().last().cloned())
+    }
+    fn header(&self, height: Height) -> Result<Option<Header>, StoreError> {
+        Ok(self
+            .headers
+            .borrow()
+            .iter()
+            .find(|h| h.height == height)
+            .cloned())
+    }
+    fn state_at(&self, height: Height) -> Result<View, StoreError> {
+        let states = self.states.borrow();
+        let state = states
+            .get(usize::try_from(height.0).unwrap())
+            .ok_or_else(|| StoreError(format!("no state at {height}")))?;
+        Ok(View(state.clone()))
+    }
+    fn state_root_after(&self, height: Height, changes: &StateChanges) -> Result<Hash, StoreError> {
+        let mut state = self.state_at(height)?.0;
+        state.apply(changes, &BTreeSet::new());
+        Ok(root_of(&state))
+    }
+    fn init_genesis(&self, _: Hash, changes: &StateChanges) -> Result<Hash, StoreError> {
+        let mut state = MemoryState::default();
+        state.apply(changes, &BTreeSet::new());
+        let root = root_of(&state);
+        *self.states.borrow_mut() = vec![state];
+        Ok(root)
+    }
+    fn commit_block(&self, block: &ExecutedBlock) -> Result<(), StoreError> {
+        let header = &block.block.header;
+        let mut state = self.states.borrow().last().cloned().unwrap();
+        state.apply(&block.changes, &BTreeSet::new());
+        state.block_ids.insert(header.height, header.id().unwrap());
+        self.states.borrow_mut().push(state);
+        self.headers.borrow_mut().push(header.clone());
+        Ok(())
+    }
+}
+
+const SPACE: ChainId = ChainId(31337);
+
+fn genesis() -> Genesis {
+    Genesis::devnet(2, 1)
+}
+
+fn engine() -> Engine<MemoryStore> {
+    let genesis = genesis();
+    let store = MemoryStore::default();
+    store
+        .init_genesis(genesis.hash(), &genesis_changes(&genesis, SPACE).unwrap())
+        .unwrap();
+    Engine::new(store, EngineConfig::from_genesis(&genesis, SPACE).unwrap())
+}
+
+fn attributes(engine: &Engine<MemoryStore>, secs: u64) -> PayloadAttributes {
+    let genesis = genesis();
+    let proposer = &genesis.validators[0];
+    let set = genesis.validator_set().unwrap().hash();
+    let _ = engine;
+    PayloadAttributes {
+        timestamp: gont_core::Timestamp::from_secs(1_767_225_600 + secs),
+        proposer: proposer.consensus_key.address(),
+        fee_recipient: proposer.operator,
+        validators_hash: set,
+        next_validators_hash: set,
+    }
+}
+
+fn transfer(from: usize, nonce: u64, to: Address, value: u64, chain: u64) -> RawTransaction {
+    let tx = TxEip1559 {
+        chain_id: chain,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 2_000_000_000,
+        max_priority_fee_per_gas: 100_000_000,
+        to: TxKind::Call(to),
+        value: U256::from(value),
+        ..TxEip1559::default()
+    };
+    raw(&sign(tx, &dev_key(from).unwrap()).unwrap())
+}
+
+fn balance(engine: &Engine<MemoryStore>, a: Address) -> U256 {
+    let head = engine
+        .store()
+        .head()
+        .unwrap()
+        .map_or(Height(0), |h| h.height);
+    let view = engine.store().state_at(head).unwrap();
+    view.account(a).unwrap().map_or(U256::ZERO, |a| a.balance)
+}
+
+fn build(engine: &mut Engine<MemoryStore>, secs: u64, txs: &[RawTransaction]) -> Block {
+    let parent = engine.store().head().unwrap().map(|h| h.id().unwrap());
+    let attrs = attributes(engine, secs);
+    engine.build_payload(parent, attrs, txs).unwrap()
+}
+
+fn decide(engine: &mut Engine<MemoryStore>, block: &Block) {
+    let id = block.header.id().unwrap();
+    engine
+        .forkchoice_updated(ForkchoiceState {
+            head: id,
+            safe: id,
+            finalized: id,
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_block_built_by_one_engine_is_valid_on_another_with_the_same_roots() {
+    let mut proposer = engine();
+    let mut validator = engine();
+    let recipient = Address::repeat_byte(0x42);
+    let txs = vec![
+        transfer(1, 0, recipient, 1_000, SPACE.0),
+        transfer(1, 1, recipient, 2_000, SPACE.0),
+        transfer(2, 0, recipient, 3_000, SPACE.0),
+    ];
+    let block = build(&mut proposer, 1, &txs);
+    assert_eq!(block.body.transactions, txs);
+    assert_eq!(block.header.height, Height(1));
+    assert_eq!(block.header.execution.gas_used, 3 * 21_000);
+    assert_eq!(
+        block.header.execution.base_fee_per_gas,
+        gont_vm::INITIAL_BASE_FEE
+    );
+    assert_eq!(validator.new_payload(&block).unwrap(), PayloadStatus::Valid);
+    decide(&mut proposer, &block);
+    decide(&mut validator, &block);
+    assert_eq!(
+        proposer.store().head().unwrap(),
+        validator.store().head().unwrap()
+    );
+    assert_eq!(balance(&validator, recipient), U256::from(6_000));
+
+    // Fees: the sender pays base fee + tip per gas; the coinbase gets only
+    // the tip; the base fee is burned.
+    let fee_recipient = genesis().validators[0].operator;
+    let tip = U256::from(100_000_000u64 * 21_000);
+    let before = gont_core::genesis::DEV_ACCOUNT_BALANCE;
+    assert_eq!(
+        balance(&proposer, fee_recipient),
+        before + tip * U256::from(3)
+    );
+    let paid_per_tx = U256::from((gont_vm::INITIAL_BASE_FEE + 100_000_000) * 21_000);
+    assert_eq!(
+        balance(&proposer, DEV_ADDRESSES[2]),
+        before - paid_per_tx - U256::from(3_000)
+    );
+
+    // The next block's base fee follows EIP-1559 from this one.
+    let next = build(&mut proposer, 2, &[]);
+    assert_eq!(
+        next.header.execution.base_fee_per_gas,
+        gont_vm::next_base_fee(&block.header.execution)
+    );
+    assert_eq!(next.header.parent, Some(block.header.id().unwrap()));
+}
+
+#[test]
+fn invalid_transactions_are_left_out_of_a_built_block_with_geths_reasons() {
+    let mut engine = engine();
+    let poor = dev_key(3).unwrap();
+    let _ = address_of(&poor);
+    let too_expensive = {
+        let tx = TxEip1559 {
+            chain_id: SPACE.0,
+            gas_limit: 21_000,
+            max_fee_per_gas: 2_000_000_000,
+            to: TxKind::Call(Address::ZERO),
+            value: gont_core::genesis::DEV_ACCOUNT_BALANCE,
+            ..TxEip1559::default()
+        };
+        raw(&sign(tx, &poor).unwrap())
+    };
+    let below_base_fee = {
+        let tx = TxLegacy {
+            chain_id: Some(SPACE.0),
+            gas_price: 1,
+            gas_limit: 21_000,
+            to: TxKind::Call(Address::ZERO),
+            ..TxLegacy::default()
+        };
+        raw(&sign(tx, &dev_key(4).unwrap()).unwrap())
+    };
+    let good = transfer(1, 0, Address::ZERO, 1, SPACE.0);
+    let txs = vec![
+        transfer(1, 5, Address::ZERO, 1, SPACE.0), // nonce too high
+        transfer(1, 0, Address::ZERO, 1, 1),       // other chain
+        too_expensive,
+        below_base_fee,
+        RawTransaction(Bytes::from_static(b"garbage")),
+        good.clone(),
+        good.clone(), // nonce too low by now
+    ];
+    let block = build(&mut engine, 1, &txs);
+    assert_eq!(block.body.transactions, vec![good]);
+
+    let chain = gont_vm::ChainConfig::gont(SPACE);
+    let context = gont_vm::BlockContext {
+        height: Height(1),
+        timestamp: 0,
+        gas_limit: 30_000_000,
+        base_fee: gont_vm::INITIAL_BASE_FEE,
+        coinbase: Address::ZERO,
+        prevrandao: B256::ZERO,
+        excess_blob_gas: 0,
+    };
+    let account = AccountState {
+        nonce: 0,
+        balance: gont_core::genesis::DEV_ACCOUNT_BALANCE,
+        code_hash: gont_core::state::KECCAK_EMPTY,
+    };
+    let reason = |raw: &RawTransaction| {
+        let (tx, sender) = raw.decode_and_recover().unwrap();
+        gont_vm::validate_transaction(&tx, sender, &account, &context, &chain)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(
+        reason(&txs[0]).starts_with("nonce too high"),
+        "{}",
+        reason(&txs[0])
+    );
+    assert!(reason(&txs[1]).starts_with("invalid chain id"));
+    assert!(reason(&txs[2]).starts_with("insufficient funds for gas * price + value"));
+    assert!(reason(&txs[3]).starts_with("max fee per gas less than block base fee"));
+}
+
+#[test]
+fn a_block_stops_at_its_gas_limit() {
+    let genesis = genesis();
+    let store = MemoryStore::default();
+    store
+        .init_genesis(genesis.hash(), &genesis_changes(&genesis, SPACE).unwrap())
+        .unwrap();
+    let mut config = EngineConfig::from_genesis(&genesis, SPACE).unwrap();
+    config.gas_limit = 50_000;
+    let mut engine = Engine::new(store, config);
+    let txs: Vec<_> = (0..3)
+        .map(|n| transfer(1, n, Address::ZERO, 1, SPACE.0))
+        .collect();
+    let block = build(&mut engine, 1, &txs);
+    assert_eq!(block.body.transactions.len(), 2);
+    assert_eq!(block.header.execution.gas_used, 42_000);
+}
+
+#[test]
+fn tampered_blocks_are_invalid() {
+    let mut proposer = engine();
+    let mut validator = engine();
+    let block = build(
+        &mut proposer,
+        1,
+        &[transfer(1, 0, Address::ZERO, 1, SPACE.0)],
+    );
+
+    let mut wrong_root = block.clone();
+    wrong_root.header.state_root = Hash::digest(b"x");
+    let mut extra_tx = block.clone();
+    extra_tx
+        .body
+        .transactions
+        .push(transfer(2, 0, Address::ZERO, 1, SPACE.0));
+    let mut bad_tx = block.clone();
+    bad_tx.body.transactions = vec![transfer(1, 9, Address::ZERO, 1, SPACE.0)];
+    let mut wrong_fee = block.clone();
+    wrong_fee.header.execution.base_fee_per_gas += 1;
+    let mut wrong_gas = block.clone();
+    wrong_gas.header.execution.gas_used += 1;
+
+    for (what, b) in [
+        ("state root", wrong_root),
+        ("extra tx", extra_tx),
+        ("invalid tx", bad_tx),
+        ("base fee", wrong_fee),
+        ("gas used", wrong_gas),
+    ] {
+        assert!(
+            matches!(
+                validator.new_payload(&b).unwrap(),
+                PayloadStatus::Invalid { .. }
+            ),
+            "{what}"
+        );
+    }
+    assert_eq!(validator.new_payload(&block).unwrap(), PayloadStatus::Valid);
+}
+
+/// Init code that deploys a 13-byte contract which sets slot 0 to 42 and
+/// emits `LOG1` with topic 7.
+const LOGGER_INIT: &str = "600d600c600039600d6000f3602a600055600760006000a100";
+
+#[test]
+fn contract_creation_and_calls_produce_receipts_with_logs() {
+    let mut engine = engine();
+    let key = dev_key(1).unwrap();
+    let deploy = TxEip1559 {
+        chain_id: SPACE.0,
+        nonce: 0,
+        gas_limit: 200_000,
+        max_fee_per_gas: 2_000_000_000,
+        to: TxKind::Create,
+        input: hex::decode(LOGGER_INIT).unwrap().into(),
+        ..TxEip1559::default()
+    };
+    let contract = DEV_ADDRESSES[1].create(0);
+    let call = TxEip1559 {
+        chain_id: SPACE.0,
+        nonce: 1,
+        gas_limit: 100_000,
+        max_fee_per_gas: 2_000_000_000,
+        to: TxKind::Call(contract),
+        ..TxEip1559::default()
+    };
+    let txs = [
+        raw(&sign(deploy, &key).unwrap()),
+        raw(&sign(call, &key).unwrap()),
+    ];
+    let block = build(&mut engine, 1, &txs);
+    let id = block.header.id().unwrap();
+    // The receipts are what the engine will commit.
+    let mut validator = self::engine();
+    assert_eq!(validator.new_payload(&block).unwrap(), PayloadStatus::Valid);
+    decide(&mut engine, &block);
+    let head = engine.store().head().unwrap().unwrap();
+    assert_eq!(head.id().unwrap(), id);
+    let view = engine.store().state_at(Height(1)).unwrap();
+    assert_eq!(view.storage(contract, U256::ZERO).unwrap(), U256::from(42));
+    let code_hash = view.account(contract).unwrap().unwrap().code_hash;
+    assert_eq!(view.code(code_hash).unwrap().unwrap().len(), 13);
+    let _ = block;
+}
+
+#[test]
+fn service_genesis_deploys_rule_contracts_at_their_manifest_addresses() {
+    let mut genesis = genesis();
+    // Init code: store the 32-byte constructor argument in slot 0.
+    let code = hex::decode("60206020380360003960005160005560006000f3").unwrap();
+    genesis.services[0]
+        .contracts
+        .push(gont_core::ServiceContract {
+            name: "rules".into(),
+            code: code.into(),
+            constructor_args: B256::with_last_byte(9).0.to_vec().into(),
+        });
+    let chain = genesis.services[0].chain_id;
+    let state = gont_vm::genesis_state(&genesis, chain).unwrap();
+    let address = gont_core::ServiceManifest::contract_address(0);
+    assert_eq!(state.accounts[&address].nonce, 1);
+    assert_eq!(state.storage[&address][&U256::ZERO], U256::from(9));
+    for a in DEV_ADDRESSES {
+        assert_eq!(
+            state.accounts[&a].balance,
+            gont_core::genesis::DEV_ACCOUNT_BALANCE
+        );
+    }
+
+    genesis.services[0].contracts[0].code = hex::decode("60006000fd").unwrap().into(); // REVERT
+    assert!(matches!(
+        gont_vm::genesis_state(&genesis, chain),
+        Err(gont_vm::GenesisBuildError::ContractFailed { index: 0, .. })
+    ));
+    assert!(matches!(
+        gont_vm::genesis_state(&genesis, ChainId(7)),
+        Err(gont_vm::GenesisBuildError::UnknownChain(ChainId(7)))
+    ));
+}
