@@ -85,12 +85,23 @@ fn random<const N: usize>() -> Result<[u8; N], KeystoreError> {
     Ok(out)
 }
 
-fn derive(passphrase: &[u8], salt: &[u8], log_n: u8, r: u32, p: u32, path: &str) -> Result<[u8; 32], KeystoreError> {
-    let params = scrypt::Params::new(log_n, r, p, 32)
-        .map_err(|e| KeystoreError::Format { path: path.to_owned(), reason: format!("scrypt parameters: {e}") })?;
+fn derive(
+    passphrase: &[u8],
+    salt: &[u8],
+    log_n: u8,
+    r: u32,
+    p: u32,
+    path: &str,
+) -> Result<[u8; 32], KeystoreError> {
+    let params = scrypt::Params::new(log_n, r, p, 32).map_err(|e| KeystoreError::Format {
+        path: path.to_owned(),
+        reason: format!("scrypt parameters: {e}"),
+    })?;
     let mut key = [0u8; 32];
-    scrypt::scrypt(passphrase, salt, &params, &mut key)
-        .map_err(|e| KeystoreError::Format { path: path.to_owned(), reason: format!("scrypt: {e}") })?;
+    scrypt::scrypt(passphrase, salt, &params, &mut key).map_err(|e| KeystoreError::Format {
+        path: path.to_owned(),
+        reason: format!("scrypt: {e}"),
+    })?;
     Ok(key)
 }
 
@@ -109,12 +120,23 @@ fn apply_cipher(derived: &[u8; 32], iv: &[u8; 16], data: &mut [u8]) {
 
 /// Encrypts `secret` under `passphrase` into a new keystore file at `path`;
 /// refuses to overwrite one.
-pub fn write(path: &Path, secret: &[u8; 32], passphrase: &str, purpose: &str) -> Result<(), KeystoreError> {
+pub fn write(
+    path: &Path,
+    secret: &[u8; 32],
+    passphrase: &str,
+    purpose: &str,
+) -> Result<(), KeystoreError> {
     write_with_cost(path, secret, passphrase, purpose, SCRYPT_LOG_N)
 }
 
 /// As [`write`], with scrypt's cost `2^log_n` (tests use a low one).
-pub fn write_with_cost(path: &Path, secret: &[u8; 32], passphrase: &str, purpose: &str, log_n: u8) -> Result<(), KeystoreError> {
+pub fn write_with_cost(
+    path: &Path,
+    secret: &[u8; 32],
+    passphrase: &str,
+    purpose: &str,
+    log_n: u8,
+) -> Result<(), KeystoreError> {
     let shown = path.display().to_string();
     let salt: [u8; 32] = random()?;
     let iv: [u8; 16] = random()?;
@@ -127,32 +149,58 @@ pub fn write_with_cost(path: &Path, secret: &[u8; 32], passphrase: &str, purpose
         id: uuid::Builder::from_random_bytes(id).into_uuid().to_string(),
         crypto: Crypto {
             cipher: "aes-128-ctr".into(),
-            cipherparams: CipherParams { iv: hex::encode(iv) },
+            cipherparams: CipherParams {
+                iv: hex::encode(iv),
+            },
             ciphertext: hex::encode(ciphertext),
             kdf: "scrypt".into(),
-            kdfparams: KdfParams { dklen: 32, n: 1u64 << log_n, r: 8, p: 1, salt: hex::encode(salt) },
+            kdfparams: KdfParams {
+                dklen: 32,
+                n: 1u64 << log_n,
+                r: 8,
+                p: 1,
+                salt: hex::encode(salt),
+            },
             mac: hex::encode(mac(&derived, &ciphertext)),
         },
         purpose: Some(purpose.to_owned()),
     };
-    let json = serde_json::to_string_pretty(&file)
-        .map_err(|e| KeystoreError::Format { path: shown.clone(), reason: e.to_string() })?;
+    let json = serde_json::to_string_pretty(&file).map_err(|e| KeystoreError::Format {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(path).map_err(|source| KeystoreError::Io { path: shown.clone(), source })?;
-    std::io::Write::write_all(&mut f, json.as_bytes()).map_err(|source| KeystoreError::Io { path: shown, source })
+    let mut f = options.open(path).map_err(|source| KeystoreError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    std::io::Write::write_all(&mut f, json.as_bytes()).map_err(|source| KeystoreError::Io {
+        path: shown,
+        source,
+    })
 }
 
 /// Decrypts the keystore at `path`.
 pub fn read(path: &Path, passphrase: &str) -> Result<[u8; 32], KeystoreError> {
     let shown = path.display().to_string();
-    let format = |reason: &str| KeystoreError::Format { path: shown.clone(), reason: reason.to_owned() };
-    let json = std::fs::read(path).map_err(|source| KeystoreError::Io { path: shown.clone(), source })?;
+    let format = |reason: &str| KeystoreError::Format {
+        path: shown.clone(),
+        reason: reason.to_owned(),
+    };
+    let json = std::fs::read(path).map_err(|source| KeystoreError::Io {
+        path: shown.clone(),
+        source,
+    })?;
     let file: KeystoreFile = serde_json::from_slice(&json).map_err(|e| format(&e.to_string()))?;
     let c = &file.crypto;
-    if file.version != 3 || c.cipher != "aes-128-ctr" || c.kdf != "scrypt" || c.kdfparams.dklen != 32 {
+    if file.version != 3
+        || c.cipher != "aes-128-ctr"
+        || c.kdf != "scrypt"
+        || c.kdfparams.dklen != 32
+    {
         return Err(format("unsupported version, cipher, kdf or key length"));
     }
     if !c.kdfparams.n.is_power_of_two() || c.kdfparams.n < 2 || c.kdfparams.n > 1 << 20 {
@@ -169,7 +217,14 @@ pub fn read(path: &Path, passphrase: &str) -> Result<[u8; 32], KeystoreError> {
         .and_then(|v| v.try_into().ok())
         .ok_or_else(|| format("ciphertext is not 32 hex bytes"))?;
     let expected_mac = hex::decode(&c.mac).map_err(|_| format("mac is not hex"))?;
-    let derived = derive(passphrase.as_bytes(), &salt, log_n, c.kdfparams.r, c.kdfparams.p, &shown)?;
+    let derived = derive(
+        passphrase.as_bytes(),
+        &salt,
+        log_n,
+        c.kdfparams.r,
+        c.kdfparams.p,
+        &shown,
+    )?;
     if mac(&derived, &ciphertext).as_slice() != expected_mac.as_slice() {
         return Err(KeystoreError::WrongPassphrase { path: shown });
     }
@@ -189,9 +244,15 @@ mod tests {
         let secret = [7u8; 32];
         write_with_cost(&path, &secret, "correct horse", "gont-validator:31337", 4).unwrap();
         assert_eq!(read(&path, "correct horse").unwrap(), secret);
-        assert!(matches!(read(&path, "wrong").unwrap_err(), KeystoreError::WrongPassphrase { .. }));
+        assert!(matches!(
+            read(&path, "wrong").unwrap_err(),
+            KeystoreError::WrongPassphrase { .. }
+        ));
         // Never overwrites.
-        assert!(matches!(write_with_cost(&path, &secret, "x", "y", 4).unwrap_err(), KeystoreError::Io { .. }));
+        assert!(matches!(
+            write_with_cost(&path, &secret, "x", "y", 4).unwrap_err(),
+            KeystoreError::Io { .. }
+        ));
     }
 
     #[test]
@@ -215,6 +276,9 @@ mod tests {
         let path = dir.path().join("bad.json");
         std::fs::write(&path, b"\x00\xffnot json").unwrap();
         let e = read(&path, "x").unwrap_err().to_string();
-        assert!(e.contains("bad.json") && e.contains("not a Web3 Secret Storage"), "{e}");
+        assert!(
+            e.contains("bad.json") && e.contains("not a Web3 Secret Storage"),
+            "{e}"
+        );
     }
 }

@@ -29,7 +29,12 @@ pub struct MempoolConfig {
 
 impl Default for MempoolConfig {
     fn default() -> Self {
-        Self { max_transactions: 10_000, max_bytes: 64 * 1024 * 1024, price_bump_percent: 10, max_nonce_gap: 64 }
+        Self {
+            max_transactions: 10_000,
+            max_bytes: 64 * 1024 * 1024,
+            price_bump_percent: 10,
+            max_nonce_gap: 64,
+        }
     }
 }
 
@@ -118,7 +123,10 @@ pub struct Mempool {
 impl Mempool {
     /// An empty pool.
     pub fn new(config: MempoolConfig) -> Self {
-        Self { config, ..Self::default() }
+        Self {
+            config,
+            ..Self::default()
+        }
     }
 
     /// How many transactions are pooled.
@@ -163,18 +171,32 @@ impl Mempool {
     }
 
     /// Admits `tx`, whose sender's account nonce is `account_nonce`.
-    pub fn admit(&mut self, tx: PoolTransaction, account_nonce: u64) -> Result<Admitted, MempoolError> {
+    pub fn admit(
+        &mut self,
+        tx: PoolTransaction,
+        account_nonce: u64,
+    ) -> Result<Admitted, MempoolError> {
         if self.by_hash.contains_key(&tx.hash) {
             return Err(MempoolError::AlreadyKnown);
         }
         if tx.nonce < account_nonce {
-            return Err(MempoolError::NonceTooLow { next: account_nonce, nonce: tx.nonce });
+            return Err(MempoolError::NonceTooLow {
+                next: account_nonce,
+                nonce: tx.nonce,
+            });
         }
         let pending = self.pending_nonce(&tx.sender, account_nonce);
         if tx.nonce > pending.saturating_add(self.config.max_nonce_gap) {
-            return Err(MempoolError::NonceTooHigh { next: pending, nonce: tx.nonce });
+            return Err(MempoolError::NonceTooHigh {
+                next: pending,
+                nonce: tx.nonce,
+            });
         }
-        let replaced = self.by_sender.get(&tx.sender).and_then(|txs| txs.get(&tx.nonce)).cloned();
+        let replaced = self
+            .by_sender
+            .get(&tx.sender)
+            .and_then(|txs| txs.get(&tx.nonce))
+            .cloned();
         if let Some(old) = &replaced {
             let bump = |fee: u128| fee.saturating_mul(100 + self.config.price_bump_percent) / 100;
             if tx.max_fee_per_gas < bump(old.max_fee_per_gas)
@@ -198,13 +220,21 @@ impl Mempool {
         };
         self.bytes += tx.size();
         self.by_hash.insert(tx.hash, (tx.sender, tx.nonce));
-        self.by_sender.entry(tx.sender).or_default().insert(tx.nonce, tx);
+        self.by_sender
+            .entry(tx.sender)
+            .or_default()
+            .insert(tx.nonce, tx);
         Ok(admitted)
     }
 
     /// Evicts the cheapest last-in-line transactions of other senders until
     /// `incoming` fits, or refuses it if it pays no more than they do.
-    fn make_room(&mut self, incoming: &PoolTransaction, mut count: usize, mut bytes: usize) -> Result<(), MempoolError> {
+    fn make_room(
+        &mut self,
+        incoming: &PoolTransaction,
+        mut count: usize,
+        mut bytes: usize,
+    ) -> Result<(), MempoolError> {
         let mut victims = Vec::new();
         // Only a sender's highest nonce can go without leaving a gap.
         let mut tails: Vec<&PoolTransaction> = self
@@ -291,9 +321,14 @@ impl Mempool {
         }
         let (mut gas, mut bytes, mut out) = (0u64, 0usize, Vec::new());
         while let Some((_, _, sender)) = heap.pop() {
-            let Some(nonce) = cursors.get(&sender).copied() else { continue };
-            let Some(tx) = self.by_sender.get(&sender).and_then(|txs| txs.get(&nonce)) else { continue };
-            let fits = gas.checked_add(tx.gas_limit).is_some_and(|g| g <= max_gas) && bytes + tx.size() <= max_bytes;
+            let Some(nonce) = cursors.get(&sender).copied() else {
+                continue;
+            };
+            let Some(tx) = self.by_sender.get(&sender).and_then(|txs| txs.get(&nonce)) else {
+                continue;
+            };
+            let fits = gas.checked_add(tx.gas_limit).is_some_and(|g| g <= max_gas)
+                && bytes + tx.size() <= max_bytes;
             if !fits {
                 // This sender's later nonces cannot go before this one.
                 continue;
@@ -334,7 +369,10 @@ mod tests {
     fn refuses_duplicates_and_stale_nonces_with_geth_wording() {
         let mut pool = Mempool::new(MempoolConfig::default());
         pool.admit(tx(1, 5, 100, 10), 5).unwrap();
-        assert_eq!(pool.admit(tx(1, 5, 100, 10), 5).unwrap_err().to_string(), "already known");
+        assert_eq!(
+            pool.admit(tx(1, 5, 100, 10), 5).unwrap_err().to_string(),
+            "already known"
+        );
         let low = pool.admit(tx(1, 4, 100, 10), 5).unwrap_err();
         assert_eq!(low.to_string(), "nonce too low: next nonce 5, tx nonce 4");
     }
@@ -344,10 +382,19 @@ mod tests {
         let mut pool = Mempool::new(MempoolConfig::default());
         let first = tx(1, 0, 100, 10);
         pool.admit(first.clone(), 0).unwrap();
-        assert_eq!(pool.admit(tx(1, 0, 109, 11), 0), Err(MempoolError::ReplacementUnderpriced));
-        assert_eq!(pool.admit(tx(1, 0, 110, 10), 0), Err(MempoolError::ReplacementUnderpriced));
+        assert_eq!(
+            pool.admit(tx(1, 0, 109, 11), 0),
+            Err(MempoolError::ReplacementUnderpriced)
+        );
+        assert_eq!(
+            pool.admit(tx(1, 0, 110, 10), 0),
+            Err(MempoolError::ReplacementUnderpriced)
+        );
         let better = tx(1, 0, 110, 11);
-        assert_eq!(pool.admit(better.clone(), 0), Ok(Admitted::Replaced(first.hash)));
+        assert_eq!(
+            pool.admit(better.clone(), 0),
+            Ok(Admitted::Replaced(first.hash))
+        );
         assert!(!pool.contains(&first.hash));
         assert_eq!(pool.len(), 1);
         assert_eq!(pool.bytes(), better.raw.0.len());
@@ -380,7 +427,10 @@ mod tests {
 
     #[test]
     fn a_full_pool_evicts_cheaper_tails_or_refuses() {
-        let mut pool = Mempool::new(MempoolConfig { max_transactions: 2, ..MempoolConfig::default() });
+        let mut pool = Mempool::new(MempoolConfig {
+            max_transactions: 2,
+            ..MempoolConfig::default()
+        });
         pool.admit(tx(1, 0, 100, 5), 0).unwrap();
         pool.admit(tx(2, 0, 100, 7), 0).unwrap();
         assert_eq!(pool.admit(tx(3, 0, 100, 5), 0), Err(MempoolError::PoolFull));

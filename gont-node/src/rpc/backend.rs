@@ -4,7 +4,9 @@
 
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_rpc_types_eth::state::StateOverride;
-use gont_core::{AccountState, Address, B256, Block, BlockId, Bytes, ChainId, Height, Log, Receipt, U256};
+use gont_core::{
+    AccountState, Address, B256, Block, BlockId, Bytes, ChainId, Height, Receipt, U256,
+};
 
 use super::error::RpcError;
 
@@ -19,48 +21,7 @@ pub struct StoredBlock {
     pub receipts: Vec<Receipt>,
 }
 
-/// A log filter: addresses (any of), topics per position (any of, empty =
-/// any), and an inclusive height range.
-#[derive(Clone, Debug, Default)]
-pub struct LogQuery {
-    /// Emitting contracts; empty matches every address.
-    pub addresses: Vec<Address>,
-    /// Up to four positions, each a set of alternatives; empty matches any.
-    pub topics: Vec<Vec<B256>>,
-    /// First height.
-    pub from: Height,
-    /// Last height.
-    pub to: Height,
-}
-
-impl LogQuery {
-    /// Whether `log` matches the addresses and topics.
-    pub fn matches(&self, log: &Log) -> bool {
-        (self.addresses.is_empty() || self.addresses.contains(&log.address))
-            && self.topics.iter().enumerate().all(|(i, alternatives)| {
-                alternatives.is_empty() || log.topics.get(i).is_some_and(|t| alternatives.contains(t))
-            })
-    }
-}
-
-/// A matching log with where it was emitted.
-#[derive(Clone, Debug)]
-pub struct LogRecord {
-    /// The block's height.
-    pub height: Height,
-    /// The block's id.
-    pub block_id: BlockId,
-    /// The block's time in seconds.
-    pub timestamp: u64,
-    /// The transaction's index in the block.
-    pub tx_index: u32,
-    /// The transaction's hash.
-    pub tx_hash: B256,
-    /// The log's index in the block.
-    pub log_index: u32,
-    /// The log.
-    pub log: Log,
-}
+pub use gont_storage::{IndexedLog, LogFilter};
 
 /// The outcome of `eth_call`.
 #[derive(Clone, Debug)]
@@ -93,8 +54,9 @@ pub trait EthBackend: Send + Sync + 'static {
     /// Where a committed transaction is.
     fn tx_location(&self, hash: B256) -> Result<Option<(Height, u32)>, RpcError>;
 
-    /// Logs matching `query`, in chain order; at most `limit` of them.
-    fn logs(&self, query: &LogQuery, limit: usize) -> Result<Vec<LogRecord>, RpcError>;
+    /// Logs matching `filter` in chain order (at most `filter.limit`), each
+    /// with its block's time in seconds.
+    fn logs(&self, filter: &LogFilter) -> Result<Vec<(IndexedLog, u64)>, RpcError>;
 
     /// An account as of `height`.
     fn account(&self, height: Height, address: Address) -> Result<Option<AccountState>, RpcError>;
@@ -107,10 +69,20 @@ pub trait EthBackend: Send + Sync + 'static {
 
     /// Executes a call on the state after `height`, with optional overrides,
     /// without committing.
-    fn call(&self, height: Height, request: &TransactionRequest, overrides: Option<&StateOverride>) -> Result<CallOutcome, RpcError>;
+    fn call(
+        &self,
+        height: Height,
+        request: &TransactionRequest,
+        overrides: Option<&StateOverride>,
+    ) -> Result<CallOutcome, RpcError>;
 
     /// The least gas limit with which the call succeeds.
-    fn estimate_gas(&self, height: Height, request: &TransactionRequest, overrides: Option<&StateOverride>) -> Result<u64, RpcError>;
+    fn estimate_gas(
+        &self,
+        height: Height,
+        request: &TransactionRequest,
+        overrides: Option<&StateOverride>,
+    ) -> Result<u64, RpcError>;
 
     /// Admits a signed transaction to the pool and gossips it; the error is
     /// geth's wording.

@@ -9,14 +9,20 @@
 //! | `mixHash` (prevrandao) | as the VM sets it: see `gont_vm` |
 //! | `difficulty`, `nonce`, `ommers` | zero / empty, as after the merge |
 
-use alloy_consensus::{Eip658Value, ReceiptEnvelope, ReceiptWithBloom, Sealed, TxEnvelope, transaction::Recovered};
+use alloy_consensus::{
+    Eip658Value, ReceiptEnvelope, ReceiptWithBloom, Sealed, TxEnvelope, transaction::Recovered,
+};
 use alloy_primitives::{B64, Bloom, LogData};
-use alloy_rpc_types_eth::{Block as RpcBlock, BlockTransactions, Header as RpcHeader, Log as RpcLog, Transaction as RpcTransaction, TransactionReceipt};
+use alloy_rpc_types_eth::{
+    Block as RpcBlock, BlockTransactions, Header as RpcHeader, Log as RpcLog,
+    Transaction as RpcTransaction, TransactionReceipt,
+};
 use gont_core::receipt::block_bloom;
 use gont_core::{Address, B256, Block, BlockId, Header, Receipt, U256};
 
 /// keccak of the RLP of an empty list: the ommers hash of every post-merge block.
-const EMPTY_OMMERS: B256 = alloy_primitives::b256!("1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347");
+const EMPTY_OMMERS: B256 =
+    alloy_primitives::b256!("1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347");
 
 /// Where a transaction sits in the chain.
 #[derive(Clone, Copy, Debug)]
@@ -74,7 +80,12 @@ pub fn rpc_header(header: &Header, id: BlockId, receipts: &[Receipt], size: usiz
 }
 
 /// An Ethereum-shaped transaction; `position` is `None` while it is pending.
-pub fn rpc_transaction(tx: TxEnvelope, sender: Address, position: Option<TxPosition>, base_fee: Option<u64>) -> RpcTransaction {
+pub fn rpc_transaction(
+    tx: TxEnvelope,
+    sender: Address,
+    position: Option<TxPosition>,
+    base_fee: Option<u64>,
+) -> RpcTransaction {
     use alloy_consensus::Transaction as _;
     let effective_gas_price = base_fee.map(|b| tx.effective_gas_price(Some(b)));
     RpcTransaction {
@@ -90,12 +101,24 @@ pub fn rpc_transaction(tx: TxEnvelope, sender: Address, position: Option<TxPosit
 /// The block's transactions decoded, with their senders. Blocks in storage
 /// were validated before they were committed, so a transaction that no
 /// longer decodes is a storage fault, reported as such.
-pub fn decode_body(block: &Block) -> Result<Vec<(TxEnvelope, Address)>, gont_core::TransactionError> {
-    block.body.transactions.iter().map(gont_core::RawTransaction::decode_and_recover).collect()
+pub fn decode_body(
+    block: &Block,
+) -> Result<Vec<(TxEnvelope, Address)>, gont_core::TransactionError> {
+    block
+        .body
+        .transactions
+        .iter()
+        .map(gont_core::RawTransaction::decode_and_recover)
+        .collect()
 }
 
 /// An Ethereum-shaped block, with full transactions or their hashes.
-pub fn rpc_block(block: &Block, id: BlockId, receipts: &[Receipt], full: bool) -> Result<RpcBlock, gont_core::TransactionError> {
+pub fn rpc_block(
+    block: &Block,
+    id: BlockId,
+    receipts: &[Receipt],
+    full: bool,
+) -> Result<RpcBlock, gont_core::TransactionError> {
     let size = gont_core::encode(block).len();
     let header = rpc_header(&block.header, id, receipts, size);
     let transactions = if full {
@@ -108,18 +131,42 @@ pub fn rpc_block(block: &Block, id: BlockId, receipts: &[Receipt], full: bool) -
         let txs = decode_body(block)?
             .into_iter()
             .enumerate()
-            .map(|(i, (tx, from))| rpc_transaction(tx, from, Some(position(i)), Some(block.header.execution.base_fee_per_gas)))
+            .map(|(i, (tx, from))| {
+                rpc_transaction(
+                    tx,
+                    from,
+                    Some(position(i)),
+                    Some(block.header.execution.base_fee_per_gas),
+                )
+            })
             .collect();
         BlockTransactions::Full(txs)
     } else {
-        BlockTransactions::Hashes(block.body.transactions.iter().map(gont_core::RawTransaction::hash).collect())
+        BlockTransactions::Hashes(
+            block
+                .body
+                .transactions
+                .iter()
+                .map(gont_core::RawTransaction::hash)
+                .collect(),
+        )
     };
-    Ok(RpcBlock { header, uncles: Vec::new(), transactions, withdrawals: None })
+    Ok(RpcBlock {
+        header,
+        uncles: Vec::new(),
+        transactions,
+        withdrawals: None,
+    })
 }
 
 /// An Ethereum-shaped log. `first_log_index` is the block-wide index of the
 /// receipt's first log.
-pub fn rpc_log(log: &gont_core::Log, position: TxPosition, tx_hash: B256, log_index: u64) -> RpcLog {
+pub fn rpc_log(
+    log: &gont_core::Log,
+    position: TxPosition,
+    tx_hash: B256,
+    log_index: u64,
+) -> RpcLog {
     RpcLog {
         inner: alloy_primitives::Log {
             address: log.address,
@@ -137,7 +184,11 @@ pub fn rpc_log(log: &gont_core::Log, position: TxPosition, tx_hash: B256, log_in
 
 /// An Ethereum-shaped receipt; `first_log_index` counts the logs of the
 /// block's earlier receipts.
-pub fn rpc_receipt(receipt: &Receipt, position: TxPosition, first_log_index: u64) -> TransactionReceipt {
+pub fn rpc_receipt(
+    receipt: &Receipt,
+    position: TxPosition,
+    first_log_index: u64,
+) -> TransactionReceipt {
     let logs: Vec<RpcLog> = receipt
         .logs
         .iter()

@@ -51,9 +51,15 @@ impl From<RpcError> for ErrorObjectOwned {
     fn from(e: RpcError) -> Self {
         let message = e.to_string();
         match e {
-            RpcError::InvalidParams(_) => ErrorObjectOwned::owned(INVALID_PARAMS, message, None::<()>),
-            RpcError::Refused(_) | RpcError::Internal(_) => ErrorObjectOwned::owned(SERVER_ERROR, message, None::<()>),
-            RpcError::Reverted { data, .. } => ErrorObjectOwned::owned(EXECUTION_REVERTED, message, Some(data)),
+            RpcError::InvalidParams(_) => {
+                ErrorObjectOwned::owned(INVALID_PARAMS, message, None::<()>)
+            }
+            RpcError::Refused(_) | RpcError::Internal(_) => {
+                ErrorObjectOwned::owned(SERVER_ERROR, message, None::<()>)
+            }
+            RpcError::Reverted { data, .. } => {
+                ErrorObjectOwned::owned(EXECUTION_REVERTED, message, Some(data))
+            }
             RpcError::Limit(_) => ErrorObjectOwned::owned(LIMIT_EXCEEDED, message, None::<()>),
         }
     }
@@ -62,5 +68,7 @@ impl From<RpcError> for ErrorObjectOwned {
 /// The reason of a revert whose data is `Error(string)`, as solc encodes it.
 pub fn revert_reason(data: &[u8]) -> Option<String> {
     use alloy_sol_types::SolError;
-    alloy_sol_types::Revert::abi_decode(data).ok().map(|r| r.reason)
+    alloy_sol_types::Revert::abi_decode(data)
+        .ok()
+        .map(|r| r.reason)
 }

@@ -5,17 +5,19 @@ use std::sync::Arc;
 use alloy_primitives::U64;
 use alloy_rpc_types_eth::state::StateOverride;
 use alloy_rpc_types_eth::{
-    BlockId as RpcBlockId, BlockNumberOrTag, FeeHistory, Filter, FilterBlockOption, SyncInfo, SyncStatus, TransactionRequest,
+    BlockId as RpcBlockId, BlockNumberOrTag, FeeHistory, Filter, FilterBlockOption, SyncInfo,
+    SyncStatus, TransactionRequest,
 };
 use gont_core::{Address, B256, BlockId, Bytes, Height, U256};
 use jsonrpsee::RpcModule;
-use jsonrpsee::types::ErrorObjectOwned;
+use jsonrpsee::types::{ErrorObjectOwned, Params};
+use serde::de::DeserializeOwned;
 
-use super::backend::{EthBackend, LogQuery, StoredBlock};
+use super::RpcLimits;
+use super::backend::{EthBackend, LogFilter, StoredBlock};
 use super::convert::{self, TxPosition};
 use super::error::{RpcError, revert_reason};
 use super::filters::Filters;
-use super::RpcLimits;
 
 /// The state the methods share.
 pub(crate) struct EthApi<B> {
@@ -38,12 +40,15 @@ impl<B: EthBackend> EthApi<B> {
     fn height_of_tag(&self, tag: BlockNumberOrTag) -> Result<Height, RpcError> {
         let latest = self.backend.latest()?;
         match tag {
-            BlockNumberOrTag::Latest | BlockNumberOrTag::Safe | BlockNumberOrTag::Finalized | BlockNumberOrTag::Pending => {
-                Ok(latest)
-            }
+            BlockNumberOrTag::Latest
+            | BlockNumberOrTag::Safe
+            | BlockNumberOrTag::Finalized
+            | BlockNumberOrTag::Pending => Ok(latest),
             BlockNumberOrTag::Earliest => Ok(Height(0)),
             BlockNumberOrTag::Number(n) if n <= latest.0 => Ok(Height(n)),
-            BlockNumberOrTag::Number(n) => Err(RpcError::Refused(format!("block #{n} not found (latest is #{latest})"))),
+            BlockNumberOrTag::Number(n) => Err(RpcError::Refused(format!(
+                "block #{n} not found (latest is #{latest})"
+            ))),
         }
     }
 
@@ -61,9 +66,16 @@ impl<B: EthBackend> EthApi<B> {
         self.backend.block(height)
     }
 
-    fn rpc_block(&self, stored: Option<StoredBlock>, full: bool) -> Result<Option<alloy_rpc_types_eth::Block>, RpcError> {
+    fn rpc_block(
+        &self,
+        stored: Option<StoredBlock>,
+        full: bool,
+    ) -> Result<Option<alloy_rpc_types_eth::Block>, RpcError> {
         stored
-            .map(|s| convert::rpc_block(&s.block, s.id, &s.receipts, full).map_err(|e| RpcError::Internal(e.to_string())))
+            .map(|s| {
+                convert::rpc_block(&s.block, s.id, &s.receipts, full)
+                    .map_err(|e| RpcError::Internal(e.to_string()))
+            })
             .transpose()
     }
 
@@ -76,33 +88,67 @@ impl<B: EthBackend> EthApi<B> {
         }
     }
 
-    fn transaction_by_hash(&self, hash: B256) -> Result<Option<alloy_rpc_types_eth::Transaction>, RpcError> {
+    fn transaction_by_hash(
+        &self,
+        hash: B256,
+    ) -> Result<Option<alloy_rpc_types_eth::Transaction>, RpcError> {
         if let Some((height, index)) = self.backend.tx_location(hash)? {
-            let Some(stored) = self.stored(height)? else { return Ok(None) };
-            let Some(raw) = stored.block.body.transactions.get(index as usize) else { return Ok(None) };
-            let (tx, from) = raw.decode_and_recover().map_err(|e| RpcError::Internal(e.to_string()))?;
+            let Some(stored) = self.stored(height)? else {
+                return Ok(None);
+            };
+            let Some(raw) = stored.block.body.transactions.get(index as usize) else {
+                return Ok(None);
+            };
+            let (tx, from) = raw
+                .decode_and_recover()
+                .map_err(|e| RpcError::Internal(e.to_string()))?;
             let base_fee = stored.block.header.execution.base_fee_per_gas;
-            return Ok(Some(convert::rpc_transaction(tx, from, Some(Self::position(&stored, index)), Some(base_fee))));
+            return Ok(Some(convert::rpc_transaction(
+                tx,
+                from,
+                Some(Self::position(&stored, index)),
+                Some(base_fee),
+            )));
         }
         match self.backend.pending_transaction(hash) {
             Some(raw) => {
-                let (tx, from) = raw.decode_and_recover().map_err(|e| RpcError::Internal(e.to_string()))?;
+                let (tx, from) = raw
+                    .decode_and_recover()
+                    .map_err(|e| RpcError::Internal(e.to_string()))?;
                 Ok(Some(convert::rpc_transaction(tx, from, None, None)))
             }
             None => Ok(None),
         }
     }
 
-    fn receipt_by_hash(&self, hash: B256) -> Result<Option<alloy_rpc_types_eth::TransactionReceipt>, RpcError> {
-        let Some((height, index)) = self.backend.tx_location(hash)? else { return Ok(None) };
-        let Some(stored) = self.stored(height)? else { return Ok(None) };
-        let before: usize = stored.receipts.iter().take(index as usize).map(|r| r.logs.len()).sum();
-        let Some(receipt) = stored.receipts.get(index as usize) else { return Ok(None) };
-        Ok(Some(convert::rpc_receipt(receipt, Self::position(&stored, index), before as u64)))
+    fn receipt_by_hash(
+        &self,
+        hash: B256,
+    ) -> Result<Option<alloy_rpc_types_eth::TransactionReceipt>, RpcError> {
+        let Some((height, index)) = self.backend.tx_location(hash)? else {
+            return Ok(None);
+        };
+        let Some(stored) = self.stored(height)? else {
+            return Ok(None);
+        };
+        let before: usize = stored
+            .receipts
+            .iter()
+            .take(index as usize)
+            .map(|r| r.logs.len())
+            .sum();
+        let Some(receipt) = stored.receipts.get(index as usize) else {
+            return Ok(None);
+        };
+        Ok(Some(convert::rpc_receipt(
+            receipt,
+            Self::position(&stored, index),
+            before as u64,
+        )))
     }
 
     /// A filter's query, its range checked against the limit.
-    pub(crate) fn log_query(&self, filter: &Filter) -> Result<LogQuery, RpcError> {
+    pub(crate) fn log_query(&self, filter: &Filter) -> Result<LogFilter, RpcError> {
         let (from, to) = match filter.block_option {
             FilterBlockOption::AtBlockHash(hash) => {
                 let h = self
@@ -111,14 +157,19 @@ impl<B: EthBackend> EthApi<B> {
                     .ok_or_else(|| RpcError::Refused(format!("block {hash} not found")))?;
                 (h, h)
             }
-            FilterBlockOption::Range { from_block, to_block } => {
+            FilterBlockOption::Range {
+                from_block,
+                to_block,
+            } => {
                 let from = self.height_of_tag(from_block.unwrap_or(BlockNumberOrTag::Latest))?;
                 let to = self.height_of_tag(to_block.unwrap_or(BlockNumberOrTag::Latest))?;
                 (from, to)
             }
         };
         if from > to {
-            return Err(RpcError::InvalidParams(format!("invalid block range: from #{from} is after to #{to}")));
+            return Err(RpcError::InvalidParams(format!(
+                "invalid block range: from #{from} is after to #{to}"
+            )));
         }
         if to.0 - from.0 >= self.limits.max_log_range {
             return Err(RpcError::Limit(format!(
@@ -127,16 +178,24 @@ impl<B: EthBackend> EthApi<B> {
                 self.limits.max_log_range
             )));
         }
-        Ok(LogQuery {
+        Ok(LogFilter {
             addresses: filter.address.iter().copied().collect(),
-            topics: filter.topics.iter().map(|t| t.iter().copied().collect()).collect(),
+            topics: filter
+                .topics
+                .iter()
+                .map(|t| t.iter().copied().collect())
+                .collect(),
             from,
             to,
+            limit: self.limits.max_logs + 1,
         })
     }
 
-    pub(crate) fn logs(&self, query: &LogQuery) -> Result<Vec<alloy_rpc_types_eth::Log>, RpcError> {
-        let records = self.backend.logs(query, self.limits.max_logs + 1)?;
+    pub(crate) fn logs(
+        &self,
+        query: &LogFilter,
+    ) -> Result<Vec<alloy_rpc_types_eth::Log>, RpcError> {
+        let records = self.backend.logs(query)?;
         if records.len() > self.limits.max_logs {
             return Err(RpcError::Limit(format!(
                 "query returned more than {} results; narrow the block range or the filter",
@@ -145,29 +204,42 @@ impl<B: EthBackend> EthApi<B> {
         }
         Ok(records
             .into_iter()
-            .map(|r| {
+            .map(|(r, timestamp)| {
                 let position = TxPosition {
                     block_hash: convert::block_hash(r.block_id),
                     block_number: r.height.0,
-                    index: u64::from(r.tx_index),
-                    timestamp: r.timestamp,
+                    index: r.tx_index,
+                    timestamp,
                 };
-                convert::rpc_log(&r.log, position, r.tx_hash, u64::from(r.log_index))
+                convert::rpc_log(&r.log, position, r.tx_hash, r.log_index)
             })
             .collect())
     }
 
-    fn call(&self, request: &TransactionRequest, block: Option<RpcBlockId>, overrides: Option<&StateOverride>) -> Result<Bytes, RpcError> {
+    fn call(
+        &self,
+        request: &TransactionRequest,
+        block: Option<RpcBlockId>,
+        overrides: Option<&StateOverride>,
+    ) -> Result<Bytes, RpcError> {
         let height = self.height_of_block_id(block)?;
         let outcome = self.backend.call(height, request, overrides)?;
         if outcome.success {
             Ok(outcome.output)
         } else {
-            Err(RpcError::Reverted { reason: revert_reason(&outcome.output), data: outcome.output })
+            Err(RpcError::Reverted {
+                reason: revert_reason(&outcome.output),
+                data: outcome.output,
+            })
         }
     }
 
-    fn fee_history(&self, count: u64, newest: BlockNumberOrTag, percentiles: Option<Vec<f64>>) -> Result<FeeHistory, RpcError> {
+    fn fee_history(
+        &self,
+        count: u64,
+        newest: BlockNumberOrTag,
+        percentiles: Option<Vec<f64>>,
+    ) -> Result<FeeHistory, RpcError> {
         let count = count.min(1024);
         let newest = self.height_of_tag(newest)?;
         let oldest = Height(newest.0.saturating_sub(count.saturating_sub(1)));
@@ -175,15 +247,24 @@ impl<B: EthBackend> EthApi<B> {
         let mut gas_used_ratio = Vec::new();
         let mut reward = Vec::new();
         for h in oldest.0..=newest.0 {
-            let Some(stored) = self.stored(Height(h))? else { continue };
+            let Some(stored) = self.stored(Height(h))? else {
+                continue;
+            };
             let exec = stored.block.header.execution;
             base_fee_per_gas.push(u128::from(exec.base_fee_per_gas));
-            gas_used_ratio.push(if exec.gas_limit == 0 { 0.0 } else { exec.gas_used as f64 / exec.gas_limit as f64 });
+            gas_used_ratio.push(if exec.gas_limit == 0 {
+                0.0
+            } else {
+                exec.gas_used as f64 / exec.gas_limit as f64
+            });
             if let Some(ps) = &percentiles {
                 let mut tips: Vec<u128> = stored
                     .receipts
                     .iter()
-                    .map(|r| r.effective_gas_price.saturating_sub(u128::from(exec.base_fee_per_gas)))
+                    .map(|r| {
+                        r.effective_gas_price
+                            .saturating_sub(u128::from(exec.base_fee_per_gas))
+                    })
                     .collect();
                 tips.sort_unstable();
                 reward.push(
@@ -192,7 +273,9 @@ impl<B: EthBackend> EthApi<B> {
                             if tips.is_empty() {
                                 0
                             } else {
-                                tips.get(percentile_index(*p, tips.len())).copied().unwrap_or(0)
+                                tips.get(percentile_index(*p, tips.len()))
+                                    .copied()
+                                    .unwrap_or(0)
                             }
                         })
                         .collect(),
@@ -215,9 +298,35 @@ impl<B: EthBackend> EthApi<B> {
 fn percentile_index(p: f64, len: usize) -> usize {
     let p = if p.is_nan() { 0.0 } else { p.clamp(0.0, 100.0) };
     // In 0.0..=(len - 1) by the clamp, so the cast neither truncates nor loses a sign.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let i = (p / 100.0 * (len - 1) as f64).round() as usize;
     i.min(len - 1)
+}
+
+/// A required parameter and an optional one (clients omit trailing
+/// optional parameters, e.g. the block tag).
+fn required_optional<A: DeserializeOwned, B: DeserializeOwned>(
+    params: &Params<'_>,
+) -> RpcResult<(A, Option<B>)> {
+    let mut seq = params.sequence();
+    let a = seq.next()?;
+    let b = seq.optional_next()?;
+    Ok((a, b))
+}
+
+/// A required parameter and two optional ones.
+fn required_optional2<A: DeserializeOwned, B: DeserializeOwned, C: DeserializeOwned>(
+    params: &Params<'_>,
+) -> RpcResult<(A, Option<B>, Option<C>)> {
+    let mut seq = params.sequence();
+    let a = seq.next()?;
+    let b = seq.optional_next()?;
+    let c = seq.optional_next()?;
+    Ok((a, b, c))
 }
 
 fn to_rpc<T>(r: Result<T, RpcError>) -> RpcResult<T> {
@@ -225,13 +334,24 @@ fn to_rpc<T>(r: Result<T, RpcError>) -> RpcResult<T> {
 }
 
 /// Registers every method on `module`.
-pub(crate) fn register<B: EthBackend>(module: &mut RpcModule<EthApi<B>>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+pub(crate) fn register<B: EthBackend>(
+    module: &mut RpcModule<EthApi<B>>,
+) -> Result<(), jsonrpsee::core::RegisterMethodError> {
     module.register_method("web3_clientVersion", |_, _, _| -> RpcResult<String> {
-        Ok(format!("gont/v{}/{}-{}/rust", env!("CARGO_PKG_VERSION"), std::env::consts::OS, std::env::consts::ARCH))
+        Ok(format!(
+            "gont/v{}/{}-{}/rust",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        ))
     })?;
-    module.register_method("net_version", |_, api, _| -> RpcResult<String> { Ok(api.backend.chain_id().0.to_string()) })?;
+    module.register_method("net_version", |_, api, _| -> RpcResult<String> {
+        Ok(api.backend.chain_id().0.to_string())
+    })?;
     module.register_method("net_listening", |_, _, _| -> RpcResult<bool> { Ok(true) })?;
-    module.register_method("eth_chainId", |_, api, _| -> RpcResult<U64> { Ok(U64::from(api.backend.chain_id().0)) })?;
+    module.register_method("eth_chainId", |_, api, _| -> RpcResult<U64> {
+        Ok(U64::from(api.backend.chain_id().0))
+    })?;
     module.register_method("eth_blockNumber", |_, api, _| -> RpcResult<U64> {
         to_rpc(api.backend.latest().map(|h| U64::from(h.0)))
     })?;
@@ -247,51 +367,94 @@ pub(crate) fn register<B: EthBackend>(module: &mut RpcModule<EthApi<B>>) -> Resu
         })
     })?;
     module.register_method("eth_getBalance", |params, api, _| -> RpcResult<U256> {
-        let (address, block): (Address, Option<RpcBlockId>) = params.parse()?;
+        let (address, block): (Address, Option<RpcBlockId>) = required_optional(&params)?;
         let height = to_rpc(api.height_of_block_id(block))?;
-        to_rpc(api.backend.account(height, address).map(|a| a.map_or(U256::ZERO, |a| a.balance)))
+        to_rpc(
+            api.backend
+                .account(height, address)
+                .map(|a| a.map_or(U256::ZERO, |a| a.balance)),
+        )
     })?;
-    module.register_method("eth_getTransactionCount", |params, api, _| -> RpcResult<U64> {
-        let (address, block): (Address, Option<RpcBlockId>) = params.parse()?;
-        if block == Some(RpcBlockId::Number(BlockNumberOrTag::Pending)) {
-            return to_rpc(api.backend.pending_nonce(address).map(U64::from));
-        }
-        let height = to_rpc(api.height_of_block_id(block))?;
-        to_rpc(api.backend.account(height, address).map(|a| U64::from(a.map_or(0, |a| a.nonce))))
-    })?;
+    module.register_method(
+        "eth_getTransactionCount",
+        |params, api, _| -> RpcResult<U64> {
+            let (address, block): (Address, Option<RpcBlockId>) = required_optional(&params)?;
+            if block == Some(RpcBlockId::Number(BlockNumberOrTag::Pending)) {
+                return to_rpc(api.backend.pending_nonce(address).map(U64::from));
+            }
+            let height = to_rpc(api.height_of_block_id(block))?;
+            to_rpc(
+                api.backend
+                    .account(height, address)
+                    .map(|a| U64::from(a.map_or(0, |a| a.nonce))),
+            )
+        },
+    )?;
     module.register_method("eth_getCode", |params, api, _| -> RpcResult<Bytes> {
-        let (address, block): (Address, Option<RpcBlockId>) = params.parse()?;
+        let (address, block): (Address, Option<RpcBlockId>) = required_optional(&params)?;
         let height = to_rpc(api.height_of_block_id(block))?;
         to_rpc(api.backend.code(height, address))
     })?;
     module.register_method("eth_getStorageAt", |params, api, _| -> RpcResult<B256> {
-        let (address, slot, block): (Address, U256, Option<RpcBlockId>) = params.parse()?;
+        let mut seq = params.sequence();
+        let address: Address = seq.next()?;
+        let slot: U256 = seq.next()?;
+        let block: Option<RpcBlockId> = seq.optional_next()?;
         let height = to_rpc(api.height_of_block_id(block))?;
-        to_rpc(api.backend.storage_at(height, address, slot).map(B256::from))
+        to_rpc(
+            api.backend
+                .storage_at(height, address, slot)
+                .map(B256::from),
+        )
     })?;
     module.register_method("eth_call", |params, api, _| -> RpcResult<Bytes> {
-        let (request, block, overrides): (TransactionRequest, Option<RpcBlockId>, Option<StateOverride>) =
-            params.parse()?;
+        let (request, block, overrides): (
+            TransactionRequest,
+            Option<RpcBlockId>,
+            Option<StateOverride>,
+        ) = required_optional2(&params)?;
         to_rpc(api.call(&request, block, overrides.as_ref()))
     })?;
     module.register_method("eth_estimateGas", |params, api, _| -> RpcResult<U64> {
-        let (request, block, overrides): (TransactionRequest, Option<RpcBlockId>, Option<StateOverride>) =
-            params.parse()?;
+        let (request, block, overrides): (
+            TransactionRequest,
+            Option<RpcBlockId>,
+            Option<StateOverride>,
+        ) = required_optional2(&params)?;
         let height = to_rpc(api.height_of_block_id(block))?;
-        to_rpc(api.backend.estimate_gas(height, &request, overrides.as_ref()).map(U64::from))
+        to_rpc(
+            api.backend
+                .estimate_gas(height, &request, overrides.as_ref())
+                .map(U64::from),
+        )
     })?;
     module.register_method("eth_gasPrice", |_, api, _| -> RpcResult<U256> {
-        to_rpc(api.backend.next_base_fee().map(|b| U256::from(u128::from(b) + SUGGESTED_TIP)))
+        to_rpc(
+            api.backend
+                .next_base_fee()
+                .map(|b| U256::from(u128::from(b) + SUGGESTED_TIP)),
+        )
     })?;
-    module.register_method("eth_maxPriorityFeePerGas", |_, _, _| -> RpcResult<U256> { Ok(U256::from(SUGGESTED_TIP)) })?;
-    module.register_method("eth_feeHistory", |params, api, _| -> RpcResult<FeeHistory> {
-        let (count, newest, percentiles): (U64, BlockNumberOrTag, Option<Vec<f64>>) = params.parse()?;
-        to_rpc(api.fee_history(count.to(), newest, percentiles))
+    module.register_method("eth_maxPriorityFeePerGas", |_, _, _| -> RpcResult<U256> {
+        Ok(U256::from(SUGGESTED_TIP))
     })?;
-    module.register_method("eth_sendRawTransaction", |params, api, _| -> RpcResult<B256> {
-        let (raw,): (Bytes,) = params.parse()?;
-        to_rpc(api.backend.submit(raw))
-    })?;
+    module.register_method(
+        "eth_feeHistory",
+        |params, api, _| -> RpcResult<FeeHistory> {
+            let mut seq = params.sequence();
+            let count: U64 = seq.next()?;
+            let newest: BlockNumberOrTag = seq.next()?;
+            let percentiles: Option<Vec<f64>> = seq.optional_next()?;
+            to_rpc(api.fee_history(count.to(), newest, percentiles))
+        },
+    )?;
+    module.register_method(
+        "eth_sendRawTransaction",
+        |params, api, _| -> RpcResult<B256> {
+            let (raw,): (Bytes,) = params.parse()?;
+            to_rpc(api.backend.submit(raw))
+        },
+    )?;
     module.register_method("eth_getTransactionByHash", |params, api, _| {
         let (hash,): (B256,) = params.parse()?;
         to_rpc(api.transaction_by_hash(hash))
@@ -318,16 +481,32 @@ pub(crate) fn register<B: EthBackend>(module: &mut RpcModule<EthApi<B>>) -> Resu
         };
         to_rpc(api.rpc_block(stored, full))
     })?;
-    module.register_method("eth_getBlockTransactionCountByNumber", |params, api, _| -> RpcResult<Option<U64>> {
-        let (tag,): (BlockNumberOrTag,) = params.parse()?;
-        let Ok(h) = api.height_of_tag(tag) else { return Ok(None) };
-        to_rpc(api.stored(h).map(|s| s.map(|s| U64::from(s.block.body.transactions.len()))))
-    })?;
-    module.register_method("eth_getBlockTransactionCountByHash", |params, api, _| -> RpcResult<Option<U64>> {
-        let (hash,): (B256,) = params.parse()?;
-        let Some(h) = to_rpc(api.backend.height_of(BlockId(hash.0)))? else { return Ok(None) };
-        to_rpc(api.stored(h).map(|s| s.map(|s| U64::from(s.block.body.transactions.len()))))
-    })?;
+    module.register_method(
+        "eth_getBlockTransactionCountByNumber",
+        |params, api, _| -> RpcResult<Option<U64>> {
+            let (tag,): (BlockNumberOrTag,) = params.parse()?;
+            let Ok(h) = api.height_of_tag(tag) else {
+                return Ok(None);
+            };
+            to_rpc(
+                api.stored(h)
+                    .map(|s| s.map(|s| U64::from(s.block.body.transactions.len()))),
+            )
+        },
+    )?;
+    module.register_method(
+        "eth_getBlockTransactionCountByHash",
+        |params, api, _| -> RpcResult<Option<U64>> {
+            let (hash,): (B256,) = params.parse()?;
+            let Some(h) = to_rpc(api.backend.height_of(BlockId(hash.0)))? else {
+                return Ok(None);
+            };
+            to_rpc(
+                api.stored(h)
+                    .map(|s| s.map(|s| U64::from(s.block.body.transactions.len()))),
+            )
+        },
+    )?;
     module.register_method("eth_getLogs", |params, api, _| {
         let (filter,): (Filter,) = params.parse()?;
         let query = to_rpc(api.log_query(&filter))?;

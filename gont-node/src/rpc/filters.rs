@@ -55,21 +55,39 @@ enum Changes {
 
 impl Filters {
     fn install(&self, kind: FilterKind, polled: Height) -> Result<U256, RpcError> {
-        let mut installed = self.installed.lock().map_err(|_| RpcError::Internal("filter table poisoned".into()))?;
+        let mut installed = self
+            .installed
+            .lock()
+            .map_err(|_| RpcError::Internal("filter table poisoned".into()))?;
         installed.retain(|_, f| f.last_poll.elapsed() < FILTER_TIMEOUT);
         if installed.len() >= MAX_FILTERS {
-            return Err(RpcError::Limit(format!("too many filters installed (limit {MAX_FILTERS})")));
+            return Err(RpcError::Limit(format!(
+                "too many filters installed (limit {MAX_FILTERS})"
+            )));
         }
-        let mut next = self.next_id.lock().map_err(|_| RpcError::Internal("filter ids poisoned".into()))?;
+        let mut next = self
+            .next_id
+            .lock()
+            .map_err(|_| RpcError::Internal("filter ids poisoned".into()))?;
         *next += 1;
         let id = U256::from(*next);
-        installed.insert(id, Installed { kind, polled, last_poll: Instant::now() });
+        installed.insert(
+            id,
+            Installed {
+                kind,
+                polled,
+                last_poll: Instant::now(),
+            },
+        );
         Ok(id)
     }
 
     /// The filter, with its last reported height moved to `latest`.
     fn poll(&self, id: U256, latest: Height) -> Result<(FilterKind, Height), RpcError> {
-        let mut installed = self.installed.lock().map_err(|_| RpcError::Internal("filter table poisoned".into()))?;
+        let mut installed = self
+            .installed
+            .lock()
+            .map_err(|_| RpcError::Internal("filter table poisoned".into()))?;
         let f = installed
             .get_mut(&id)
             .filter(|f| f.last_poll.elapsed() < FILTER_TIMEOUT)
@@ -81,12 +99,21 @@ impl Filters {
     }
 
     fn get(&self, id: U256) -> Result<FilterKind, RpcError> {
-        let installed = self.installed.lock().map_err(|_| RpcError::Internal("filter table poisoned".into()))?;
-        installed.get(&id).map(|f| f.kind.clone()).ok_or_else(|| RpcError::Refused("filter not found".into()))
+        let installed = self
+            .installed
+            .lock()
+            .map_err(|_| RpcError::Internal("filter table poisoned".into()))?;
+        installed
+            .get(&id)
+            .map(|f| f.kind.clone())
+            .ok_or_else(|| RpcError::Refused("filter not found".into()))
     }
 
     fn uninstall(&self, id: U256) -> bool {
-        self.installed.lock().map(|mut i| i.remove(&id).is_some()).unwrap_or(false)
+        self.installed
+            .lock()
+            .map(|mut i| i.remove(&id).is_some())
+            .unwrap_or(false)
     }
 }
 
@@ -95,22 +122,30 @@ fn to_rpc<T>(r: Result<T, RpcError>) -> Result<T, ErrorObjectOwned> {
 }
 
 /// Registers the filter methods.
-pub(crate) fn register<B: EthBackend>(module: &mut RpcModule<EthApi<B>>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+pub(crate) fn register<B: EthBackend>(
+    module: &mut RpcModule<EthApi<B>>,
+) -> Result<(), jsonrpsee::core::RegisterMethodError> {
     module.register_method("eth_newFilter", |params, api, _| {
         let (filter,): (Filter,) = params.parse()?;
         // Check the range now, so a bad filter fails at install.
         to_rpc(api.log_query(&filter))?;
         let latest = to_rpc(api.backend.latest())?;
-        to_rpc(api.filters.install(FilterKind::Logs(Box::new(filter)), latest))
+        to_rpc(
+            api.filters
+                .install(FilterKind::Logs(Box::new(filter)), latest),
+        )
     })?;
     module.register_method("eth_newBlockFilter", |_, api, _| {
         let latest = to_rpc(api.backend.latest())?;
         to_rpc(api.filters.install(FilterKind::Blocks, latest))
     })?;
-    module.register_method("eth_uninstallFilter", |params, api, _| -> Result<bool, ErrorObjectOwned> {
-        let (id,): (U256,) = params.parse()?;
-        Ok(api.filters.uninstall(id))
-    })?;
+    module.register_method(
+        "eth_uninstallFilter",
+        |params, api, _| -> Result<bool, ErrorObjectOwned> {
+            let (id,): (U256,) = params.parse()?;
+            Ok(api.filters.uninstall(id))
+        },
+    )?;
     module.register_method("eth_getFilterChanges", |params, api, _| {
         let (id,): (U256,) = params.parse()?;
         let latest = to_rpc(api.backend.latest())?;
@@ -141,7 +176,11 @@ pub(crate) fn register<B: EthBackend>(module: &mut RpcModule<EthApi<B>>) -> Resu
                     },
                     ..(*filter).clone()
                 }))?;
-                if let FilterBlockOption::Range { from_block, to_block } = filter.block_option {
+                if let FilterBlockOption::Range {
+                    from_block,
+                    to_block,
+                } = filter.block_option
+                {
                     if let Some(BlockNumberOrTag::Number(n)) = from_block {
                         query.from = query.from.max(Height(n));
                     }
@@ -163,7 +202,10 @@ pub(crate) fn register<B: EthBackend>(module: &mut RpcModule<EthApi<B>>) -> Resu
                 let query = to_rpc(api.log_query(&filter))?;
                 to_rpc(api.logs(&query))
             }
-            FilterKind::Blocks => Err(RpcError::InvalidParams("filter is a block filter, not a log filter".into()).into()),
+            FilterKind::Blocks => Err(RpcError::InvalidParams(
+                "filter is a block filter, not a log filter".into(),
+            )
+            .into()),
         }
     })?;
     Ok(())

@@ -157,7 +157,9 @@ pub async fn serve<B: EthBackend>(
         .build(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
-    let addr = server.local_addr().map_err(|source| ServeError::Bind { addr, source })?;
+    let addr = server
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr, source })?;
     let handle = server.start(module);
     Ok(RpcServer { addr, handle })
 }
@@ -169,7 +171,13 @@ pub fn methods<B: EthBackend>(
     new_blocks: broadcast::Sender<StoredBlock>,
     limits: RpcLimits,
 ) -> Result<RpcModule<()>, ServeError> {
-    let api = EthApi { backend, filters: filters::Filters::default(), limits, node, new_blocks };
+    let api = EthApi {
+        backend,
+        filters: filters::Filters::default(),
+        limits,
+        node,
+        new_blocks,
+    };
     let mut module = RpcModule::new(api);
     eth::register(&mut module)?;
     register_gont(&mut module)?;
@@ -177,16 +185,26 @@ pub fn methods<B: EthBackend>(
     Ok(module.remove_context())
 }
 
-fn register_gont<B: EthBackend>(module: &mut RpcModule<EthApi<B>>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
-    module.register_method("gont_chains", |_, ctx, _| -> Result<Vec<ChainInfo>, ErrorObjectOwned> { Ok(ctx.node.chains()) })?;
+fn register_gont<B: EthBackend>(
+    module: &mut RpcModule<EthApi<B>>,
+) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    module.register_method(
+        "gont_chains",
+        |_, ctx, _| -> Result<Vec<ChainInfo>, ErrorObjectOwned> { Ok(ctx.node.chains()) },
+    )?;
     module.register_method("gont_validators", |params, ctx, _| {
-        let (chain,): (Option<alloy_primitives::U64>,) = params.parse()?;
+        let chain: Option<alloy_primitives::U64> = params.sequence().optional_next()?;
         let chain = chain.map_or(ctx.backend.chain_id(), |c| ChainId(c.to()));
-        ctx.node
-            .validators(chain)
-            .ok_or_else(|| ErrorObjectOwned::from(RpcError::InvalidParams(format!("chain {chain} is not known to this node"))))
+        ctx.node.validators(chain).ok_or_else(|| {
+            ErrorObjectOwned::from(RpcError::InvalidParams(format!(
+                "chain {chain} is not known to this node"
+            )))
+        })
     })?;
-    module.register_method("gont_status", |_, ctx, _| -> Result<serde_json::Value, ErrorObjectOwned> { Ok(ctx.node.status()) })?;
+    module.register_method(
+        "gont_status",
+        |_, ctx, _| -> Result<serde_json::Value, ErrorObjectOwned> { Ok(ctx.node.status()) },
+    )?;
     Ok(())
 }
 
@@ -197,19 +215,26 @@ enum SubscriptionKind {
     Logs,
 }
 
-fn register_subscriptions<B: EthBackend>(module: &mut RpcModule<EthApi<B>>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
-    module.register_subscription("eth_subscribe", "eth_subscription", "eth_unsubscribe", |params, pending, ctx, _| async move {
-        let mut seq = params.sequence();
-        let kind: SubscriptionKind = match seq.next() {
-            Ok(k) => k,
-            Err(e) => {
-                pending.reject(e).await;
-                return Ok(());
-            }
-        };
-        let filter: Option<Filter> = seq.optional_next().unwrap_or(None);
-        subscribe(kind, filter, pending, ctx).await
-    })?;
+fn register_subscriptions<B: EthBackend>(
+    module: &mut RpcModule<EthApi<B>>,
+) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    module.register_subscription(
+        "eth_subscribe",
+        "eth_subscription",
+        "eth_unsubscribe",
+        |params, pending, ctx, _| async move {
+            let mut seq = params.sequence();
+            let kind: SubscriptionKind = match seq.next() {
+                Ok(k) => k,
+                Err(e) => {
+                    pending.reject(e).await;
+                    return Ok(());
+                }
+            };
+            let filter: Option<Filter> = seq.optional_next().unwrap_or(None);
+            subscribe(kind, filter, pending, ctx).await
+        },
+    )?;
     Ok(())
 }
 
@@ -253,11 +278,19 @@ async fn subscribe<B: EthBackend>(
 
 /// The logs of one block that match a subscription's filter.
 fn logs_of(stored: &StoredBlock, filter: Option<&Filter>) -> Vec<alloy_rpc_types_eth::Log> {
-    let query = backend::LogQuery {
-        addresses: filter.map(|f| f.address.iter().copied().collect()).unwrap_or_default(),
-        topics: filter.map(|f| f.topics.iter().map(|t| t.iter().copied().collect()).collect()).unwrap_or_default(),
-        from: stored.block.header.height,
-        to: stored.block.header.height,
+    let query = backend::LogFilter {
+        addresses: filter
+            .map(|f| f.address.iter().copied().collect())
+            .unwrap_or_default(),
+        topics: filter
+            .map(|f| {
+                f.topics
+                    .iter()
+                    .map(|t| t.iter().copied().collect())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        ..backend::LogFilter::new(stored.block.header.height, stored.block.header.height)
     };
     let mut out = Vec::new();
     let mut log_index = 0u64;

@@ -1,0 +1,384 @@
+//! The JSON-RPC backend of one chain: [`EthBackend`] over the chain's
+//! store (`gont-storage`), the VM (`gont-vm`) and the chain's mempool.
+
+use std::sync::{Arc, Mutex};
+
+use alloy_consensus::Transaction as _;
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_rpc_types_eth::state::StateOverride;
+use gont_core::state::KECCAK_EMPTY;
+use gont_core::{
+    AccountState, Address, B256, Block, BlockId, Body, Bytes, ChainId, ExecutionFields,
+    ExecutionStore, Genesis, Header, Height, RawTransaction, StateReader, Timestamp, U256,
+};
+use gont_storage::{ChainStore, IndexedLog, LogFilter, StoreError};
+use gont_vm::{BlockContext, EngineConfig};
+use tokio::sync::mpsc;
+
+use crate::mempool::{Mempool, PoolTransaction};
+use crate::overrides::{Overridden, call_request};
+use crate::rpc::backend::{CallOutcome, EthBackend, StoredBlock};
+use crate::rpc::error::RpcError;
+
+fn internal(e: impl std::fmt::Display) -> RpcError {
+    RpcError::Internal(e.to_string())
+}
+
+impl From<StoreError> for RpcError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Pruned { .. }
+            | StoreError::NotCommitted { .. }
+            | StoreError::InvalidLogRange { .. } => RpcError::Refused(e.to_string()),
+            StoreError::TooManyLogs { .. } => RpcError::Limit(e.to_string()),
+            other => RpcError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Where a transaction came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// This node's JSON-RPC: gossip it on.
+    Local,
+    /// A peer: already gossiped.
+    Gossip,
+}
+
+/// One chain's node-side state, shared by its RPC, consensus and gossip.
+pub struct ChainBackend {
+    store: ChainStore,
+    config: EngineConfig,
+    genesis_time: Timestamp,
+    mempool: Arc<Mutex<Mempool>>,
+    gossip: mpsc::UnboundedSender<RawTransaction>,
+    syncing: Arc<Mutex<Option<(Height, Height)>>>,
+}
+
+impl ChainBackend {
+    /// The backend of chain `chain_id` of `genesis`.
+    pub fn new(
+        store: ChainStore,
+        genesis: &Genesis,
+        config: EngineConfig,
+        mempool: Arc<Mutex<Mempool>>,
+        gossip: mpsc::UnboundedSender<RawTransaction>,
+        syncing: Arc<Mutex<Option<(Height, Height)>>>,
+    ) -> Self {
+        Self {
+            store,
+            config,
+            genesis_time: genesis.genesis_time,
+            mempool,
+            gossip,
+            syncing,
+        }
+    }
+
+    /// The chain's store.
+    pub fn store(&self) -> &ChainStore {
+        &self.store
+    }
+
+    fn genesis_id(&self) -> Result<BlockId, RpcError> {
+        let hash = self
+            .store
+            .genesis_hash()?
+            .unwrap_or(self.config.genesis_hash);
+        Ok(BlockId(hash.0))
+    }
+
+    /// Block 0 as Ethereum clients expect it: the genesis state, no
+    /// transactions, its id the genesis hash.
+    fn genesis_block(&self) -> Result<StoredBlock, RpcError> {
+        let header = Header {
+            chain_id: self.config.chain.chain_id,
+            height: Height(0),
+            time: self.genesis_time,
+            parent: None,
+            tx_root: Body::default().tx_root(),
+            state_root: self.store.state_root(Height(0))?,
+            receipts_root: gont_core::receipt::receipts_root(&[]),
+            validators_hash: gont_core::ValidatorSetHash::ZERO,
+            next_validators_hash: gont_core::ValidatorSetHash::ZERO,
+            proposer: gont_core::ValidatorAddress::ZERO,
+            execution: ExecutionFields {
+                gas_used: 0,
+                gas_limit: self.config.gas_limit,
+                base_fee_per_gas: gont_vm::INITIAL_BASE_FEE,
+                fee_recipient: Address::ZERO,
+            },
+        };
+        Ok(StoredBlock {
+            block: Block {
+                header,
+                body: Body::default(),
+            },
+            id: self.genesis_id()?,
+            receipts: Vec::new(),
+        })
+    }
+
+    fn head_execution(&self) -> Result<Option<ExecutionFields>, RpcError> {
+        Ok(self.store.head()?.map(|h| h.execution))
+    }
+
+    /// The context of a call on the state after `height`: the next block's.
+    fn call_context(&self, height: Height) -> Result<BlockContext, RpcError> {
+        let header = if height.0 == 0 {
+            None
+        } else {
+            self.store.header(height)?
+        };
+        Ok(BlockContext {
+            height: Height(height.0 + 1),
+            timestamp: header
+                .as_ref()
+                .map_or(self.genesis_time, |h| h.time)
+                .as_secs()
+                + 1,
+            gas_limit: self.config.gas_limit,
+            base_fee: header.as_ref().map_or(gont_vm::INITIAL_BASE_FEE, |h| {
+                gont_vm::next_base_fee(&h.execution)
+            }),
+            coinbase: Address::ZERO,
+            prevrandao: gont_vm::prevrandao(
+                header.as_ref().and_then(|h| h.id().ok()),
+                self.config.genesis_hash,
+            ),
+            excess_blob_gas: 0,
+        })
+    }
+
+    /// Admits a raw transaction, checked as geth checks it.
+    fn admit(&self, raw: RawTransaction, origin: Origin) -> Result<B256, RpcError> {
+        let (tx, sender) = raw
+            .decode_and_recover()
+            .map_err(|e| RpcError::Refused(e.to_string()))?;
+        gont_vm::check_stateless(&tx, &self.config.chain)
+            .map_err(|e| RpcError::Refused(e.to_string()))?;
+        let latest = self.store.latest_height()?.unwrap_or(Height(0));
+        let account = self
+            .store
+            .state_at(latest)?
+            .account(sender)?
+            .unwrap_or(AccountState {
+                nonce: 0,
+                balance: U256::ZERO,
+                code_hash: KECCAK_EMPTY,
+            });
+        let base_fee = self.next_base_fee()?;
+        if tx.max_fee_per_gas() < u128::from(base_fee) {
+            return Err(RpcError::Refused(format!(
+                "max fee per gas less than block base fee: address {sender}, maxFeePerGas: {}, baseFee: {base_fee}",
+                tx.max_fee_per_gas()
+            )));
+        }
+        let cost = gont_vm::max_cost(&tx).ok_or_else(|| {
+            RpcError::Refused("insufficient funds for gas * price + value".into())
+        })?;
+        if account.balance < cost {
+            return Err(RpcError::Refused(format!(
+                "insufficient funds for gas * price + value: address {sender} have {} want {cost}",
+                account.balance
+            )));
+        }
+        let hash = raw.hash();
+        let pooled = PoolTransaction {
+            hash,
+            sender,
+            nonce: tx.nonce(),
+            gas_limit: tx.gas_limit(),
+            max_fee_per_gas: tx.max_fee_per_gas(),
+            max_priority_fee_per_gas: tx
+                .max_priority_fee_per_gas()
+                .unwrap_or(tx.max_fee_per_gas()),
+            raw: raw.clone(),
+        };
+        self.mempool
+            .lock()
+            .map_err(|_| internal("mempool lock poisoned"))?
+            .admit(pooled, account.nonce)
+            .map_err(|e| RpcError::Refused(e.to_string()))?;
+        if origin == Origin::Local {
+            // Gossip is best effort: the pool holds the transaction either way.
+            let _ = self.gossip.send(raw);
+        }
+        Ok(hash)
+    }
+
+    /// Admits a transaction that arrived by gossip, with the same checks as
+    /// one sent to the RPC but without gossiping it again; `Err` says why it
+    /// was refused, for peer scoring.
+    pub fn admit_gossiped(&self, raw: RawTransaction) -> Result<B256, String> {
+        self.admit(raw, Origin::Gossip).map_err(|e| e.to_string())
+    }
+
+    /// Sets what `eth_syncing` reports.
+    pub fn set_syncing(&self, state: Option<(Height, Height)>) {
+        if let Ok(mut s) = self.syncing.lock() {
+            *s = state;
+        }
+    }
+}
+
+impl EthBackend for ChainBackend {
+    fn chain_id(&self) -> ChainId {
+        self.config.chain.chain_id
+    }
+
+    fn latest(&self) -> Result<Height, RpcError> {
+        Ok(self.store.latest_height()?.unwrap_or(Height(0)))
+    }
+
+    fn syncing(&self) -> Option<(Height, Height)> {
+        self.syncing.lock().ok().and_then(|s| *s)
+    }
+
+    fn block(&self, height: Height) -> Result<Option<StoredBlock>, RpcError> {
+        if height.0 == 0 {
+            return self.genesis_block().map(Some);
+        }
+        let Some(block) = self.store.block(height)? else {
+            return Ok(None);
+        };
+        let receipts = self.store.receipts(height)?.unwrap_or_default();
+        let id = block.header.id().map_err(internal)?;
+        Ok(Some(StoredBlock {
+            block,
+            id,
+            receipts,
+        }))
+    }
+
+    fn height_of(&self, id: BlockId) -> Result<Option<Height>, RpcError> {
+        if id == self.genesis_id()? {
+            return Ok(Some(Height(0)));
+        }
+        Ok(self.store.height_of(id)?)
+    }
+
+    fn tx_location(&self, hash: B256) -> Result<Option<(Height, u32)>, RpcError> {
+        Ok(self
+            .store
+            .tx_location(hash)?
+            .map(|l| (l.height, u32::try_from(l.index).unwrap_or(u32::MAX))))
+    }
+
+    fn logs(&self, filter: &LogFilter) -> Result<Vec<(IndexedLog, u64)>, RpcError> {
+        let logs = self.store.logs(filter)?;
+        let mut out = Vec::with_capacity(logs.len());
+        let mut cached: Option<(Height, u64)> = None;
+        for log in logs {
+            let timestamp = match cached {
+                Some((h, t)) if h == log.height => t,
+                _ => {
+                    let t = self
+                        .store
+                        .header(log.height)?
+                        .map_or(0, |h| h.time.as_secs());
+                    cached = Some((log.height, t));
+                    t
+                }
+            };
+            out.push((log, timestamp));
+        }
+        Ok(out)
+    }
+
+    fn account(&self, height: Height, address: Address) -> Result<Option<AccountState>, RpcError> {
+        Ok(self.store.state_at(height)?.account(address)?)
+    }
+
+    fn storage_at(&self, height: Height, address: Address, slot: U256) -> Result<U256, RpcError> {
+        Ok(self.store.state_at(height)?.storage(address, slot)?)
+    }
+
+    fn code(&self, height: Height, address: Address) -> Result<Bytes, RpcError> {
+        let state = self.store.state_at(height)?;
+        let Some(account) = state.account(address)? else {
+            return Ok(Bytes::new());
+        };
+        if account.code_hash == KECCAK_EMPTY {
+            return Ok(Bytes::new());
+        }
+        Ok(state.code(account.code_hash)?.unwrap_or_default())
+    }
+
+    fn call(
+        &self,
+        height: Height,
+        request: &TransactionRequest,
+        overrides: Option<&StateOverride>,
+    ) -> Result<CallOutcome, RpcError> {
+        let state = self.store.state_at(height)?;
+        let block = self.call_context(height)?;
+        let request = call_request(request);
+        let outcome = match overrides {
+            Some(o) => gont_vm::call(
+                &Overridden::new(&state, o),
+                &self.config.chain,
+                &block,
+                &request,
+            ),
+            None => gont_vm::call(&state, &self.config.chain, &block, &request),
+        }
+        .map_err(|e| RpcError::Refused(e.to_string()))?;
+        Ok(CallOutcome {
+            success: outcome.success,
+            output: outcome.output,
+            gas_used: outcome.gas_used,
+        })
+    }
+
+    fn estimate_gas(
+        &self,
+        height: Height,
+        request: &TransactionRequest,
+        overrides: Option<&StateOverride>,
+    ) -> Result<u64, RpcError> {
+        let state = self.store.state_at(height)?;
+        let block = self.call_context(height)?;
+        let request = call_request(request);
+        match overrides {
+            Some(o) => gont_vm::estimate_gas(
+                &Overridden::new(&state, o),
+                &self.config.chain,
+                &block,
+                &request,
+            ),
+            None => gont_vm::estimate_gas(&state, &self.config.chain, &block, &request),
+        }
+        .map_err(|e| match e {
+            gont_vm::CallError::Reverted { output } => RpcError::Reverted {
+                reason: crate::rpc::error::revert_reason(&output),
+                data: output,
+            },
+            other => RpcError::Refused(other.to_string()),
+        })
+    }
+
+    fn submit(&self, raw: Bytes) -> Result<B256, RpcError> {
+        self.admit(RawTransaction(raw), Origin::Local)
+    }
+
+    fn pending_nonce(&self, address: Address) -> Result<u64, RpcError> {
+        let latest = self.latest()?;
+        let nonce = self.account(latest, address)?.map_or(0, |a| a.nonce);
+        Ok(self
+            .mempool
+            .lock()
+            .map_err(|_| internal("mempool lock poisoned"))?
+            .pending_nonce(&address, nonce))
+    }
+
+    fn pending_transaction(&self, hash: B256) -> Option<RawTransaction> {
+        self.mempool.lock().ok()?.get(&hash).map(|t| t.raw.clone())
+    }
+
+    fn next_base_fee(&self) -> Result<u64, RpcError> {
+        Ok(self
+            .head_execution()?
+            .map_or(gont_vm::INITIAL_BASE_FEE, |e| gont_vm::next_base_fee(&e)))
+    }
+}

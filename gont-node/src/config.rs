@@ -1,0 +1,214 @@
+//! A node's home directory and its `config.toml`.
+//!
+//! ```text
+//! <home>/
+//!   config.toml          this file: what the node runs and where it listens
+//!   genesis.json         the network's genesis (GONT Space and its services)
+//!   node_key             the libp2p identity (not a validator key)
+//!   keystore/            validator keys, Web3 Secret Storage v3, one per chain
+//!   data/gont.redb       every chain's blocks and state
+//!   data/consensus/<id>/ each chain's consensus write-ahead log
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use gont_core::ChainId;
+use serde::{Deserialize, Serialize};
+
+/// The file names inside a home directory.
+pub mod files {
+    /// The node's configuration.
+    pub const CONFIG: &str = "config.toml";
+    /// The network's genesis.
+    pub const GENESIS: &str = "genesis.json";
+    /// Validator keystores.
+    pub const KEYSTORE: &str = "keystore";
+    /// Chain data.
+    pub const DATA: &str = "data";
+}
+
+/// `config.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// A name for people and logs.
+    pub moniker: String,
+    /// The node's libp2p network (transactions, sync, discovery).
+    pub p2p: P2pConfig,
+    /// Prometheus metrics; absent to serve none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<MetricsConfig>,
+    /// The chains this node runs: GONT Space and any services.
+    #[serde(rename = "chain")]
+    pub chains: Vec<ChainConfig>,
+}
+
+/// The node's libp2p network.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2pConfig {
+    /// Listen multiaddress, e.g. `/ip4/0.0.0.0/tcp/26656`.
+    pub listen: String,
+    /// Peers to dial at start (multiaddresses with `/p2p/<id>`).
+    #[serde(default)]
+    pub bootstrap: Vec<String>,
+}
+
+/// Prometheus metrics.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Where `/metrics` is served.
+    pub listen: SocketAddr,
+}
+
+/// One chain this node runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    /// The chain's EIP-155 id (GONT Space's or a service's, from genesis).
+    pub chain_id: ChainId,
+    /// Ethereum JSON-RPC (HTTP and WebSocket); absent to serve none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc: Option<SocketAddr>,
+    /// The validator keystore, relative to the home; absent for a full node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator_key: Option<PathBuf>,
+    /// The chain's consensus network.
+    pub consensus: ConsensusNetConfig,
+}
+
+/// A chain's consensus network (Malachite's own libp2p network).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusNetConfig {
+    /// Listen multiaddress.
+    pub listen: String,
+    /// Peers of this chain (multiaddresses).
+    #[serde(default)]
+    pub peers: Vec<String>,
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not valid TOML for a node configuration.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+    /// The configuration contradicts itself or the genesis.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl NodeConfig {
+    /// Reads `<home>/config.toml`.
+    pub fn load(home: &Path) -> Result<Self, ConfigError> {
+        let path = home.join(files::CONFIG);
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let config: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        config.check(&path)?;
+        Ok(config)
+    }
+
+    /// The TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    fn check(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        if self.chains.is_empty() {
+            return Err(invalid(
+                "no [[chain]] configured: a node runs at least one chain".into(),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &self.chains {
+            if !seen.insert(c.chain_id) {
+                return Err(invalid(format!("chain {} is configured twice", c.chain_id)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The configuration of one chain.
+    pub fn chain(&self, id: ChainId) -> Option<&ChainConfig> {
+        self.chains.iter().find(|c| c.chain_id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> NodeConfig {
+        NodeConfig {
+            moniker: "node0".into(),
+            p2p: P2pConfig {
+                listen: "/ip4/127.0.0.1/tcp/26656".into(),
+                bootstrap: vec![],
+            },
+            metrics: Some(MetricsConfig {
+                listen: "127.0.0.1:9615".parse().unwrap(),
+            }),
+            chains: vec![ChainConfig {
+                chain_id: ChainId(31337),
+                rpc: Some("127.0.0.1:8545".parse().unwrap()),
+                validator_key: Some("keystore/31337.json".into()),
+                consensus: ConsensusNetConfig {
+                    listen: "/ip4/127.0.0.1/tcp/27000".into(),
+                    peers: vec![],
+                },
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(files::CONFIG), sample().to_toml()).unwrap();
+        assert_eq!(NodeConfig::load(dir.path()).unwrap(), sample());
+    }
+
+    #[test]
+    fn typos_and_duplicates_are_errors_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(files::CONFIG);
+        std::fs::write(&path, sample().to_toml().replace("moniker", "monicker")).unwrap();
+        let e = NodeConfig::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("config.toml") && e.contains("monicker"), "{e}");
+        let mut twice = sample();
+        twice.chains.push(twice.chains[0].clone());
+        std::fs::write(&path, twice.to_toml()).unwrap();
+        let e = NodeConfig::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("chain 31337 is configured twice"), "{e}");
+    }
+}

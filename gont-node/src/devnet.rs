@@ -1,0 +1,255 @@
+//! `gont devnet`: a local network of real node processes on loopback.
+//!
+//! The devnet is `validators` node processes (`gont start`), each with its
+//! own home under the devnet directory, talking over real libp2p sockets on
+//! 127.0.0.1. GONT Space is validated by every node; each example service
+//! by a strict subset of them (see `Genesis::devnet`). Ports are fixed so
+//! that tools can be pointed at the devnet without reading its output:
+//!
+//! | what | where |
+//! |---|---|
+//! | GONT Space JSON-RPC (node 0) | 127.0.0.1:8545 |
+//! | service `s` JSON-RPC (its first participant) | 127.0.0.1:8545 + s |
+//! | every other chain's JSON-RPC on node `i` | 127.0.0.1:`40050 + 100 i + k` |
+//! | node `i`'s libp2p | 127.0.0.1:`40000 + 100 i` |
+//! | node `i`'s consensus network of chain `k` (0 = Space) | 127.0.0.1:`40010 + 100 i + k` |
+//! | node `i`'s metrics | 127.0.0.1:`40090 + 100 i` |
+//!
+//! A second run with the same directory starts the same nodes from their
+//! data: heights and balances continue.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use gont_core::genesis::DevnetChain;
+use gont_core::{ChainId, Genesis, ServiceId};
+
+use crate::config::{ChainConfig, ConsensusNetConfig, MetricsConfig, NodeConfig, P2pConfig, files};
+use crate::home::{self, HomeError};
+
+/// The passphrase of devnet keystores (their keys are public anyway).
+pub const DEVNET_PASSPHRASE: &str = "gont-devnet";
+
+/// The first port of node 0's block; node `i` uses `BASE_PORT + 100 i ..`.
+pub const BASE_PORT: u16 = 40_000;
+
+/// The JSON-RPC port of GONT Space on node 0.
+pub const SPACE_RPC_PORT: u16 = 8545;
+
+/// One node of a devnet plan.
+#[derive(Clone, Debug)]
+pub struct DevnetNode {
+    /// Its index.
+    pub index: usize,
+    /// Its home directory.
+    pub home: PathBuf,
+    /// Its configuration.
+    pub config: NodeConfig,
+}
+
+/// Every node of a devnet, and the genesis they share.
+#[derive(Clone, Debug)]
+pub struct DevnetPlan {
+    /// The genesis.
+    pub genesis: Genesis,
+    /// The nodes.
+    pub nodes: Vec<DevnetNode>,
+}
+
+fn port(index: usize, offset: usize) -> u16 {
+    let p = usize::from(BASE_PORT) + 100 * index + offset;
+    u16::try_from(p).unwrap_or(u16::MAX)
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+fn multiaddr(port: u16) -> String {
+    format!("/ip4/127.0.0.1/tcp/{port}")
+}
+
+/// The deterministic libp2p key of devnet node `index`.
+pub fn devnet_node_key(index: usize) -> gont_net::NodeKey {
+    gont_net::NodeKey::from_secret(blake3::derive_key(
+        "gont devnet node key v1",
+        index.to_string().as_bytes(),
+    ))
+}
+
+/// The chains (0 = Space, then services in genesis order) node `index` runs.
+fn chains_of(genesis: &Genesis, index: usize) -> Vec<(usize, ChainId, Option<ServiceId>)> {
+    let mut out = vec![(0, genesis.chain_id, None)];
+    for (k, service) in genesis.services.iter().enumerate() {
+        let participant_nodes =
+            gont_core::genesis::devnet_service_nodes(genesis.validators.len(), k);
+        if participant_nodes.contains(&index) {
+            out.push((k + 1, service.chain_id, Some(service.id)));
+        }
+    }
+    out
+}
+
+/// The JSON-RPC address of chain `k` on node `index`.
+fn rpc_addr(genesis: &Genesis, index: usize, k: usize) -> SocketAddr {
+    if k == 0 && index == 0 {
+        return loopback(SPACE_RPC_PORT);
+    }
+    if k > 0
+        && gont_core::genesis::devnet_service_nodes(genesis.validators.len(), k - 1).first()
+            == Some(&index)
+    {
+        return loopback(SPACE_RPC_PORT + u16::try_from(k).unwrap_or(0));
+    }
+    loopback(port(index, 50 + k))
+}
+
+/// The plan of a devnet of `validators` nodes and `services` services under `dir`.
+pub fn plan(dir: &Path, validators: usize, services: usize) -> DevnetPlan {
+    let genesis = Genesis::devnet(validators, services);
+    let bootstrap = format!("{}/p2p/{}", multiaddr(port(0, 0)), devnet_node_key(0).id());
+    let nodes = (0..validators)
+        .map(|i| {
+            let chains = chains_of(&genesis, i)
+                .into_iter()
+                .map(|(k, chain_id, _)| {
+                    let peers = (0..validators)
+                        .filter(|&j| {
+                            j != i
+                                && chains_of(&genesis, j)
+                                    .iter()
+                                    .any(|(_, c, _)| *c == chain_id)
+                        })
+                        .map(|j| multiaddr(port(j, 10 + k)))
+                        .collect();
+                    ChainConfig {
+                        chain_id,
+                        rpc: Some(rpc_addr(&genesis, i, k)),
+                        validator_key: Some(home::validator_key_path(chain_id)),
+                        consensus: ConsensusNetConfig {
+                            listen: multiaddr(port(i, 10 + k)),
+                            peers,
+                        },
+                    }
+                })
+                .collect();
+            DevnetNode {
+                index: i,
+                home: dir.join(format!("node{i}")),
+                config: NodeConfig {
+                    moniker: format!("node{i}"),
+                    p2p: P2pConfig {
+                        listen: multiaddr(port(i, 0)),
+                        bootstrap: if i == 0 {
+                            Vec::new()
+                        } else {
+                            vec![bootstrap.clone()]
+                        },
+                    },
+                    metrics: Some(MetricsConfig {
+                        listen: loopback(port(i, 90)),
+                    }),
+                    chains,
+                },
+            }
+        })
+        .collect();
+    DevnetPlan { genesis, nodes }
+}
+
+/// Writes the homes of a plan, unless they exist already (a restart).
+/// Returns whether they were created.
+pub fn prepare(plan: &DevnetPlan) -> Result<bool, HomeError> {
+    let existing = plan
+        .nodes
+        .iter()
+        .filter(|n| n.home.join(files::CONFIG).exists())
+        .count();
+    if existing == plan.nodes.len() {
+        return Ok(false);
+    }
+    for node in &plan.nodes {
+        if node.home.join(files::CONFIG).exists() {
+            continue;
+        }
+        let io = |source| HomeError::Io {
+            path: node.home.clone(),
+            source,
+        };
+        std::fs::create_dir_all(node.home.join(files::KEYSTORE)).map_err(io)?;
+        let key_path = node.home.join(gont_net::NODE_KEY_FILE);
+        if !key_path.exists() {
+            devnet_node_key(node.index).save(&node.home)?;
+        }
+        for (_, chain_id, service) in chains_of(&plan.genesis, node.index) {
+            let chain = service.map_or(DevnetChain::Space, DevnetChain::Service);
+            if !node.home.join(home::validator_key_path(chain_id)).exists() {
+                home::write_devnet_key(&node.home, chain, chain_id, node.index, DEVNET_PASSPHRASE)?;
+            }
+        }
+        let genesis_path = node.home.join(files::GENESIS);
+        std::fs::write(&genesis_path, plan.genesis.to_json()).map_err(|source| HomeError::Io {
+            path: genesis_path,
+            source,
+        })?;
+        let config_path = node.home.join(files::CONFIG);
+        std::fs::write(&config_path, node.config.to_toml()).map_err(|source| HomeError::Io {
+            path: config_path,
+            source,
+        })?;
+    }
+    Ok(true)
+}
+
+/// What the devnet prints once it runs: endpoints, chain ids, accounts.
+pub fn banner(plan: &DevnetPlan, dir: &Path) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "GONT devnet: {} validators, {} service(s), data in {}",
+        plan.nodes.len(),
+        plan.genesis.services.len(),
+        dir.display()
+    );
+    let _ = writeln!(out, "\nChains");
+    let _ = writeln!(
+        out,
+        "  GONT Space   chain id {:<6} JSON-RPC http://{}  ws://{}",
+        plan.genesis.chain_id,
+        rpc_addr(&plan.genesis, 0, 0),
+        rpc_addr(&plan.genesis, 0, 0)
+    );
+    for (k, s) in plan.genesis.services.iter().enumerate() {
+        let first = gont_core::genesis::devnet_service_nodes(plan.nodes.len(), k)
+            .first()
+            .copied()
+            .unwrap_or(0);
+        let addr = rpc_addr(&plan.genesis, first, k + 1);
+        let participants: Vec<String> =
+            gont_core::genesis::devnet_service_nodes(plan.nodes.len(), k)
+                .iter()
+                .map(|n| format!("node{n}"))
+                .collect();
+        let _ = writeln!(
+            out,
+            "  {:<12} chain id {:<6} JSON-RPC http://{addr}  ws://{addr}  validators: {}",
+            s.name,
+            s.chain_id,
+            participants.join(", ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nAccounts (10000 ETH each on every chain; mnemonic \"{}\")",
+        gont_core::genesis::DEV_MNEMONIC
+    );
+    for (i, (address, key)) in gont_core::genesis::DEV_ADDRESSES
+        .iter()
+        .zip(gont_core::genesis::DEV_PRIVATE_KEYS)
+        .enumerate()
+    {
+        let _ = writeln!(out, "  ({i}) {address}  {key}");
+    }
+    out
+}

@@ -1,0 +1,261 @@
+//! `gont`: the GONT node.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use gont_core::{ChainId, ConsensusKey, Timestamp};
+use gont_node::config::{NodeConfig, files};
+use gont_node::{home, keystore};
+
+/// The GONT node.
+#[derive(Parser)]
+#[command(name = "gont", version, about = "The GONT node: GONT Space and its services", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write genesis, node configuration and keys into a new home directory.
+    Init {
+        /// The home directory; refused if it already holds a node.
+        #[arg(long)]
+        home: PathBuf,
+        /// A genesis file to join; without it, a one-validator local network
+        /// whose validator is this node.
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+        /// The node's name.
+        #[arg(long, default_value = "gont")]
+        moniker: String,
+        #[command(flatten)]
+        passphrase: Passphrase,
+    },
+    /// Create, list and show node and validator keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a validator key for a chain, encrypted with a passphrase.
+    Create {
+        /// The home directory.
+        #[arg(long)]
+        home: PathBuf,
+        /// The chain the key validates (GONT Space's or a service's chain id).
+        #[arg(long)]
+        chain: u64,
+        #[command(flatten)]
+        passphrase: Passphrase,
+    },
+    /// List the node key and the validator keystores of a home.
+    List {
+        /// The home directory.
+        #[arg(long)]
+        home: PathBuf,
+    },
+    /// Show a chain's validator public key and address (needs the passphrase).
+    Show {
+        /// The home directory.
+        #[arg(long)]
+        home: PathBuf,
+        /// The chain.
+        #[arg(long)]
+        chain: u64,
+        #[command(flatten)]
+        passphrase: Passphrase,
+    },
+}
+
+/// Where the keystore passphrase comes from: a file, or the environment.
+#[derive(clap::Args)]
+struct Passphrase {
+    /// A file holding the passphrase (its first line).
+    #[arg(long)]
+    passphrase_file: Option<PathBuf>,
+}
+
+/// The environment variable read when no passphrase file is given.
+const PASSPHRASE_ENV: &str = "GONT_PASSPHRASE";
+
+impl Passphrase {
+    fn read(&self) -> Result<String> {
+        if let Some(path) = &self.passphrase_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading passphrase file {}", path.display()))?;
+            return Ok(text.lines().next().unwrap_or_default().to_owned());
+        }
+        match std::env::var(PASSPHRASE_ENV) {
+            Ok(p) if !p.is_empty() => Ok(p),
+            _ => bail!("no passphrase: pass --passphrase-file FILE or set {PASSPHRASE_ENV}"),
+        }
+    }
+}
+
+fn now() -> Timestamp {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    Timestamp(millis)
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init {
+            home,
+            genesis,
+            moniker,
+            passphrase,
+        } => init(&home, genesis.as_deref(), moniker, &passphrase),
+        Command::Keys { command } => keys(command),
+    }
+}
+
+fn init(
+    home: &Path,
+    genesis: Option<&Path>,
+    moniker: String,
+    passphrase: &Passphrase,
+) -> Result<()> {
+    let genesis = match genesis {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Some(
+                gont_core::Genesis::from_json(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    // A joining node needs no key until it is made a validator.
+    let passphrase = if genesis.is_none() {
+        passphrase.read()?
+    } else {
+        String::new()
+    };
+    let config = home::init(home::InitOptions {
+        home,
+        genesis,
+        moniker,
+        passphrase: &passphrase,
+        now: now(),
+    })?;
+    println!(
+        "initialised {} (moniker {})",
+        home.display(),
+        config.moniker
+    );
+    for chain in &config.chains {
+        let role = if chain.validator_key.is_some() {
+            "validator"
+        } else {
+            "full node"
+        };
+        println!("  chain {}: {role}", chain.chain_id);
+    }
+    println!(
+        "node key: {}",
+        gont_net::NodeKey::load_or_create(home)?.id()
+    );
+    Ok(())
+}
+
+fn keys(command: KeysCommand) -> Result<()> {
+    match command {
+        KeysCommand::Create {
+            home,
+            chain,
+            passphrase,
+        } => {
+            let chain = ChainId(chain);
+            let rel = home::validator_key_path(chain);
+            let path = home.join(&rel);
+            std::fs::create_dir_all(home.join(files::KEYSTORE))
+                .with_context(|| format!("creating {}", home.display()))?;
+            let mut seed = [0u8; 32];
+            getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+            keystore::write(&path, &seed, &passphrase.read()?, "gont-validator")?;
+            let key = ConsensusKey::of(&ed25519_consensus::SigningKey::from(seed));
+            println!("created {}", path.display());
+            println!("  consensus key {key}\n  address       {}", key.address());
+            println!(
+                "add `validator_key = \"{}\"` to chain {chain} in {}",
+                rel.display(),
+                home.join(files::CONFIG).display()
+            );
+            Ok(())
+        }
+        KeysCommand::List { home } => {
+            let node_key = home.join(gont_net::NODE_KEY_FILE);
+            if node_key.exists() {
+                println!(
+                    "node key   {}  ({})",
+                    gont_net::NodeKey::load_or_create(&home)?.id(),
+                    node_key.display()
+                );
+            } else {
+                println!(
+                    "node key   none yet ({} is created at first start)",
+                    node_key.display()
+                );
+            }
+            let dir = home.join(files::KEYSTORE);
+            let mut entries: Vec<_> = match std::fs::read_dir(&dir) {
+                Ok(rd) => rd
+                    .filter_map(std::result::Result::ok)
+                    .map(|e| e.path())
+                    .collect(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+            };
+            entries.sort();
+            let config = NodeConfig::load(&home).ok();
+            for path in entries {
+                let used = config.as_ref().is_some_and(|c| {
+                    c.chains.iter().any(|ch| {
+                        ch.validator_key
+                            .as_ref()
+                            .is_some_and(|k| home.join(k) == path)
+                    })
+                });
+                println!(
+                    "validator  {}{}",
+                    path.display(),
+                    if used { "  (in use)" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Show {
+            home,
+            chain,
+            passphrase,
+        } => {
+            let path = home.join(home::validator_key_path(ChainId(chain)));
+            let seed = keystore::read(&path, &passphrase.read()?)?;
+            let key = ConsensusKey::of(&ed25519_consensus::SigningKey::from(seed));
+            println!(
+                "chain {chain}\n  consensus key {key}\n  address       {}",
+                key.address()
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! The Ethereum JSON-RPC of one chain over a real redb store and real revm
+//! execution: blocks built by the engine, queried as clients query them.
+
+// Test helpers may unwrap and index: a failure is the test failing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::sync::{Arc, Mutex};
+
+use alloy_consensus::{TxEip1559, TxLegacy};
+use alloy_primitives::{Address, TxKind, U256, hex};
+use gont_core::{
+    ChainId, ExecutionEngine, ForkchoiceState, Genesis, PayloadAttributes, RawTransaction,
+    Timestamp, ValidatorAddress, ValidatorSetHash,
+};
+use gont_node::backend::ChainBackend;
+use gont_node::mempool::{Mempool, MempoolConfig};
+use gont_node::rpc::{self, ChainInfo, NodeInfo, RpcLimits, ValidatorInfo};
+use gont_storage::Store;
+use gont_vm::testing::{address_of, dev_key, raw, sign};
+use gont_vm::{Engine, EngineConfig};
+use jsonrpsee::RpcModule;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+
+/// Emits `LOG1(topic 7, data 42)` and returns 42 on any call.
+const RUNTIME: &str = "602a600052600760206000a160206000f3";
+/// Copies [`RUNTIME`] to memory and returns it.
+const INIT: &str = "6011600c60003960116000f3602a600052600760206000a160206000f3";
+
+struct NoInfo;
+
+impl NodeInfo for NoInfo {
+    fn chains(&self) -> Vec<ChainInfo> {
+        Vec::new()
+    }
+    fn validators(&self, _: ChainId) -> Option<Vec<ValidatorInfo>> {
+        None
+    }
+    fn status(&self) -> Value {
+        json!({})
+    }
+}
+
+struct Fixture {
+    module: RpcModule<()>,
+    contract: Address,
+    deploy_hash: String,
+    _dir: tempfile::TempDir,
+    _gossip: mpsc::UnboundedReceiver<RawTransaction>,
+}
+
+fn tx1559(nonce: u64, to: TxKind, value: U256, input: &str, gas: u64) -> RawTransaction {
+    let key = dev_key(0).unwrap();
+    let tx = TxEip1559 {
+        chain_id: 31337,
+        nonce,
+        gas_limit: gas,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to,
+        value,
+        access_list: Default::default(),
+        input: hex::decode(input).unwrap().into(),
+    };
+    raw(&sign(tx, &key).unwrap())
+}
+
+fn attributes(height: u64) -> PayloadAttributes {
+    PayloadAttributes {
+        timestamp: Timestamp::from_secs(1_767_225_600 + height),
+        proposer: ValidatorAddress([1; 20]),
+        fee_recipient: Address::repeat_byte(0xfe),
+        validators_hash: ValidatorSetHash([2; 32]),
+        next_validators_hash: ValidatorSetHash([2; 32]),
+    }
+}
+
+fn fixture() -> Fixture {
+    fixture_with(RpcLimits::default())
+}
+
+fn fixture_with(limits: RpcLimits) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let genesis = Genesis::devnet(1, 0);
+    let chain_id = genesis.chain_id;
+    let store = Store::open(dir.path()).unwrap().chain(chain_id);
+    let changes = gont_vm::genesis_changes(&genesis, chain_id).unwrap();
+    gont_core::ExecutionStore::init_genesis(&store, genesis.hash(), &changes).unwrap();
+    let config = EngineConfig::from_genesis(&genesis, chain_id).unwrap();
+    let mut engine = Engine::new(store.clone(), config.clone());
+
+    // Block 1: deploy the logging contract and send a transfer.
+    let deploy = tx1559(0, TxKind::Create, U256::ZERO, INIT, 200_000);
+    let transfer = tx1559(
+        1,
+        TxKind::Call(Address::repeat_byte(0x11)),
+        U256::from(10u64).pow(U256::from(18u64)),
+        "",
+        21_000,
+    );
+    let b1 = engine
+        .build_payload(None, attributes(1), &[deploy.clone(), transfer])
+        .unwrap();
+    let id1 = b1.header.id().unwrap();
+    engine
+        .forkchoice_updated(ForkchoiceState {
+            head: id1,
+            safe: id1,
+            finalized: id1,
+        })
+        .unwrap();
+    let contract = address_of(&dev_key(0).unwrap()).create(0);
+    // Block 2: call it, emitting a log.
+    let call = tx1559(2, TxKind::Call(contract), U256::ZERO, "", 100_000);
+    let b2 = engine
+        .build_payload(Some(id1), attributes(2), &[call])
+        .unwrap();
+    assert_eq!(b2.body.transactions.len(), 1);
+    let id2 = b2.header.id().unwrap();
+    engine
+        .forkchoice_updated(ForkchoiceState {
+            head: id2,
+            safe: id2,
+            finalized: id2,
+        })
+        .unwrap();
+
+    let (gossip_tx, gossip_rx) = mpsc::unbounded_channel();
+    let backend = ChainBackend::new(
+        store,
+        &genesis,
+        config,
+        Arc::new(Mutex::new(Mempool::new(MempoolConfig::default()))),
+        gossip_tx,
+        Arc::new(Mutex::new(None)),
+    );
+    let (blocks, _) = broadcast::channel(16);
+    let module = rpc::methods(Arc::new(backend), Arc::new(NoInfo), blocks, limits).unwrap();
+    Fixture {
+        module,
+        contract,
+        deploy_hash: deploy.hash().to_string(),
+        _dir: dir,
+        _gossip: gossip_rx,
+    }
+}
+
+async fn request(module: &RpcModule<()>, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let (response, _) = module.raw_json_request(&body, 1).await.unwrap();
+    serde_json::from_str(response.get()).unwrap()
+}
+
+async fn result(module: &RpcModule<()>, method: &str, params: Value) -> Value {
+    let response = request(module, method, params).await;
+    assert!(response.get("error").is_none(), "{method}: {response}");
+    response["result"].clone()
+}
+
+#[tokio::test]
+async fn chain_id_height_and_balances_read_from_the_store() {
+    let f = fixture();
+    assert_eq!(result(&f.module, "eth_chainId", json!([])).await, "0x7a69");
+    assert_eq!(result(&f.module, "net_version", json!([])).await, "31337");
+    assert_eq!(result(&f.module, "eth_blockNumber", json!([])).await, "0x2");
+    let recipient = result(
+        &f.module,
+        "eth_getBalance",
+        json!([format!("{}", Address::repeat_byte(0x11)), "latest"]),
+    )
+    .await;
+    assert_eq!(recipient, "0xde0b6b3a7640000");
+    // Historic state: before block 1 the recipient had nothing.
+    assert_eq!(
+        result(
+            &f.module,
+            "eth_getBalance",
+            json!([format!("{}", Address::repeat_byte(0x11)), "0x0"])
+        )
+        .await,
+        "0x0"
+    );
+    let sender = format!("{}", address_of(&dev_key(0).unwrap()));
+    assert_eq!(
+        result(
+            &f.module,
+            "eth_getTransactionCount",
+            json!([sender, "latest"])
+        )
+        .await,
+        "0x3"
+    );
+    assert_eq!(
+        result(
+            &f.module,
+            "eth_getTransactionCount",
+            json!([sender, "earliest"])
+        )
+        .await,
+        "0x0"
+    );
+    assert_eq!(
+        result(
+            &f.module,
+            "eth_getCode",
+            json!([format!("{}", f.contract), "latest"])
+        )
+        .await,
+        format!("0x{RUNTIME}")
+    );
+}
+
+#[tokio::test]
+async fn blocks_transactions_and_receipts_have_ethereum_shapes() {
+    let f = fixture();
+    let block = result(&f.module, "eth_getBlockByNumber", json!(["0x1", true])).await;
+    assert_eq!(block["number"], "0x1");
+    assert_eq!(block["transactions"].as_array().unwrap().len(), 2);
+    assert_eq!(block["miner"], format!("{:#x}", Address::repeat_byte(0xfe)));
+    let by_hash = result(
+        &f.module,
+        "eth_getBlockByHash",
+        json!([block["hash"], false]),
+    )
+    .await;
+    assert_eq!(by_hash["transactions"][0], f.deploy_hash);
+    assert_eq!(
+        result(
+            &f.module,
+            "eth_getBlockTransactionCountByNumber",
+            json!(["0x1"])
+        )
+        .await,
+        "0x2"
+    );
+    assert_eq!(
+        result(&f.module, "eth_getBlockByNumber", json!(["0x9", false])).await,
+        Value::Null
+    );
+    let genesis = result(
+        &f.module,
+        "eth_getBlockByNumber",
+        json!(["earliest", false]),
+    )
+    .await;
+    assert_eq!(genesis["number"], "0x0");
+    assert_eq!(
+        result(&f.module, "eth_getBlockByNumber", json!(["0x2", false])).await["parentHash"],
+        block["hash"]
+    );
+
+    let receipt = result(
+        &f.module,
+        "eth_getTransactionReceipt",
+        json!([f.deploy_hash]),
+    )
+    .await;
+    assert_eq!(receipt["status"], "0x1");
+    assert_eq!(receipt["contractAddress"], format!("{:#x}", f.contract));
+    assert_eq!(receipt["blockNumber"], "0x1");
+    let tx = result(
+        &f.module,
+        "eth_getTransactionByHash",
+        json!([f.deploy_hash]),
+    )
+    .await;
+    assert_eq!(tx["blockHash"], block["hash"]);
+    assert_eq!(tx["nonce"], "0x0");
+}
+
+#[tokio::test]
+async fn logs_calls_and_estimates_execute_on_revm() {
+    let f = fixture();
+    let topic = format!("0x{:064x}", 7);
+    let logs = result(
+        &f.module,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x0", "toBlock": "latest", "topics": [topic]}]),
+    )
+    .await;
+    assert_eq!(logs.as_array().unwrap().len(), 1);
+    assert_eq!(logs[0]["address"], format!("{:#x}", f.contract));
+    assert_eq!(logs[0]["blockNumber"], "0x2");
+    let none = result(
+        &f.module,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x0", "toBlock": "0x1", "topics": [topic]}]),
+    )
+    .await;
+    assert_eq!(none.as_array().unwrap().len(), 0);
+    let out = result(
+        &f.module,
+        "eth_call",
+        json!([{"to": format!("{}", f.contract)}, "latest"]),
+    )
+    .await;
+    assert_eq!(out, format!("0x{:064x}", 42));
+    // At block 0 the contract does not exist yet: an empty return.
+    assert_eq!(
+        result(
+            &f.module,
+            "eth_call",
+            json!([{"to": format!("{}", f.contract)}, "0x0"])
+        )
+        .await,
+        "0x"
+    );
+    let gas = result(
+        &f.module,
+        "eth_estimateGas",
+        json!([{"to": format!("{}", f.contract)}]),
+    )
+    .await;
+    let gas = u64::from_str_radix(gas.as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+    assert!(gas > 21_000 && gas < 30_000, "{gas}");
+    // State override: the contract's code replaced by `STOP`.
+    let overridden = result(
+        &f.module,
+        "eth_call",
+        json!([{"to": format!("{}", f.contract)}, "latest", {format!("{}", f.contract): {"code": "0x00"}}]),
+    )
+    .await;
+    assert_eq!(overridden, "0x");
+    let history = result(
+        &f.module,
+        "eth_feeHistory",
+        json!(["0x2", "latest", [50.0]]),
+    )
+    .await;
+    assert_eq!(history["baseFeePerGas"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn transactions_are_refused_with_geths_wording() {
+    let f = fixture();
+    let stale = tx1559(0, TxKind::Call(Address::ZERO), U256::ZERO, "", 21_000);
+    let e = request(&f.module, "eth_sendRawTransaction", json!([stale.0])).await;
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("nonce too low"),
+        "{e}"
+    );
+    let low_gas = tx1559(3, TxKind::Call(Address::ZERO), U256::ZERO, "", 20_000);
+    let e = request(&f.module, "eth_sendRawTransaction", json!([low_gas.0])).await;
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("intrinsic gas too low"),
+        "{e}"
+    );
+    let wrong_chain = {
+        let tx = TxLegacy {
+            chain_id: Some(1),
+            nonce: 3,
+            gas_price: 10_000_000_000,
+            gas_limit: 21_000,
+            ..TxLegacy::default()
+        };
+        raw(&sign(tx, &dev_key(0).unwrap()).unwrap())
+    };
+    let e = request(&f.module, "eth_sendRawTransaction", json!([wrong_chain.0])).await;
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid chain id"),
+        "{e}"
+    );
+    let e = request(&f.module, "eth_sendRawTransaction", json!(["0xdeadbeef"])).await;
+    assert_eq!(e["error"]["code"], -32000, "{e}");
+
+    let good = tx1559(3, TxKind::Call(Address::ZERO), U256::ZERO, "", 21_000);
+    let hash = result(&f.module, "eth_sendRawTransaction", json!([good.0])).await;
+    assert_eq!(hash, good.hash().to_string());
+    let e = request(&f.module, "eth_sendRawTransaction", json!([good.0])).await;
+    assert_eq!(e["error"]["message"], "already known");
+    let sender = format!("{}", address_of(&dev_key(0).unwrap()));
+    assert_eq!(
+        result(
+            &f.module,
+            "eth_getTransactionCount",
+            json!([sender, "pending"])
+        )
+        .await,
+        "0x4"
+    );
+    let pending = result(&f.module, "eth_getTransactionByHash", json!([hash])).await;
+    assert_eq!(pending["blockNumber"], Value::Null);
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_rpc_error_codes() {
+    let f = fixture();
+    let e = request(&f.module, "eth_noSuchMethod", json!([])).await;
+    assert_eq!(e["error"]["code"], -32601);
+    let e = request(&f.module, "eth_getBalance", json!(["not an address"])).await;
+    assert_eq!(e["error"]["code"], -32602);
+    // A range over the limit is refused with its reason.
+    let narrow = fixture_with(RpcLimits {
+        max_log_range: 2,
+        ..RpcLimits::default()
+    });
+    let e = request(
+        &narrow.module,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x0", "toBlock": "0x2"}]),
+    )
+    .await;
+    assert_eq!(e["error"]["code"], -32005, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("block range too large: 3 blocks, the limit is 2"),
+        "{e}"
+    );
+    let e = request(
+        &f.module,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x2", "toBlock": "0x1"}]),
+    )
+    .await;
+    assert_eq!(e["error"]["code"], -32602, "{e}");
+}
+
+#[tokio::test]
+async fn filters_report_only_what_is_new() {
+    let f = fixture();
+    let id = result(&f.module, "eth_newBlockFilter", json!([])).await;
+    assert_eq!(
+        result(&f.module, "eth_getFilterChanges", json!([id])).await,
+        json!([])
+    );
+    let logs_id = result(&f.module, "eth_newFilter", json!([{"fromBlock": "0x0"}])).await;
+    assert_eq!(
+        result(&f.module, "eth_getFilterLogs", json!([logs_id]))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        result(&f.module, "eth_uninstallFilter", json!([id])).await,
+        true
+    );
+    let e = request(&f.module, "eth_getFilterChanges", json!([id])).await;
+    assert_eq!(e["error"]["message"], "filter not found");
+}
