@@ -1,4 +1,4 @@
-//! `cargo xtask dist` and `cargo xtask devnet`: the node's binaries.
+//! `cargo xtask dist`: the node's binaries.
 //!
 //! A placement (see `ARCHITECTURE.md`) is a cargo feature of `gont-node`;
 //! `dist` builds the `gont` binary once per placement that exists, with
@@ -127,23 +127,4 @@ fn size_of(path: &Path) -> Result<u64> {
     Ok(std::fs::metadata(path)
         .with_context(|| format!("could not stat {}", path.display()))?
         .len())
-}
-
-pub(crate) fn devnet(args: &[String]) -> Result<()> {
-    if !node_package()?.has_binary {
-        bail!("gont-node has no `gont` binary yet (issue 6): there is no devnet to run");
-    }
-    let mut full = vec![
-        "run",
-        "--release",
-        "--locked",
-        "-p",
-        "gont-node",
-        "--bin",
-        "gont",
-        "--",
-        "devnet",
-    ];
-    full.extend(args.iter().map(String::as_str));
-    cmd("cargo", &full, &[])
 }

@@ -1,0 +1,103 @@
+//! `gont-sim`: runs the consensus simulation for one seed, a range of
+//! seeds, or the benchmark.
+//!
+//! ```text
+//! gont-sim --seed N            one seed, printing its report
+//! gont-sim --seeds A..B        every seed in A..B, failing on any violation
+//! gont-sim --bench             decisions/s and latency for 4, 16, 64 validators
+//! ```
+
+use std::process::ExitCode;
+
+use gont_consensus::sim::{self, SimConfig};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = args.iter().map(String::as_str);
+    match (it.next(), it.next()) {
+        (Some("--seed"), Some(n)) => match n.parse::<u64>() {
+            Ok(seed) => run_seeds(seed..seed + 1, true),
+            Err(e) => usage(&format!("bad seed {n:?}: {e}")),
+        },
+        (Some("--seeds"), Some(range)) => {
+            let parsed = range
+                .split_once("..")
+                .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)));
+            match parsed {
+                Some((a, b)) => run_seeds(a..b, false),
+                None => usage(&format!("bad range {range:?}, expected A..B")),
+            }
+        }
+        (Some("--bench"), None) => {
+            bench();
+            ExitCode::SUCCESS
+        }
+        _ => usage("no command"),
+    }
+}
+
+fn usage(problem: &str) -> ExitCode {
+    eprintln!("gont-sim: {problem}\nusage: gont-sim --seed N | --seeds A..B | --bench");
+    ExitCode::FAILURE
+}
+
+fn run_seeds(seeds: std::ops::Range<u64>, verbose: bool) -> ExitCode {
+    let mut failed = 0;
+    let mut heights = 0;
+    let mut slowest = 0;
+    let count = seeds.end.saturating_sub(seeds.start);
+    for seed in seeds {
+        let cfg = SimConfig::for_seed(seed);
+        let report = sim::run(&cfg);
+        heights += report.heights_decided;
+        slowest = slowest.max(report.slowest_height_ms);
+        if verbose || !report.violations.is_empty() {
+            println!(
+                "seed {seed}: mix {:?}, {} validators, gst {} ms: {} heights, slowest {} ms, {} messages, {} evidence, end {} ms",
+                cfg.mix,
+                cfg.validators,
+                cfg.gst_ms,
+                report.heights_decided,
+                report.slowest_height_ms,
+                report.messages,
+                report.evidence,
+                report.virtual_ms,
+            );
+        }
+        if !report.violations.is_empty() {
+            failed += 1;
+            println!("seed {seed} FAILED: {:?}", report.violations);
+            if verbose {
+                for line in &report.final_states {
+                    println!("  {line}");
+                }
+            }
+        }
+    }
+    println!(
+        "{count} seeds, {heights} heights decided, slowest height {slowest} ms (virtual), {failed} failed"
+    );
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn bench() {
+    println!(
+        "| validators | heights | decisions/s (wall) | latency virtual (ms) | latency wall (ms) |"
+    );
+    println!("|---:|---:|---:|---:|---:|");
+    for (n, heights) in [(4, 200), (16, 50), (64, 10)] {
+        let row = sim::bench(n, heights);
+        println!(
+            "| {} | {} | {:.1} | {:.1} | {:.2} |",
+            row.validators,
+            row.heights,
+            row.decisions_per_sec,
+            row.virtual_latency_ms,
+            row.wall_latency_ms
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! Commit certificates in three shapes, and conversion between them:
+//! Malachite's (the precommit signatures that formed the quorum),
+//! gont-core's [`gont_core::CommitCertificate`] (one entry per validator,
+//! in set order, as Tendermint's), and tendermint-rs's `SignedHeader`, so
+//! that tendermint-rs's light-client verifier checks GONT commits.
+//!
+//! Every precommit for a block carries the block's header time (see
+//! [`crate::signing`]), so the conversion is exact in both directions.
+
+use gont_core::{CommitCertificate, CommitSig, Header, HeaderError, Timestamp};
+use malachitebft_core_types as mc;
+use mc::{NilOrVal, Round, VoteType};
+
+use crate::context::GontContext;
+use crate::signing::{tendermint_block_id, tendermint_time, vote_sign_bytes};
+use crate::types::{Address, Height, ValueId};
+use crate::validators::ValidatorSet;
+
+/// Malachite's commit certificate for the GONT context.
+pub type MalachiteCommit = mc::CommitCertificate<GontContext>;
+
+/// Why a commit does not convert or verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommitError {
+    /// A signer is not in the validator set.
+    #[error("signer {0} is not in the validator set")]
+    UnknownSigner(Address),
+    /// A validator signed twice.
+    #[error("validator {0} signed twice")]
+    DuplicateSigner(Address),
+    /// A signature does not verify.
+    #[error("signature of {0} does not verify")]
+    BadSignature(Address),
+    /// The signers hold no more than two thirds of the power.
+    #[error("signers hold {signed} of {total} power, not more than two thirds")]
+    NoQuorum {
+        /// Power that signed.
+        signed: u64,
+        /// Total power.
+        total: u64,
+    },
+    /// The commit has one entry per validator, and this many entries.
+    #[error("commit has {got} entries for a set of {expected}")]
+    Length {
+        /// Entries expected (the set's size).
+        expected: usize,
+        /// Entries found.
+        got: usize,
+    },
+    /// A `ForBlock` entry's time is not the block's header time.
+    #[error("precommit time {0:?} is not the block time")]
+    Timestamp(Timestamp),
+    /// The commit is for another block or height than the header.
+    #[error("commit does not match the header")]
+    HeaderMismatch,
+    /// The round is nil.
+    #[error("commit round is nil")]
+    NilRound,
+    /// The header does not map onto Tendermint's.
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    /// A value tendermint-rs refuses (height, round, time, signature).
+    #[error("tendermint-rs refused {0}")]
+    Tendermint(&'static str),
+}
+
+/// gont-core's form of a Malachite commit: one entry per member of `set`,
+/// in set order, absent where the member did not sign.
+pub fn to_core(
+    cert: &MalachiteCommit,
+    set: &ValidatorSet,
+) -> Result<CommitCertificate, CommitError> {
+    let mut entries = vec![CommitSig::Absent; set.members().len()];
+    for sig in &cert.commit_signatures {
+        let (index, _) = set
+            .position(&sig.address)
+            .ok_or(CommitError::UnknownSigner(sig.address))?;
+        let slot = entries
+            .get_mut(index)
+            .ok_or(CommitError::UnknownSigner(sig.address))?;
+        if !matches!(slot, CommitSig::Absent) {
+            return Err(CommitError::DuplicateSigner(sig.address));
+        }
+        *slot = CommitSig::ForBlock {
+            validator: sig.address.0,
+            timestamp: cert.value_id.time,
+            signature: sig.signature,
+        };
+    }
+    Ok(CommitCertificate {
+        height: cert.height.to_core(),
+        round: cert.round.as_u32().ok_or(CommitError::NilRound)?,
+        block_id: cert.value_id.block,
+        signatures: entries,
+    })
+}
+
+/// Malachite's form of a gont-core commit of a block whose header time is
+/// `time` (nil precommits are dropped: Malachite's certificate holds only
+/// the precommits for the block).
+pub fn from_core(
+    commit: &CommitCertificate,
+    time: Timestamp,
+) -> Result<MalachiteCommit, CommitError> {
+    let mut signatures = Vec::new();
+    for entry in &commit.signatures {
+        if let CommitSig::ForBlock {
+            validator,
+            timestamp,
+            signature,
+        } = entry
+        {
+            if *timestamp != time {
+                return Err(CommitError::Timestamp(*timestamp));
+            }
+            signatures.push(mc::CommitSignature::new(Address(*validator), *signature));
+        }
+    }
+    Ok(mc::CommitCertificate {
+        height: Height(commit.height.0),
+        round: Round::new(commit.round),
+        value_id: ValueId {
+            block: commit.block_id,
+            time,
+        },
+        commit_signatures: signatures,
+    })
+}
+
+/// Checks a Malachite commit against `set`: every signer a member, once,
+/// every signature valid, and more than two thirds of the power signed.
+/// Returns the power that signed.
+pub fn verify(
+    ctx: &GontContext,
+    cert: &MalachiteCommit,
+    set: &ValidatorSet,
+) -> Result<u64, CommitError> {
+    let bytes = vote_sign_bytes(
+        ctx.tendermint_chain_id(),
+        VoteType::Precommit,
+        cert.height,
+        cert.round,
+        &NilOrVal::Val(cert.value_id),
+    )
+    .ok_or(CommitError::Tendermint("vote"))?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut power: u64 = 0;
+    for sig in &cert.commit_signatures {
+        let (_, member) = set
+            .position(&sig.address)
+            .ok_or(CommitError::UnknownSigner(sig.address))?;
+        if !seen.insert(sig.address) {
+            return Err(CommitError::DuplicateSigner(sig.address));
+        }
+        if !member.core().consensus_key.verify(&bytes, &sig.signature.0) {
+            return Err(CommitError::BadSignature(sig.address));
+        }
+        power = power.saturating_add(member.core().power.0);
+    }
+    if !set.core().is_quorum(gont_core::VotingPower(power)) {
+        return Err(CommitError::NoQuorum {
+            signed: power,
+            total: set.core().total_power().0,
+        });
+    }
+    Ok(power)
+}
+
+/// A decided header with its commit as tendermint-rs's `SignedHeader`.
+pub fn to_signed_header(
+    header: &Header,
+    commit: &CommitCertificate,
+) -> Result<tendermint::block::signed_header::SignedHeader, CommitError> {
+    if commit.height != header.height || commit.block_id != header.id()? {
+        return Err(CommitError::HeaderMismatch);
+    }
+    let tm_header = header.to_tendermint()?;
+    let signatures = commit
+        .signatures
+        .iter()
+        .map(|entry| {
+            let (validator, timestamp, signature, for_block) = match entry {
+                CommitSig::Absent => return Ok(tendermint::block::CommitSig::BlockIdFlagAbsent),
+                CommitSig::ForBlock {
+                    validator,
+                    timestamp,
+                    signature,
+                } => (validator, timestamp, signature, true),
+                CommitSig::ForNil {
+                    validator,
+                    timestamp,
+                    signature,
+                } => (validator, timestamp, signature, false),
+            };
+            let validator_address = tendermint::account::Id::new(validator.0);
+            let timestamp = tendermint_time(*timestamp).ok_or(CommitError::Tendermint("time"))?;
+            let signature = tendermint::Signature::try_from(signature.0.as_slice())
+                .map_err(|_| CommitError::Tendermint("signature"))?;
+            Ok(if for_block {
+                tendermint::block::CommitSig::BlockIdFlagCommit {
+                    validator_address,
+                    timestamp,
+                    signature: Some(signature),
+                }
+            } else {
+                tendermint::block::CommitSig::BlockIdFlagNil {
+                    validator_address,
+                    timestamp,
+                    signature: Some(signature),
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, CommitError>>()?;
+    let tm_commit = tendermint::block::Commit {
+        height: tm_header.height,
+        round: tendermint::block::Round::try_from(commit.round)
+            .map_err(|_| CommitError::Tendermint("round"))?,
+        block_id: tendermint_block_id(commit.block_id),
+        signatures,
+    };
+    tendermint::block::signed_header::SignedHeader::new(tm_header, tm_commit)
+        .map_err(|_| CommitError::Tendermint("signed header"))
+}
+
+/// Checks that a gont-core commit has one entry per member of `set`.
+pub fn check_shape(commit: &CommitCertificate, set: &ValidatorSet) -> Result<(), CommitError> {
+    if commit.signatures.len() != set.members().len() {
+        return Err(CommitError::Length {
+            expected: set.members().len(),
+            got: commit.signatures.len(),
+        });
+    }
+    Ok(())
+}
