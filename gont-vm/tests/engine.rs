@@ -1,4 +1,4 @@
-//! The engine end to end over an in-memory store: blocks of real signed
+//! The engine end to end over real redb stores: blocks of real signed
 //! transactions built by one engine and validated by another.
 
 #![allow(
@@ -8,103 +8,25 @@
     clippy::panic
 )]
 
-use std::cell::RefCell;
-use std::collections::BTreeSet;
-
 use alloy_consensus::{TxEip1559, TxLegacy};
 use alloy_primitives::{TxKind, hex};
 use gont_core::genesis::DEV_ADDRESSES;
 use gont_core::{
-    AccountState, Address, B256, Block, BlockId, Bytes, ChainId, ExecutedBlock, ExecutionEngine,
-    ExecutionStore, ForkchoiceState, Genesis, Hash, Header, Height, PayloadAttributes,
-    PayloadStatus, RawTransaction, StateChanges, StateReader, U256, encode,
+    AccountState, Address, B256, Block, Bytes, ChainId, ExecutionEngine, ExecutionStore,
+    ForkchoiceState, Genesis, Hash, Height, PayloadAttributes, PayloadStatus, RawTransaction,
+    StateReader, U256,
 };
 use gont_vm::testing::{address_of, dev_key, raw, sign};
-use gont_vm::{Engine, EngineConfig, MemoryState, genesis_changes};
+use gont_vm::{Engine, EngineConfig, genesis_changes};
 
-#[derive(Debug, thiserror::Error)]
-#[error("memory store: {0}")]
-struct StoreError(String);
+/// Each engine gets its own real redb database (in memory, or in files
+/// where the test says so): the store is never a test double.
+type Store = gont_storage::ChainStore;
 
-/// A store that keeps every height's state in memory; its "state root" is
-/// blake3 of the state's canonical encoding (not a tree: enough to compare).
-#[derive(Default)]
-struct MemoryStore {
-    headers: RefCell<Vec<Header>>,
-    states: RefCell<Vec<MemoryState>>,
-}
-
-struct View(MemoryState);
-
-impl StateReader for View {
-    type Error = StoreError;
-    fn account(&self, a: Address) -> Result<Option<AccountState>, StoreError> {
-        Ok(self.0.accounts.get(&a).copied())
-    }
-    fn storage(&self, a: Address, s: U256) -> Result<U256, StoreError> {
-        Ok(self
-            .0
-            .storage
-            .get(&a)
-            .and_then(|m| m.get(&s))
-            .copied()
-            .unwrap_or_default())
-    }
-    fn code(&self, h: B256) -> Result<Option<Bytes>, StoreError> {
-        Ok(self.0.code.get(&h).cloned())
-    }
-    fn block_id(&self, h: Height) -> Result<Option<BlockId>, StoreError> {
-        Ok(self.0.block_ids.get(&h).copied())
-    }
-}
-
-fn root_of(state: &MemoryState) -> Hash {
-    Hash::digest(&encode(&(&state.accounts, &state.storage)))
-}
-
-impl ExecutionStore for MemoryStore {
-    type Error = StoreError;
-    type State<'a> = View;
-
-    fn head(&self) -> Result<Option<Header>, StoreError> {
-        Ok(self.headers.borrow().last().cloned())
-    }
-    fn header(&self, height: Height) -> Result<Option<Header>, StoreError> {
-        Ok(self
-            .headers
-            .borrow()
-            .iter()
-            .find(|h| h.height == height)
-            .cloned())
-    }
-    fn state_at(&self, height: Height) -> Result<View, StoreError> {
-        let states = self.states.borrow();
-        let state = states
-            .get(usize::try_from(height.0).unwrap())
-            .ok_or_else(|| StoreError(format!("no state at {height}")))?;
-        Ok(View(state.clone()))
-    }
-    fn state_root_after(&self, height: Height, changes: &StateChanges) -> Result<Hash, StoreError> {
-        let mut state = self.state_at(height)?.0;
-        state.apply(changes, &BTreeSet::new());
-        Ok(root_of(&state))
-    }
-    fn init_genesis(&self, _: Hash, changes: &StateChanges) -> Result<Hash, StoreError> {
-        let mut state = MemoryState::default();
-        state.apply(changes, &BTreeSet::new());
-        let root = root_of(&state);
-        *self.states.borrow_mut() = vec![state];
-        Ok(root)
-    }
-    fn commit_block(&self, block: &ExecutedBlock) -> Result<(), StoreError> {
-        let header = &block.block.header;
-        let mut state = self.states.borrow().last().cloned().unwrap();
-        state.apply(&block.changes, &BTreeSet::new());
-        state.block_ids.insert(header.height, header.id().unwrap());
-        self.states.borrow_mut().push(state);
-        self.headers.borrow_mut().push(header.clone());
-        Ok(())
-    }
+fn memory_store() -> Store {
+    gont_storage::Store::in_memory(gont_storage::StoreConfig::default())
+        .unwrap()
+        .chain(SPACE)
 }
 
 const SPACE: ChainId = ChainId(31337);
@@ -113,16 +35,19 @@ fn genesis() -> Genesis {
     Genesis::devnet(2, 1)
 }
 
-fn engine() -> Engine<MemoryStore> {
+fn engine() -> Engine<Store> {
+    engine_on(memory_store())
+}
+
+fn engine_on(store: Store) -> Engine<Store> {
     let genesis = genesis();
-    let store = MemoryStore::default();
     store
         .init_genesis(genesis.hash(), &genesis_changes(&genesis, SPACE).unwrap())
         .unwrap();
     Engine::new(store, EngineConfig::from_genesis(&genesis, SPACE).unwrap())
 }
 
-fn attributes(engine: &Engine<MemoryStore>, secs: u64) -> PayloadAttributes {
+fn attributes(engine: &Engine<Store>, secs: u64) -> PayloadAttributes {
     let genesis = genesis();
     let proposer = &genesis.validators[0];
     let set = genesis.validator_set().unwrap().hash();
@@ -150,7 +75,7 @@ fn transfer(from: usize, nonce: u64, to: Address, value: u64, chain: u64) -> Raw
     raw(&sign(tx, &dev_key(from).unwrap()).unwrap())
 }
 
-fn balance(engine: &Engine<MemoryStore>, a: Address) -> U256 {
+fn balance(engine: &Engine<Store>, a: Address) -> U256 {
     let head = engine
         .store()
         .head()
@@ -160,13 +85,13 @@ fn balance(engine: &Engine<MemoryStore>, a: Address) -> U256 {
     view.account(a).unwrap().map_or(U256::ZERO, |a| a.balance)
 }
 
-fn build(engine: &mut Engine<MemoryStore>, secs: u64, txs: &[RawTransaction]) -> Block {
+fn build(engine: &mut Engine<Store>, secs: u64, txs: &[RawTransaction]) -> Block {
     let parent = engine.store().head().unwrap().map(|h| h.id().unwrap());
     let attrs = attributes(engine, secs);
     engine.build_payload(parent, attrs, txs).unwrap()
 }
 
-fn decide(engine: &mut Engine<MemoryStore>, block: &Block) {
+fn decide(engine: &mut Engine<Store>, block: &Block) {
     let id = block.header.id().unwrap();
     engine
         .forkchoice_updated(ForkchoiceState {
@@ -179,8 +104,18 @@ fn decide(engine: &mut Engine<MemoryStore>, block: &Block) {
 
 #[test]
 fn a_block_built_by_one_engine_is_valid_on_another_with_the_same_roots() {
-    let mut proposer = engine();
-    let mut validator = engine();
+    // Two engines, each with its own redb file.
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut proposer = engine_on(
+        gont_storage::Store::open(dir_a.path())
+            .unwrap()
+            .chain(SPACE),
+    );
+    let mut validator = engine_on(
+        gont_storage::Store::open(dir_b.path())
+            .unwrap()
+            .chain(SPACE),
+    );
     let recipient = Address::repeat_byte(0x42);
     let txs = vec![
         transfer(1, 0, recipient, 1_000, SPACE.0),
@@ -198,6 +133,22 @@ fn a_block_built_by_one_engine_is_valid_on_another_with_the_same_roots() {
     assert_eq!(validator.new_payload(&block).unwrap(), PayloadStatus::Valid);
     decide(&mut proposer, &block);
     decide(&mut validator, &block);
+    // Same state root, receipts root and receipts, each read from its own file.
+    let ours = proposer.store().receipts(Height(1)).unwrap().unwrap();
+    let theirs = validator.store().receipts(Height(1)).unwrap().unwrap();
+    assert_eq!(ours, theirs);
+    assert_eq!(
+        gont_core::receipt::receipts_root(&theirs),
+        block.header.receipts_root
+    );
+    assert_eq!(
+        proposer.store().state_root(Height(1)).unwrap(),
+        validator.store().state_root(Height(1)).unwrap()
+    );
+    assert_eq!(
+        validator.store().state_root(Height(1)).unwrap(),
+        block.header.state_root
+    );
     assert_eq!(
         proposer.store().head().unwrap(),
         validator.store().head().unwrap()
@@ -301,7 +252,7 @@ fn invalid_transactions_are_left_out_of_a_built_block_with_geths_reasons() {
 #[test]
 fn a_block_stops_at_its_gas_limit() {
     let genesis = genesis();
-    let store = MemoryStore::default();
+    let store = memory_store();
     store
         .init_genesis(genesis.hash(), &genesis_changes(&genesis, SPACE).unwrap())
         .unwrap();
