@@ -129,7 +129,7 @@ pub fn write(
     write_with_cost(path, secret, passphrase, purpose, SCRYPT_LOG_N)
 }
 
-/// As [`write`], with scrypt's cost `2^log_n` (tests use a low one).
+/// As [`write()`], with scrypt's cost `2^log_n` (tests use a low one).
 pub fn write_with_cost(
     path: &Path,
     secret: &[u8; 32],
