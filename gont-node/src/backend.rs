@@ -116,6 +116,7 @@ impl ChainBackend {
             },
             id: self.genesis_id()?,
             receipts: Vec::new(),
+            prevrandao: B256::ZERO,
         })
     }
 
@@ -244,10 +245,12 @@ impl EthBackend for ChainBackend {
         };
         let receipts = self.store.receipts(height)?.unwrap_or_default();
         let id = block.header.id().map_err(internal)?;
+        let prevrandao = gont_vm::prevrandao(block.header.parent, self.config.genesis_hash);
         Ok(Some(StoredBlock {
             block,
             id,
             receipts,
+            prevrandao,
         }))
     }
 

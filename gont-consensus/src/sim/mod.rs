@@ -434,6 +434,27 @@ impl Sim {
             .unwrap_or(0)
     }
 
+    /// Runs `f` on node `i` if it is up and still in `incarnation` (events
+    /// of an earlier life are stale), then applies its effects. Returns
+    /// whether it ran.
+    fn with_live_node(
+        &mut self,
+        i: usize,
+        incarnation: u64,
+        f: impl FnOnce(&mut Node, &mut Effects),
+    ) -> bool {
+        let mut fx = Effects::default();
+        let Some(node) = self.nodes.get_mut(i) else {
+            return false;
+        };
+        if !node.alive || node.incarnation != incarnation {
+            return false;
+        }
+        f(node, &mut fx);
+        self.apply(i, fx);
+        true
+    }
+
     fn step(&mut self, event: Event) {
         let now = self.now;
         match event {
@@ -455,29 +476,17 @@ impl Sim {
                 height,
                 timeout,
             } => {
-                let mut fx = Effects::default();
-                let Some(node) = self.nodes.get_mut(i) else {
-                    return;
-                };
-                if !node.alive || node.incarnation != incarnation {
-                    return;
-                }
-                node.timeout(height, timeout, now, &mut fx);
-                self.apply(i, fx);
+                self.with_live_node(i, incarnation, |node, fx| {
+                    node.timeout(height, timeout, now, fx);
+                });
             }
             Event::Tick {
                 node: i,
                 incarnation,
             } => {
-                let mut fx = Effects::default();
-                let Some(node) = self.nodes.get_mut(i) else {
-                    return;
-                };
-                if !node.alive || node.incarnation != incarnation {
+                if !self.with_live_node(i, incarnation, |node, fx| node.rebroadcast(fx)) {
                     return;
                 }
-                node.rebroadcast(&mut fx);
-                self.apply(i, fx);
                 let tick = self.tick_ms();
                 self.push(
                     now + tick,
@@ -508,15 +517,7 @@ impl Sim {
                 node: i,
                 incarnation,
             } => {
-                let mut fx = Effects::default();
-                let Some(node) = self.nodes.get_mut(i) else {
-                    return;
-                };
-                if !node.alive || node.incarnation != incarnation {
-                    return;
-                }
-                node.start_height(now, &mut fx);
-                self.apply(i, fx);
+                self.with_live_node(i, incarnation, |node, fx| node.start_height(now, fx));
             }
             Event::Restart { node: i } => {
                 let mut fx = Effects::default();

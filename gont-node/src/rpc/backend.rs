@@ -19,6 +19,8 @@ pub struct StoredBlock {
     pub id: BlockId,
     /// Its receipts, one per transaction.
     pub receipts: Vec<Receipt>,
+    /// The `PREVRANDAO` its transactions saw (Ethereum's `mixHash`).
+    pub prevrandao: B256,
 }
 
 pub use gont_storage::{IndexedLog, LogFilter};

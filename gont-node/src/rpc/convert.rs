@@ -6,7 +6,7 @@
 //! | block `hash`, `parentHash` | the block id (Tendermint header hash) and the parent's |
 //! | `stateRoot`, `transactionsRoot`, `receiptsRoot` | the header's blake3 roots |
 //! | `miner` | the header's fee recipient |
-//! | `mixHash` (prevrandao) | as the VM sets it: see `gont_vm` |
+//! | `mixHash` (prevrandao) | what the VM used: the parent's id, or the genesis hash for block 1 |
 //! | `difficulty`, `nonce`, `ommers` | zero / empty, as after the merge |
 
 use alloy_consensus::{
@@ -18,7 +18,9 @@ use alloy_rpc_types_eth::{
     Transaction as RpcTransaction, TransactionReceipt,
 };
 use gont_core::receipt::block_bloom;
-use gont_core::{Address, B256, Block, BlockId, Header, Receipt, U256};
+use gont_core::{Address, B256, Block, BlockId, Receipt, U256};
+
+use super::backend::StoredBlock;
 
 /// keccak of the RLP of an empty list: the ommers hash of every post-merge block.
 const EMPTY_OMMERS: B256 =
@@ -42,13 +44,10 @@ pub fn block_hash(id: BlockId) -> B256 {
     B256::from(id.0)
 }
 
-/// The prevrandao of a block: the parent's id, or zero for the first block.
-pub fn mix_hash(header: &Header) -> B256 {
-    header.parent.map_or(B256::ZERO, block_hash)
-}
-
 /// The Ethereum-shaped header of a GONT header.
-pub fn rpc_header(header: &Header, id: BlockId, receipts: &[Receipt], size: usize) -> RpcHeader {
+pub fn rpc_header(stored: &StoredBlock) -> RpcHeader {
+    let (header, id, receipts) = (&stored.block.header, stored.id, &stored.receipts);
+    let size = gont_core::encode(&stored.block).len();
     let inner = alloy_consensus::Header {
         parent_hash: header.parent.map_or(B256::ZERO, block_hash),
         ommers_hash: EMPTY_OMMERS,
@@ -63,7 +62,7 @@ pub fn rpc_header(header: &Header, id: BlockId, receipts: &[Receipt], size: usiz
         gas_used: header.execution.gas_used,
         timestamp: header.time.as_secs(),
         extra_data: alloy_primitives::Bytes::new(),
-        mix_hash: mix_hash(header),
+        mix_hash: stored.prevrandao,
         nonce: B64::ZERO,
         base_fee_per_gas: Some(header.execution.base_fee_per_gas),
         withdrawals_root: None,
@@ -114,13 +113,11 @@ pub fn decode_body(
 
 /// An Ethereum-shaped block, with full transactions or their hashes.
 pub fn rpc_block(
-    block: &Block,
-    id: BlockId,
-    receipts: &[Receipt],
+    stored: &StoredBlock,
     full: bool,
 ) -> Result<RpcBlock, gont_core::TransactionError> {
-    let size = gont_core::encode(block).len();
-    let header = rpc_header(&block.header, id, receipts, size);
+    let (block, id) = (&stored.block, stored.id);
+    let header = rpc_header(stored);
     let transactions = if full {
         let position = |index: usize| TxPosition {
             block_hash: block_hash(id),

@@ -72,10 +72,7 @@ impl<B: EthBackend> EthApi<B> {
         full: bool,
     ) -> Result<Option<alloy_rpc_types_eth::Block>, RpcError> {
         stored
-            .map(|s| {
-                convert::rpc_block(&s.block, s.id, &s.receipts, full)
-                    .map_err(|e| RpcError::Internal(e.to_string()))
-            })
+            .map(|s| convert::rpc_block(&s, full).map_err(|e| RpcError::Internal(e.to_string())))
             .transpose()
     }
 

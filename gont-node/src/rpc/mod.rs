@@ -258,8 +258,7 @@ async fn subscribe<B: EthBackend>(
                 };
                 let messages = match kind {
                     SubscriptionKind::NewHeads => {
-                        let size = gont_core::encode(&stored.block).len();
-                        vec![serde_json::value::to_raw_value(&convert::rpc_header(&stored.block.header, stored.id, &stored.receipts, size))?]
+                        vec![serde_json::value::to_raw_value(&convert::rpc_header(&stored))?]
                     }
                     SubscriptionKind::Logs => logs_of(&stored, filter.as_ref())
                         .iter()

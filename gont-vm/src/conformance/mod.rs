@@ -99,6 +99,44 @@ pub fn json_files(path: &Path) -> Result<Vec<PathBuf>, ConformanceError> {
 }
 
 /// `path` relative to `root`, for messages.
+/// Runs `run_test` on each test (named `<file>::<name>`) of every JSON file
+/// of `kind` tests under `path`, then writes the summary line to `out`. A
+/// file that is not such a map of tests counts as one failure.
+fn run_files<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    kind: &str,
+    out: &mut dyn std::io::Write,
+    mut run_test: impl FnMut(&T, &str, &mut dyn std::io::Write, &mut Summary),
+) -> Result<Summary, ConformanceError> {
+    let root = if path.is_file() {
+        path.parent().unwrap_or(path)
+    } else {
+        path
+    };
+    let mut summary = Summary::default();
+    for file in json_files(path)? {
+        let shown = display_path(&file, root);
+        let text = std::fs::read_to_string(&file).map_err(|source| ConformanceError::Io {
+            path: file.clone(),
+            source,
+        })?;
+        let tests: std::collections::BTreeMap<String, T> = match serde_json::from_str(&text) {
+            Ok(tests) => tests,
+            Err(e) => {
+                summary.failed += 1;
+                // Output is best effort: a closed pipe must not stop the run.
+                let _ = writeln!(out, "FAIL {shown}: not a {kind} file: {e}");
+                continue;
+            }
+        };
+        for (name, test) in &tests {
+            run_test(test, &format!("{shown}::{name}"), out, &mut summary);
+        }
+    }
+    let _ = writeln!(out, "{summary}");
+    Ok(summary)
+}
+
 fn display_path(path: &Path, root: &Path) -> String {
     path.strip_prefix(root)
         .unwrap_or(path)

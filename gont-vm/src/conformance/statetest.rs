@@ -13,7 +13,7 @@ use gont_core::{
 };
 use serde::Deserialize;
 
-use super::{ConformanceError, Summary, display_path, fork_named, json_files};
+use super::{ConformanceError, Summary, fork_named, run_files};
 use crate::chain::{BlockContext, ChainConfig, Fork};
 use crate::error::ExecError;
 use crate::executor::{InvalidTxPolicy, RecoveredTx, execute_block};
@@ -99,35 +99,7 @@ impl StateReader for FixtureState {
 /// Runs every GeneralStateTests file under `path`, writing failures, skips
 /// and the summary line to `out`.
 pub fn run(path: &Path, out: &mut dyn Write) -> Result<Summary, ConformanceError> {
-    let root = if path.is_file() {
-        path.parent().unwrap_or(path)
-    } else {
-        path
-    };
-    let mut summary = Summary::default();
-    for file in json_files(path)? {
-        let shown = display_path(&file, root);
-        let text = std::fs::read_to_string(&file).map_err(|source| ConformanceError::Io {
-            path: file.clone(),
-            source,
-        })?;
-        let tests: BTreeMap<String, StateTest> = match serde_json::from_str(&text) {
-            Ok(tests) => tests,
-            Err(e) => {
-                summary.failed += 1;
-                report(
-                    out,
-                    format_args!("FAIL {shown}: not a state test file: {e}"),
-                );
-                continue;
-            }
-        };
-        for (name, test) in &tests {
-            run_test(test, &format!("{shown}::{name}"), out, &mut summary);
-        }
-    }
-    report(out, format_args!("{summary}"));
-    Ok(summary)
+    run_files::<StateTest>(path, "state test", out, run_test)
 }
 
 fn report(out: &mut dyn Write, line: std::fmt::Arguments<'_>) {

@@ -7,7 +7,7 @@ use std::path::Path;
 use gont_core::{Address, B256, ChainId, RawTransaction, U256};
 use serde::Deserialize;
 
-use super::{ConformanceError, Summary, display_path, fork_named, json_files};
+use super::{ConformanceError, Summary, fork_named, run_files};
 use crate::chain::{ChainConfig, Fork};
 use crate::validation::check_stateless;
 
@@ -29,64 +29,41 @@ struct Expectation {
 /// Runs every TransactionTests file under `path`, writing failures, skips
 /// and the summary line to `out`.
 pub fn run(path: &Path, out: &mut dyn Write) -> Result<Summary, ConformanceError> {
-    let root = if path.is_file() {
-        path.parent().unwrap_or(path)
-    } else {
-        path
-    };
-    let mut summary = Summary::default();
-    for file in json_files(path)? {
-        let shown = display_path(&file, root);
-        let text = std::fs::read_to_string(&file).map_err(|source| ConformanceError::Io {
-            path: file.clone(),
-            source,
-        })?;
-        let tests: BTreeMap<String, TxTest> = match serde_json::from_str(&text) {
-            Ok(tests) => tests,
-            Err(e) => {
-                summary.failed += 1;
-                let _ = writeln!(out, "FAIL {shown}: not a transaction test file: {e}");
-                continue;
-            }
+    run_files::<TxTest>(path, "transaction test", out, run_test)
+}
+
+fn run_test(test: &TxTest, label: &str, out: &mut dyn Write, summary: &mut Summary) {
+    let mut not_run = Vec::new();
+    for (fork_name, expectation) in &test.result {
+        let Some(fork) = fork_named(fork_name) else {
+            not_run.push(fork_name.as_str());
+            continue;
         };
-        for (name, test) in &tests {
-            let label = format!("{shown}::{name}");
-            let mut not_run = Vec::new();
-            for (fork_name, expectation) in &test.result {
-                let Some(fork) = fork_named(fork_name) else {
-                    not_run.push(fork_name.as_str());
-                    continue;
-                };
-                match run_case(&test.txbytes, expectation, fork) {
-                    Ok(()) => summary.passed += 1,
-                    Err(reason)
-                        if expectation.exception.is_none()
-                            && fee_wider_than_u128(&test.txbytes) =>
-                    {
-                        summary.skipped += 1;
-                        let _ = writeln!(
-                            out,
-                            "skip {label} [{fork_name}]: a fee field is wider than 128 bits; alloy's transaction types (which gont-core decodes with) hold fees as u128, so GONT refuses at decoding a transaction that Ethereum refuses for insufficient funds ({reason})"
-                        );
-                    }
-                    Err(reason) => {
-                        summary.failed += 1;
-                        let _ = writeln!(out, "FAIL {label} [{fork_name}]: {reason}");
-                    }
-                }
-            }
-            if !not_run.is_empty() {
-                summary.skipped += not_run.len();
+        match run_case(&test.txbytes, expectation, fork) {
+            Ok(()) => summary.passed += 1,
+            Err(reason)
+                if expectation.exception.is_none() && fee_wider_than_u128(&test.txbytes) =>
+            {
+                summary.skipped += 1;
                 let _ = writeln!(
                     out,
-                    "skip {label} [{}]: fork(s) not run (gont-vm implements Cancun and Prague)",
-                    not_run.join(", ")
+                    "skip {label} [{fork_name}]: a fee field is wider than 128 bits; alloy's transaction types (which gont-core decodes with) hold fees as u128, so GONT refuses at decoding a transaction that Ethereum refuses for insufficient funds ({reason})"
                 );
+            }
+            Err(reason) => {
+                summary.failed += 1;
+                let _ = writeln!(out, "FAIL {label} [{fork_name}]: {reason}");
             }
         }
     }
-    let _ = writeln!(out, "{summary}");
-    Ok(summary)
+    if !not_run.is_empty() {
+        summary.skipped += not_run.len();
+        let _ = writeln!(
+            out,
+            "skip {label} [{}]: fork(s) not run (gont-vm implements Cancun and Prague)",
+            not_run.join(", ")
+        );
+    }
 }
 
 /// Whether the RLP of a legacy, EIP-2930 or EIP-1559 transaction has a gas
