@@ -12,16 +12,25 @@
 //! - [`epoch`]: validator-set changes at epoch boundaries.
 //! - [`codec::BorshCodec`]: the wire and WAL encoding.
 //! - [`sim`]: the deterministic simulation (binary `gont-sim`).
+//! - [`driver`]: the production driver: one chain's consensus on
+//!   Malachite's engine, answering through [`gont_core::ExecutionEngine`].
 //!
 //! This crate does not execute blocks (it calls [`gont_core::ExecutionEngine`]),
-//! store them, or run gont-net's network. The production driver on
-//! Malachite's app-channel engine is not built yet.
+//! store them (it records decisions through [`gont_core::DecidedStore`]), or
+//! run gont-net's network; Malachite's engine brings its own.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+// Depended on for their `borsh` features, which implement borsh for the
+// engine's, sync's and config's envelopes that [`codec::BorshCodec`] encodes.
+use malachitebft_config as _;
+use malachitebft_engine as _;
+use malachitebft_sync as _;
 
 pub mod codec;
 pub mod commit;
 pub mod context;
+pub mod driver;
 pub mod epoch;
 pub mod evidence;
 pub mod messages;

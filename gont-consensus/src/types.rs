@@ -95,6 +95,14 @@ pub struct ValueId {
     pub time: Timestamp,
 }
 
+impl ValueId {
+    /// The least id (for range bounds).
+    pub const MIN: Self = Self {
+        block: BlockId([0; 32]),
+        time: Timestamp(0),
+    };
+}
+
 impl fmt::Display for ValueId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}@{}", self.block, self.time.as_millis())

@@ -49,7 +49,9 @@ pub use primitives::{
 };
 pub use receipt::{Log, Receipt};
 pub use service::{ServiceContract, ServiceManifest};
-pub use state::{AccountState, ExecutedBlock, ExecutionStore, StateChanges, StateReader};
+pub use state::{
+    AccountState, DecidedStore, ExecutedBlock, ExecutionStore, StateChanges, StateReader,
+};
 pub use validator_set::{
     ConsensusKey, Validator, ValidatorAddress, ValidatorSet, ValidatorSetError, ValidatorSetHash,
 };

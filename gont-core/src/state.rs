@@ -115,3 +115,25 @@ pub trait ExecutionStore {
     /// in one write transaction, on top of the current head.
     fn commit_block(&self, block: &ExecutedBlock) -> Result<(), Self::Error>;
 }
+
+/// Where consensus records decisions: the decided block with its commit,
+/// written before the block is executed, and read back for value sync and
+/// to finish a decision interrupted by a crash. `gont-storage` implements
+/// it; `gont-consensus` drives it.
+pub trait DecidedStore: Send + Sync + 'static {
+    /// Why an operation failed.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// The newest committed (executed) header; `None` before the first block.
+    fn committed_head(&self) -> Result<Option<Header>, Self::Error>;
+
+    /// The decided block at `height` with its commit.
+    fn decided(&self, height: Height) -> Result<Option<crate::DecidedBlock>, Self::Error>;
+
+    /// The highest height with a recorded decision.
+    fn decided_height(&self) -> Result<Option<Height>, Self::Error>;
+
+    /// Records a decision durably. The same block again replaces its
+    /// commit; a different block at a decided height is an error.
+    fn put_decided(&self, decided: &crate::DecidedBlock) -> Result<(), Self::Error>;
+}

@@ -143,3 +143,23 @@ impl ChainStore {
         Ok(last.map(|(k, _)| Height(k.value())))
     }
 }
+
+impl gont_core::DecidedStore for ChainStore {
+    type Error = StoreError;
+
+    fn committed_head(&self) -> Result<Option<gont_core::Header>, StoreError> {
+        gont_core::ExecutionStore::head(self)
+    }
+
+    fn decided(&self, height: Height) -> Result<Option<DecidedBlock>, StoreError> {
+        Self::decided(self, height)
+    }
+
+    fn decided_height(&self) -> Result<Option<Height>, StoreError> {
+        Self::decided_height(self)
+    }
+
+    fn put_decided(&self, decided: &DecidedBlock) -> Result<(), StoreError> {
+        Self::put_decided(self, decided)
+    }
+}

@@ -1,0 +1,704 @@
+//! The application loop: every `AppMsg` Malachite's engine sends, answered
+//! through the execution engine, the decided-block store and the host.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use gont_core::{
+    DecidedBlock, DecidedStore, ExecutionEngine, ForkchoiceState, PayloadAttributes, PayloadStatus,
+    Timestamp,
+};
+use malachitebft_app_channel::app::engine::host::Next;
+use malachitebft_app_channel::app::streaming::StreamMessage;
+use malachitebft_app_channel::app::types::core::{CommitCertificate, Round, Validity};
+use malachitebft_app_channel::app::types::sync::RawDecidedValue;
+use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
+use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use tracing::{debug, error, info, warn};
+
+use super::parts::{self, Assembled, Streams};
+use super::proposals::{Entry, Proposals};
+use super::{DriverConfig, Host};
+use crate::commit;
+use crate::context::{GontContext, select_proposer};
+use crate::messages::ProposalPart;
+use crate::signing::{PrivateKey, parts_digest};
+use crate::types::{Address, Height, Value, ValueId};
+use crate::validators::ValidatorSet;
+
+/// Why a driver failed or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// The configuration cannot be used (an address that is no multiaddr).
+    #[error("consensus configuration: {0}")]
+    Config(String),
+    /// Malachite's engine did not start.
+    #[error("starting Malachite's engine: {0}")]
+    Engine(String),
+    /// The decided-block store failed.
+    #[error("decided-block store: {0}")]
+    Store(String),
+    /// The execution engine failed (not a rejected block: a fault).
+    #[error("execution: {0}")]
+    Execution(String),
+    /// A decided block the engine refuses: this node's state and the
+    /// network's disagree.
+    #[error("decided block at height {height} is invalid here: {reason}")]
+    InvalidDecided {
+        /// The height.
+        height: u64,
+        /// The engine's reason.
+        reason: String,
+    },
+    /// Reading or writing the proposals directory failed.
+    #[error("proposals: {0}")]
+    Proposals(String),
+    /// The engine's actors stopped (a channel closed).
+    #[error("consensus engine stopped: {0}")]
+    Stopped(String),
+}
+
+fn store_err(e: impl std::fmt::Display) -> DriverError {
+    DriverError::Store(e.to_string())
+}
+
+fn exec_err(e: impl std::fmt::Display) -> DriverError {
+    DriverError::Execution(e.to_string())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Runs blocking work (execution, disk) without stalling the runtime's
+/// other tasks when the runtime has several worker threads.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+/// A complete, signed stream for a height that has not started yet.
+struct Early {
+    value: Value,
+    round: Round,
+    valid_round: Round,
+    proposer: Address,
+}
+
+/// The application side of one chain's consensus.
+pub(super) struct State<E, S, H> {
+    ctx: GontContext,
+    validators: ValidatorSet,
+    key: PrivateKey,
+    address: Address,
+    fee_recipient: gont_core::Address,
+    max_drift_ms: u64,
+    engine: E,
+    store: S,
+    host: H,
+    proposals: Proposals,
+    streams: Streams,
+    /// Values the execution engine holds executed (built or validated by
+    /// this process since the last commit).
+    executed: HashSet<ValueId>,
+    early: BTreeMap<(Height, u32), Vec<Early>>,
+    current: Height,
+}
+
+impl<E, S, H> State<E, S, H>
+where
+    E: ExecutionEngine + Send + 'static,
+    S: DecidedStore,
+    H: Host,
+{
+    pub(super) fn new(
+        ctx: GontContext,
+        validators: ValidatorSet,
+        key: PrivateKey,
+        config: &DriverConfig,
+        engine: E,
+        store: S,
+        host: H,
+    ) -> Result<Self, DriverError> {
+        let proposals =
+            Proposals::open(config.home.join("proposals")).map_err(DriverError::Proposals)?;
+        // A stream is at most a block's transactions plus its header and
+        // encoding overhead.
+        let max_bytes = usize::try_from(ctx.params().max_block_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(2)
+            .saturating_add(1 << 20);
+        Ok(Self {
+            address: Address(key.public_key().address()),
+            ctx,
+            validators,
+            key,
+            fee_recipient: config.fee_recipient,
+            max_drift_ms: u64::try_from(config.max_clock_drift.as_millis()).unwrap_or(u64::MAX),
+            engine,
+            store,
+            host,
+            proposals,
+            streams: Streams::new(max_bytes),
+            executed: HashSet::new(),
+            early: BTreeMap::new(),
+            current: Height(0),
+        })
+    }
+
+    fn head(&self) -> Result<Option<gont_core::Header>, DriverError> {
+        self.store.committed_head().map_err(store_err)
+    }
+
+    /// The height consensus starts at: after the committed head.
+    pub(super) fn next_height(&self) -> Result<Height, DriverError> {
+        Ok(Height(self.head()?.map_or(0, |h| h.height.0) + 1))
+    }
+
+    /// Executes and commits decisions recorded before a crash but not yet
+    /// committed.
+    pub(super) fn finish_recorded_decisions(&mut self) -> Result<(), DriverError> {
+        let decided = self.store.decided_height().map_err(store_err)?;
+        let Some(decided) = decided else {
+            return Ok(());
+        };
+        let mut next = self.next_height()?;
+        while next.0 <= decided.0 {
+            let block = self
+                .store
+                .decided(next.to_core())
+                .map_err(store_err)?
+                .ok_or_else(|| {
+                    DriverError::Store(format!("decision at height {next} is not recorded"))
+                })?;
+            info!(height = %next, "finishing a decision recorded before a restart");
+            self.execute_and_commit(&block)?;
+            next = Height(next.0 + 1);
+        }
+        Ok(())
+    }
+
+    fn execute_and_commit(&mut self, decided: &DecidedBlock) -> Result<(), DriverError> {
+        let block = &decided.block;
+        let id = block.header.id().map_err(exec_err)?;
+        let time = block.header.time;
+        let value_id = ValueId { block: id, time };
+        let height = block.header.height.0;
+        let engine = &mut self.engine;
+        let known = self.executed.contains(&value_id);
+        blocking(|| {
+            if !known {
+                match engine.new_payload(block).map_err(exec_err)? {
+                    PayloadStatus::Valid => {}
+                    PayloadStatus::Invalid { reason } => {
+                        return Err(DriverError::InvalidDecided { height, reason });
+                    }
+                }
+            }
+            engine
+                .forkchoice_updated(ForkchoiceState {
+                    head: id,
+                    safe: id,
+                    finalized: id,
+                })
+                .map_err(exec_err)
+        })?;
+        self.executed.clear();
+        self.host.committed(decided);
+        Ok(())
+    }
+
+    /// Whether a block's header is one this chain could decide now:
+    /// proposer, chain, height, validator set and time.
+    fn check_header(&self, value: &Value, height: Height, proposer: Address) -> Result<(), String> {
+        let header = &value.block().header;
+        if header.chain_id != self.ctx.chain_id() {
+            return Err(format!("chain {} is not ours", header.chain_id));
+        }
+        if header.height != height.to_core() {
+            return Err(format!(
+                "block height {} in a stream for {height}",
+                header.height
+            ));
+        }
+        if header.proposer != proposer.0 {
+            return Err("the header names another proposer".to_owned());
+        }
+        if header.validators_hash != self.validators.hash() {
+            return Err("the header's validator set is not this height's".to_owned());
+        }
+        if header.time.as_millis() > now_ms().saturating_add(self.max_drift_ms) {
+            return Err(format!("block time {} is in the future", header.time));
+        }
+        Ok(())
+    }
+
+    /// Checks a complete stream: our chain, the round's proposer, its
+    /// signature, and a block that decodes.
+    fn check_stream(&self, stream: &Assembled) -> Result<Early, String> {
+        let init = &stream.init;
+        if init.chain_id != self.ctx.chain_id() {
+            return Err(format!("stream of chain {}", init.chain_id));
+        }
+        if init.round.as_u32().is_none() {
+            return Err("stream for round nil".to_owned());
+        }
+        let expected = select_proposer(&self.validators, init.height, init.round);
+        if expected.address() != init.proposer {
+            return Err(format!(
+                "{} is not the proposer of {}/{}",
+                init.proposer, init.height, init.round
+            ));
+        }
+        let digest = parts_digest(init, &stream.data);
+        if !expected
+            .core()
+            .consensus_key
+            .verify(&digest, &stream.fin.signature.0)
+        {
+            return Err("the stream's signature does not verify".to_owned());
+        }
+        let value = stream
+            .value()
+            .map_err(|e| format!("block does not decode: {e}"))?;
+        Ok(Early {
+            value,
+            round: init.round,
+            valid_round: init.pol_round,
+            proposer: init.proposer,
+        })
+    }
+
+    /// Validates a proposed value at the current height through the
+    /// execution engine, and records it.
+    fn accept(
+        &mut self,
+        early: Early,
+        height: Height,
+    ) -> Result<ProposedValue<GontContext>, DriverError> {
+        let id = early.value.id();
+        let round = early.round.as_u32().unwrap_or(0);
+        let valid = match self.proposals.get(height, round, id) {
+            Some(known) => known.valid,
+            None => {
+                let valid = match self.check_header(&early.value, height, early.proposer) {
+                    Err(reason) => {
+                        warn!(%height, round, %reason, "refusing a proposal");
+                        false
+                    }
+                    Ok(()) => self.validate(&early.value)?,
+                };
+                self.proposals
+                    .put(Entry {
+                        height,
+                        round: early.round,
+                        valid_round: early.valid_round,
+                        proposer: early.proposer,
+                        valid,
+                        own: false,
+                        value: early.value.clone(),
+                    })
+                    .map_err(DriverError::Proposals)?;
+                valid
+            }
+        };
+        Ok(ProposedValue {
+            height,
+            round: early.round,
+            valid_round: early.valid_round,
+            proposer: early.proposer,
+            value: early.value,
+            validity: Validity::from_bool(valid),
+        })
+    }
+
+    fn validate(&mut self, value: &Value) -> Result<bool, DriverError> {
+        let engine = &mut self.engine;
+        let status = blocking(|| engine.new_payload(value.block())).map_err(exec_err)?;
+        match status {
+            PayloadStatus::Valid => {
+                self.executed.insert(value.id());
+                Ok(true)
+            }
+            PayloadStatus::Invalid { reason } => {
+                warn!(height = %value.block().header.height, %reason, "the engine rejects a proposal");
+                Ok(false)
+            }
+        }
+    }
+
+    /// The value this validator proposes at `(height, round)`: the one it
+    /// already built for that round if any (also after a restart), else a
+    /// new block from the host's transactions.
+    fn value_to_propose(&mut self, height: Height, round: Round) -> Result<Value, DriverError> {
+        let r = round.as_u32().unwrap_or(0);
+        if let Some(own) = self.proposals.own(height, r) {
+            let value = own.value.clone();
+            if !self.executed.contains(&value.id()) && !self.validate(&value)? {
+                return Err(DriverError::Execution(format!(
+                    "the engine rejects the block this validator built for {height}/{r}"
+                )));
+            }
+            return Ok(value);
+        }
+        let head = self.head()?;
+        let parent = head
+            .as_ref()
+            .map(|h| h.id())
+            .transpose()
+            .map_err(exec_err)?;
+        let parent_ms = head.as_ref().map_or(0, |h| h.time.as_millis());
+        let attributes = PayloadAttributes {
+            timestamp: Timestamp(now_ms().max(parent_ms + 1)),
+            proposer: self.address.0,
+            fee_recipient: self.fee_recipient,
+            validators_hash: self.validators.hash(),
+            next_validators_hash: self.validators.hash(),
+        };
+        let params = *self.ctx.params();
+        let txs = self
+            .host
+            .transactions(params.max_block_bytes, params.max_block_gas);
+        let engine = &mut self.engine;
+        let block =
+            blocking(|| engine.build_payload(parent, attributes, &txs)).map_err(exec_err)?;
+        let value = Value::new(block).map_err(exec_err)?;
+        self.executed.insert(value.id());
+        self.proposals
+            .put(Entry {
+                height,
+                round,
+                valid_round: Round::Nil,
+                proposer: self.address,
+                valid: true,
+                own: true,
+                value: value.clone(),
+            })
+            .map_err(DriverError::Proposals)?;
+        info!(%height, round = r, txs = value.block().body.transactions.len(), "proposing");
+        Ok(value)
+    }
+
+    /// The parts of `value` as this validator's proposal at `(height,
+    /// round)`.
+    fn parts(
+        &self,
+        value: &Value,
+        height: Height,
+        round: Round,
+        pol_round: Round,
+    ) -> Vec<StreamMessage<ProposalPart>> {
+        parts::split(
+            &self.ctx,
+            &self.key,
+            self.address,
+            height,
+            round,
+            pol_round,
+            value,
+        )
+    }
+
+    fn received_part(
+        &mut self,
+        from: PeerId,
+        part: StreamMessage<ProposalPart>,
+    ) -> Result<Option<ProposedValue<GontContext>>, DriverError> {
+        let stream = match self.streams.insert(from, part) {
+            Ok(Some(stream)) => stream,
+            Ok(None) => return Ok(None),
+            Err(reason) => {
+                warn!(%from, ?reason, "dropping a proposal stream");
+                return Ok(None);
+            }
+        };
+        let height = stream.init.height;
+        if height < self.current {
+            return Ok(None);
+        }
+        let early = match self.check_stream(&stream) {
+            Ok(early) => early,
+            Err(reason) => {
+                warn!(%from, %height, %reason, "refusing a proposal stream");
+                return Ok(None);
+            }
+        };
+        if height > self.current {
+            let round = early.round.as_u32().unwrap_or(0);
+            self.early.entry((height, round)).or_default().push(early);
+            return Ok(None);
+        }
+        self.accept(early, height).map(Some)
+    }
+
+    fn started_round(
+        &mut self,
+        height: Height,
+        round: Round,
+    ) -> Result<Vec<ProposedValue<GontContext>>, DriverError> {
+        self.current = height;
+        let r = round.as_u32().unwrap_or(0);
+        self.early = self.early.split_off(&(height, 0));
+        if let Some(waiting) = self.early.remove(&(height, r)) {
+            for early in waiting {
+                self.accept(early, height)?;
+            }
+        }
+        Ok(self
+            .proposals
+            .at(height, r)
+            .map(|e| ProposedValue {
+                height,
+                round: e.round,
+                valid_round: e.valid_round,
+                proposer: e.proposer,
+                value: e.value.clone(),
+                validity: Validity::from_bool(e.valid),
+            })
+            .collect())
+    }
+
+    fn decided(&mut self, certificate: &CommitCertificate<GontContext>) -> Result<(), DriverError> {
+        let height = certificate.height;
+        let entry = self
+            .proposals
+            .find(height, certificate.value_id)
+            .ok_or_else(|| {
+                DriverError::Proposals(format!(
+                    "decided value {} at {height} was never received",
+                    certificate.value_id
+                ))
+            })?;
+        let value = entry.value.clone();
+        let commit = commit::to_core(certificate, &self.validators).map_err(exec_err)?;
+        let decided = DecidedBlock {
+            block: value.block().clone(),
+            commit,
+        };
+        let store = &self.store;
+        blocking(|| store.put_decided(&decided)).map_err(store_err)?;
+        self.execute_and_commit(&decided)?;
+        let next = Height(height.0 + 1);
+        self.proposals.prune_below(next);
+        self.streams.prune_below(next);
+        self.early = self.early.split_off(&(next, 0));
+        info!(
+            %height,
+            round = %certificate.round,
+            txs = decided.block.body.transactions.len(),
+            block = %certificate.value_id.block,
+            "committed"
+        );
+        Ok(())
+    }
+
+    fn decided_value(
+        &self,
+        height: Height,
+    ) -> Result<Option<RawDecidedValue<GontContext>>, DriverError> {
+        let Some(decided) = self.store.decided(height.to_core()).map_err(store_err)? else {
+            return Ok(None);
+        };
+        let certificate =
+            commit::from_core(&decided.commit, decided.block.header.time).map_err(exec_err)?;
+        let value_bytes = Bytes::from(gont_core::encode(&decided.block));
+        Ok(Some(RawDecidedValue {
+            value_bytes,
+            certificate,
+        }))
+    }
+
+    fn synced_value(
+        &mut self,
+        height: Height,
+        round: Round,
+        proposer: Address,
+        bytes: &Bytes,
+    ) -> Result<Option<ProposedValue<GontContext>>, DriverError> {
+        if height != self.current {
+            return Ok(None);
+        }
+        let value: Value = match borsh::from_slice(bytes) {
+            Ok(value) => value,
+            Err(e) => {
+                warn!(%height, "a synced value does not decode: {e}");
+                return Ok(None);
+            }
+        };
+        debug!(%height, "validating a synced block");
+        self.accept(
+            Early {
+                value,
+                round,
+                valid_round: Round::Nil,
+                proposer,
+            },
+            height,
+        )
+        .map(Some)
+    }
+
+    /// How long to wait after committing a block at `time` so that blocks
+    /// are about the chain's target interval apart.
+    fn pacing(&self, time: Timestamp) -> Duration {
+        let target = time
+            .as_millis()
+            .saturating_add(self.ctx.params().target_block_time_ms);
+        Duration::from_millis(
+            target
+                .saturating_sub(now_ms())
+                .min(self.ctx.params().target_block_time_ms),
+        )
+    }
+}
+
+async fn publish(
+    channels: &Channels<GontContext>,
+    parts: Vec<StreamMessage<ProposalPart>>,
+) -> Result<(), DriverError> {
+    for part in parts {
+        channels
+            .network
+            .send(NetworkMsg::PublishProposalPart(part))
+            .await
+            .map_err(|e| DriverError::Stopped(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// The loop: answers every message until the engine stops.
+pub(super) async fn run<E, S, H>(
+    mut state: State<E, S, H>,
+    mut channels: Channels<GontContext>,
+) -> Result<(), DriverError>
+where
+    E: ExecutionEngine + Send + 'static,
+    S: DecidedStore,
+    H: Host,
+{
+    while let Some(msg) = channels.consensus.recv().await {
+        match msg {
+            AppMsg::ConsensusReady { reply } => {
+                let height = state.next_height()?;
+                info!(%height, "consensus ready");
+                let _ = reply.send((height, state.validators.clone()));
+            }
+            AppMsg::StartedRound {
+                height,
+                round,
+                reply_value,
+                ..
+            } => {
+                let values = state.started_round(height, round)?;
+                let _ = reply_value.send(values);
+            }
+            AppMsg::GetValue {
+                height,
+                round,
+                reply,
+                ..
+            } => {
+                let value = state.value_to_propose(height, round)?;
+                let _ = reply.send(LocallyProposedValue::new(height, round, value.clone()));
+                let parts = state.parts(&value, height, round, Round::Nil);
+                publish(&channels, parts).await?;
+            }
+            AppMsg::ExtendVote { reply, .. } => {
+                let _ = reply.send(None);
+            }
+            AppMsg::VerifyVoteExtension { reply, .. } => {
+                let _ = reply.send(Ok(()));
+            }
+            AppMsg::RestreamProposal {
+                height,
+                round,
+                valid_round,
+                value_id,
+                ..
+            } => {
+                let from = valid_round.as_u32().or(round.as_u32()).unwrap_or(0);
+                if let Some(entry) = state.proposals.get(height, from, value_id) {
+                    let parts = state.parts(&entry.value, height, round, valid_round);
+                    publish(&channels, parts).await?;
+                }
+            }
+            AppMsg::GetHistoryMinHeight { reply } => {
+                let _ = reply.send(Height(1));
+            }
+            AppMsg::ReceivedProposalPart { from, part, reply } => {
+                let value = state.received_part(from, part)?;
+                let _ = reply.send(value);
+            }
+            AppMsg::GetValidatorSet { reply, .. } => {
+                let _ = reply.send(Some(state.validators.clone()));
+            }
+            AppMsg::Decided {
+                certificate, reply, ..
+            } => {
+                if let Err(e) = state.decided(&certificate) {
+                    error!(height = %certificate.height, "cannot commit a decided block: {e}");
+                    return Err(e);
+                }
+                let pause = state.pacing(certificate.value_id.time);
+                tokio::time::sleep(pause).await;
+                let next = Height(certificate.height.0 + 1);
+                let _ = reply.send(Next::Start(next, state.validators.clone()));
+            }
+            AppMsg::GetDecidedValue { height, reply } => {
+                let _ = reply.send(state.decided_value(height)?);
+            }
+            AppMsg::ProcessSyncedValue {
+                height,
+                round,
+                proposer,
+                value_bytes,
+                reply,
+            } => {
+                let _ = reply.send(state.synced_value(height, round, proposer, &value_bytes)?);
+            }
+        }
+    }
+    Err(DriverError::Stopped(
+        "the engine closed its channel".to_owned(),
+    ))
+}
+
+/// Used by this module's tests and its siblings'.
+#[cfg(test)]
+pub(crate) mod tests {
+    use gont_core::{
+        Block, Body, ExecutionFields, Hash, Header, ValidatorAddress, ValidatorSetHash,
+    };
+
+    /// A block at `height` with time `time_ms`, no transactions.
+    pub(crate) fn block_at(height: u64, time_ms: u64) -> Block {
+        Block {
+            header: Header {
+                chain_id: gont_core::ChainId(7),
+                height: gont_core::Height(height),
+                time: gont_core::Timestamp(time_ms),
+                parent: None,
+                tx_root: Hash::ZERO,
+                state_root: Hash::ZERO,
+                receipts_root: Hash::ZERO,
+                validators_hash: ValidatorSetHash::ZERO,
+                next_validators_hash: ValidatorSetHash::ZERO,
+                proposer: ValidatorAddress::ZERO,
+                execution: ExecutionFields {
+                    gas_used: 0,
+                    gas_limit: 30_000_000,
+                    base_fee_per_gas: 1,
+                    fee_recipient: gont_core::Address::ZERO,
+                },
+            },
+            body: Body {
+                transactions: Vec::new(),
+            },
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! The production driver: one chain's consensus on Malachite's engine
+//! (`informalsystems-malachitebft-app-channel`), answering its `AppMsg`s
+//! through the [`ExecutionEngine`] boundary.
+//!
+//! Malachite's engine brings the consensus network (its own libp2p swarm on
+//! the chain's consensus port), the write-ahead log and value sync. This
+//! module supplies the rest:
+//!
+//! - [`DecidedStore`]: where decided blocks and their commits are recorded
+//!   (the node's `gont-storage`), read back for value sync and at restart;
+//! - [`Host`]: where proposals get their transactions (the mempool) and who
+//!   is told about each committed block (RPC subscribers, the pool);
+//! - proposal streaming: a value travels as `Init`, data chunks and a signed
+//!   `Fin` ([`crate::messages::ProposalPart`]); a receiver checks the chain,
+//!   that the sender is the round's proposer, the signature, and then the
+//!   block through [`ExecutionEngine::new_payload`]; a block the engine
+//!   rejects is `Invalid` and consensus prevotes nil;
+//! - crash safety: every value this validator proposed or accepted is
+//!   written to `<home>/proposals/` (fsync, then rename) before consensus
+//!   hears of it, so after a restart `GetValue` returns the same value for
+//!   the same round (never a conflicting proposal) and a decision replayed
+//!   from Malachite's WAL (`<home>/wal/`) finds its block. A decided block is
+//!   recorded in the store before it is executed and committed, and
+//!   [`start`] finishes a recorded but unexecuted decision before consensus
+//!   starts.
+//!
+//! A node that is not in the chain's validator set runs the same engine
+//! with a key of its own: it has no voting power, follows the votes it
+//! hears and catches up by value sync.
+
+mod app;
+mod node;
+mod parts;
+mod proposals;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gont_core::{
+    Address as EthAddress, DecidedBlock, DecidedStore, ExecutionEngine, RawTransaction,
+};
+use malachitebft_app_channel::app::events::RxEvent;
+use malachitebft_app_channel::app::node::EngineHandle;
+use tokio::task::JoinHandle;
+
+use crate::context::GontContext;
+use crate::signing::PrivateKey;
+use crate::validators::ValidatorSet;
+
+pub use app::DriverError;
+
+/// The node side of a chain: transactions for proposals, and news of
+/// committed blocks.
+pub trait Host: Send + 'static {
+    /// Transactions for the next block, best first, within the limits (the
+    /// engine skips any that turn out invalid).
+    fn transactions(&mut self, max_bytes: u64, max_gas: u64) -> Vec<RawTransaction>;
+
+    /// A block was decided and committed (executed and stored).
+    fn committed(&mut self, decided: &DecidedBlock);
+}
+
+/// How one chain's driver runs.
+#[derive(Clone, Debug)]
+pub struct DriverConfig {
+    /// This chain's consensus directory: Malachite's WAL (`wal/`) and the
+    /// proposals this validator made or accepted (`proposals/`).
+    pub home: PathBuf,
+    /// A name for logs and Malachite's metrics label; unique per chain in
+    /// one process.
+    pub moniker: String,
+    /// The consensus network's listen address (TCP).
+    pub listen: SocketAddr,
+    /// The other validators' consensus addresses, dialled and redialled.
+    pub peers: Vec<SocketAddr>,
+    /// Who receives the priority fees of blocks this validator proposes.
+    pub fee_recipient: EthAddress,
+    /// How far in the future a proposed block's time may be, by our clock.
+    pub max_clock_drift: Duration,
+}
+
+impl DriverConfig {
+    /// A configuration with a zero fee recipient and a 5 s clock drift.
+    pub fn new(home: PathBuf, moniker: String, listen: SocketAddr, peers: Vec<SocketAddr>) -> Self {
+        Self {
+            home,
+            moniker,
+            listen,
+            peers,
+            fee_recipient: EthAddress::ZERO,
+            max_clock_drift: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A running driver.
+pub struct DriverHandle {
+    listen: SocketAddr,
+    engine: EngineHandle,
+    events: malachitebft_app_channel::app::events::TxEvent<GontContext>,
+    app: JoinHandle<Result<(), DriverError>>,
+}
+
+impl std::fmt::Debug for DriverHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DriverHandle").finish_non_exhaustive()
+    }
+}
+
+impl DriverHandle {
+    /// Malachite's events (started rounds, published votes, decisions).
+    pub fn subscribe(&self) -> RxEvent<GontContext> {
+        self.events.subscribe()
+    }
+
+    /// Whether the application loop has ended (an error, or the engine
+    /// stopped).
+    pub fn is_finished(&self) -> bool {
+        self.app.is_finished()
+    }
+
+    /// Stops the engine (its actors, swarm and WAL) and the application
+    /// loop; the WAL and the store keep everything needed to resume.
+    /// Returns once the consensus port is free again (Malachite's swarm
+    /// outlives its actor by a moment), so a restart in the same process
+    /// does not meet its predecessor on the network.
+    pub async fn stop(self) -> Result<(), DriverError> {
+        let _ = self.engine.actor.kill_and_wait(None).await;
+        self.engine.handle.abort();
+        let _ = self.engine.handle.await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpListener::bind(self.listen).is_err()
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.app.abort();
+        match self.app.await {
+            // The loop ends when the engine closes its channel: the stop
+            // asked for.
+            Ok(Ok(()) | Err(DriverError::Stopped(_))) => Ok(()),
+            Ok(Err(e)) => Err(e),
+            Err(e) if e.is_cancelled() => Ok(()),
+            Err(e) => Err(DriverError::Stopped(e.to_string())),
+        }
+    }
+
+    /// Waits for the application loop to end, returning its error.
+    pub async fn finished(&mut self) -> Result<(), DriverError> {
+        match (&mut self.app).await {
+            Ok(result) => result,
+            Err(e) => Err(DriverError::Stopped(e.to_string())),
+        }
+    }
+}
+
+/// Starts consensus for the chain of `ctx` with `validators`, signing with
+/// `key`: finishes any decided but unexecuted block, then runs Malachite's
+/// engine and the application loop on the current tokio runtime.
+#[allow(clippy::too_many_arguments)]
+pub async fn start<E, L, H>(
+    ctx: GontContext,
+    validators: ValidatorSet,
+    key: PrivateKey,
+    config: DriverConfig,
+    engine: E,
+    store: L,
+    host: H,
+) -> Result<DriverHandle, DriverError>
+where
+    E: ExecutionEngine + Send + 'static,
+    L: DecidedStore,
+    H: Host,
+{
+    let mut state = app::State::new(
+        ctx.clone(),
+        validators.clone(),
+        key.clone(),
+        &config,
+        engine,
+        store,
+        host,
+    )?;
+    state.finish_recorded_decisions()?;
+    let start_height = state.next_height()?;
+    let node = node::GontNode::new(ctx.clone(), key, &config).map_err(DriverError::Config)?;
+    let span = tracing::info_span!("consensus", chain = %ctx.chain_id());
+    let (channels, engine) = {
+        let _enter = span.enter();
+        malachitebft_app_channel::start_engine(
+            ctx,
+            node.clone(),
+            node.config().clone(),
+            crate::codec::BorshCodec,
+            crate::codec::BorshCodec,
+            Some(start_height),
+            validators,
+        )
+        .await
+        .map_err(|e| DriverError::Engine(format!("{e:#}")))?
+    };
+    let events = channels.events.clone();
+    let app = tokio::spawn(tracing::Instrument::instrument(
+        app::run(state, channels),
+        span,
+    ));
+    Ok(DriverHandle {
+        listen: config.listen,
+        engine,
+        events,
+        app,
+    })
+}

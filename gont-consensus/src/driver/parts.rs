@@ -1,0 +1,315 @@
+//! A proposed value as a stream of parts, and the reassembly of streams
+//! received from peers.
+//!
+//! A stream is `Init`, the borsh-encoded block in chunks of [`CHUNK`] bytes,
+//! and `Fin` carrying the proposer's signature over
+//! [`crate::signing::parts_digest`], each wrapped in Malachite's
+//! `StreamMessage` with sequence numbers 0, 1, …, then a `StreamContent::Fin`
+//! marker. The stream id is the chain, height and round. Reassembly keys
+//! streams by sender and id, ignores duplicate sequence numbers, and drops a
+//! stream that grows past its byte budget; the checks of what a complete
+//! stream says happen in the application loop.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
+use malachitebft_app_channel::app::types::PeerId;
+use malachitebft_core_types::Round;
+
+use crate::context::GontContext;
+use crate::messages::{ProposalFin, ProposalInit, ProposalPart};
+use crate::signing::{PrivateKey, parts_digest};
+use crate::types::{Address, Height, Value};
+
+/// Data chunk size: well under Malachite's 4 MiB gossip limit.
+pub(super) const CHUNK: usize = 256 * 1024;
+
+/// Streams kept per sender; the oldest is dropped beyond this.
+const STREAMS_PER_PEER: usize = 8;
+
+/// The id of the stream of `(height, round)` on `ctx`'s chain.
+pub(super) fn stream_id(ctx: &GontContext, height: Height, round: Round) -> StreamId {
+    let mut bytes = Vec::with_capacity(20);
+    bytes.extend_from_slice(&ctx.chain_id().0.to_be_bytes());
+    bytes.extend_from_slice(&height.0.to_be_bytes());
+    bytes.extend_from_slice(&round.as_u32().unwrap_or(u32::MAX).to_be_bytes());
+    StreamId::new(Bytes::from(bytes))
+}
+
+/// The parts of `value`, proposed by `proposer` (whose key is `key`) at
+/// `(height, round)` with polka round `pol_round`.
+pub(super) fn split(
+    ctx: &GontContext,
+    key: &PrivateKey,
+    proposer: Address,
+    height: Height,
+    round: Round,
+    pol_round: Round,
+    value: &Value,
+) -> Vec<StreamMessage<ProposalPart>> {
+    let init = ProposalInit {
+        chain_id: ctx.chain_id(),
+        height,
+        round,
+        pol_round,
+        proposer,
+    };
+    let encoded = borsh::to_vec(value).unwrap_or_default();
+    let data: Vec<Vec<u8>> = encoded.chunks(CHUNK).map(<[u8]>::to_vec).collect();
+    let fin = ProposalFin {
+        signature: key.sign(&parts_digest(&init, &data)),
+    };
+    let id = stream_id(ctx, height, round);
+    let parts = std::iter::once(ProposalPart::Init(init))
+        .chain(data.into_iter().map(ProposalPart::Data))
+        .chain(std::iter::once(ProposalPart::Fin(fin)));
+    let mut messages: Vec<_> = parts
+        .enumerate()
+        .map(|(seq, part)| StreamMessage::new(id.clone(), seq as u64, StreamContent::Data(part)))
+        .collect();
+    messages.push(StreamMessage::new(
+        id,
+        messages.len() as u64,
+        StreamContent::Fin,
+    ));
+    messages
+}
+
+/// A complete stream: the `Init`, the data chunks in order and the `Fin`.
+#[derive(Debug)]
+pub(super) struct Assembled {
+    pub(super) init: ProposalInit,
+    pub(super) data: Vec<Vec<u8>>,
+    pub(super) fin: ProposalFin,
+}
+
+impl Assembled {
+    /// The block the chunks encode.
+    pub(super) fn value(&self) -> Result<Value, std::io::Error> {
+        borsh::from_slice(&self.data.concat())
+    }
+}
+
+#[derive(Debug, Default)]
+struct Partial {
+    parts: BTreeMap<u64, ProposalPart>,
+    end: Option<u64>,
+    bytes: usize,
+    arrival: u64,
+}
+
+/// Streams being received, by sender and id.
+#[derive(Debug)]
+pub(super) struct Streams {
+    partial: BTreeMap<(PeerId, StreamId), Partial>,
+    max_bytes: usize,
+    arrivals: u64,
+}
+
+/// Why a stream was dropped.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Dropped {
+    /// It grew past the byte budget.
+    TooLarge,
+    /// Its parts are not `Init`, data, `Fin` in that order.
+    Malformed,
+}
+
+impl Streams {
+    /// Streams of at most `max_bytes` of data each.
+    pub(super) fn new(max_bytes: usize) -> Self {
+        Self {
+            partial: BTreeMap::new(),
+            max_bytes,
+            arrivals: 0,
+        }
+    }
+
+    /// Adds a message from `from`: the complete stream once it is.
+    pub(super) fn insert(
+        &mut self,
+        from: PeerId,
+        msg: StreamMessage<ProposalPart>,
+    ) -> Result<Option<Assembled>, Dropped> {
+        let key = (from, msg.stream_id.clone());
+        if !self.partial.contains_key(&key) {
+            self.evict_oldest_of(from);
+        }
+        self.arrivals += 1;
+        let arrival = self.arrivals;
+        let partial = self.partial.entry(key.clone()).or_insert_with(|| Partial {
+            arrival,
+            ..Partial::default()
+        });
+        match msg.content {
+            StreamContent::Fin => partial.end = Some(msg.sequence),
+            StreamContent::Data(part) => {
+                let size = match &part {
+                    ProposalPart::Data(chunk) => chunk.len(),
+                    _ => 0,
+                };
+                if !partial.parts.contains_key(&msg.sequence) {
+                    partial.bytes = partial.bytes.saturating_add(size);
+                    partial.parts.insert(msg.sequence, part);
+                }
+            }
+        }
+        if partial.bytes > self.max_bytes || partial.parts.len() > self.max_bytes / CHUNK + 3 {
+            self.partial.remove(&key);
+            return Err(Dropped::TooLarge);
+        }
+        let complete = partial.end.is_some_and(|end| {
+            partial.parts.len() as u64 == end && partial.parts.keys().all(|s| *s < end)
+        });
+        if !complete {
+            return Ok(None);
+        }
+        let Some(partial) = self.partial.remove(&key) else {
+            return Ok(None);
+        };
+        assemble(partial).map(Some)
+    }
+
+    /// Forgets streams for heights below `height`.
+    pub(super) fn prune_below(&mut self, height: Height) {
+        self.partial.retain(|_, p| match p.parts.get(&0) {
+            Some(ProposalPart::Init(init)) => init.height >= height,
+            _ => true,
+        });
+    }
+
+    fn evict_oldest_of(&mut self, from: PeerId) {
+        let mine: Vec<_> = self
+            .partial
+            .iter()
+            .filter(|((peer, _), _)| *peer == from)
+            .map(|(k, p)| (p.arrival, k.clone()))
+            .collect();
+        if mine.len() >= STREAMS_PER_PEER
+            && let Some((_, oldest)) = mine.into_iter().min_by_key(|(a, _)| *a)
+        {
+            self.partial.remove(&oldest);
+        }
+    }
+}
+
+fn assemble(partial: Partial) -> Result<Assembled, Dropped> {
+    let mut parts = partial.parts.into_values();
+    let Some(ProposalPart::Init(init)) = parts.next() else {
+        return Err(Dropped::Malformed);
+    };
+    let mut data = Vec::new();
+    for part in parts {
+        match part {
+            ProposalPart::Data(chunk) => data.push(chunk),
+            ProposalPart::Fin(fin) => return Ok(Assembled { init, data, fin }),
+            ProposalPart::Init(_) => return Err(Dropped::Malformed),
+        }
+    }
+    Err(Dropped::Malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::app::tests::block_at;
+    use gont_core::ConsensusParams;
+
+    fn peer(n: u8) -> PeerId {
+        let key =
+            malachitebft_app_channel::app::types::Keypair::ed25519_from_bytes([n; 32]).unwrap();
+        PeerId::from_bytes(&key.public().to_peer_id().to_bytes()).unwrap()
+    }
+
+    fn big_value() -> Value {
+        let mut block = block_at(3, 1000);
+        block.body.transactions = (0..3)
+            .map(|i| gont_core::RawTransaction(vec![i; 200_000].into()))
+            .collect();
+        Value::new(block).unwrap()
+    }
+
+    #[test]
+    fn a_stream_reassembles_in_any_order_with_duplicates() {
+        let ctx = GontContext::new(gont_core::ChainId(7), ConsensusParams::default()).unwrap();
+        let key = PrivateKey::from_seed([1; 32]);
+        let proposer = Address(key.public_key().address());
+        let value = big_value();
+        let mut msgs = split(
+            &ctx,
+            &key,
+            proposer,
+            Height(3),
+            Round::new(1),
+            Round::Nil,
+            &value,
+        );
+        assert!(msgs.len() > 4, "the block spans several chunks");
+        msgs.reverse();
+        let dup = msgs[1].clone();
+        msgs.insert(2, dup);
+        let mut streams = Streams::new(4 << 20);
+        let mut done = None;
+        for m in msgs {
+            if let Some(a) = streams.insert(peer(1), m).unwrap() {
+                assert!(done.is_none(), "completes once");
+                done = Some(a);
+            }
+        }
+        let a = done.unwrap();
+        assert_eq!(a.value().unwrap().id(), value.id());
+        assert_eq!(a.init.height, Height(3));
+        assert!(
+            key.public_key()
+                .verify(&parts_digest(&a.init, &a.data), &a.fin.signature.0)
+        );
+    }
+
+    #[test]
+    fn an_oversized_stream_is_dropped() {
+        let ctx = GontContext::new(gont_core::ChainId(7), ConsensusParams::default()).unwrap();
+        let key = PrivateKey::from_seed([1; 32]);
+        let proposer = Address(key.public_key().address());
+        let msgs = split(
+            &ctx,
+            &key,
+            proposer,
+            Height(3),
+            Round::new(0),
+            Round::Nil,
+            &big_value(),
+        );
+        let mut streams = Streams::new(300_000);
+        let results: Vec<_> = msgs
+            .into_iter()
+            .map(|m| streams.insert(peer(2), m))
+            .collect();
+        assert!(results.iter().any(|r| matches!(r, Err(Dropped::TooLarge))));
+        assert!(results.iter().all(|r| !matches!(r, Ok(Some(_)))));
+    }
+
+    #[test]
+    fn streams_of_two_senders_do_not_mix() {
+        let ctx = GontContext::new(gont_core::ChainId(7), ConsensusParams::default()).unwrap();
+        let key = PrivateKey::from_seed([1; 32]);
+        let proposer = Address(key.public_key().address());
+        let msgs = split(
+            &ctx,
+            &key,
+            proposer,
+            Height(3),
+            Round::new(0),
+            Round::Nil,
+            &big_value(),
+        );
+        let mut streams = Streams::new(4 << 20);
+        let (a, b) = msgs.split_at(2);
+        for m in a {
+            assert!(streams.insert(peer(1), m.clone()).unwrap().is_none());
+        }
+        for m in b {
+            assert!(streams.insert(peer(2), m.clone()).unwrap().is_none());
+        }
+    }
+}
