@@ -48,7 +48,7 @@ impl Host for TestHost {
         self.pool.lock().unwrap().clone()
     }
 
-    fn committed(&mut self, decided: &DecidedBlock) {
+    fn committed(&mut self, decided: &DecidedBlock, _took: Duration) {
         self.pool
             .lock()
             .unwrap()
@@ -371,7 +371,10 @@ async fn crash_and_restart(step: Step) {
     .expect("the victim reached the step in time")
     .expect("the victim's events ended");
     let handle = handles[victim].take().unwrap();
-    handle.stop().await.unwrap();
+    handle
+        .stop_and_release(Duration::from_secs(20))
+        .await
+        .unwrap();
 
     // Let the others run into the height without it, then restart it.
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -215,6 +215,59 @@ impl ChainBackend {
         self.admit(raw, Origin::Gossip).map_err(|e| e.to_string())
     }
 
+    /// The pool's best transactions for the next block, within the limits.
+    pub fn proposal_transactions(&self, max_bytes: u64, max_gas: u64) -> Vec<RawTransaction> {
+        let Ok(base_fee) = self.next_base_fee() else {
+            return Vec::new();
+        };
+        let Ok(latest) = self.latest() else {
+            return Vec::new();
+        };
+        let Ok(state) = self.store.state_at(latest) else {
+            return Vec::new();
+        };
+        let nonce = |sender: &Address| state.account(*sender).ok().flatten().map_or(0, |a| a.nonce);
+        match self.mempool.lock() {
+            Ok(pool) => pool.select(
+                u128::from(base_fee),
+                max_gas,
+                usize::try_from(max_bytes).unwrap_or(usize::MAX),
+                nonce,
+            ),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Drops from the pool what the block at `height` included or made
+    /// stale, and returns the block as RPC subscribers see it.
+    pub fn committed(&self, height: Height) -> Result<Option<StoredBlock>, RpcError> {
+        let Some(block) = self.block(height)? else {
+            return Ok(None);
+        };
+        let state = self.store.state_at(height)?;
+        let senders: std::collections::BTreeSet<Address> = block
+            .block
+            .body
+            .transactions
+            .iter()
+            .filter_map(|tx| tx.decode_and_recover().ok().map(|(_, sender)| sender))
+            .collect();
+        let mut pool = self
+            .mempool
+            .lock()
+            .map_err(|_| internal("mempool lock poisoned"))?;
+        for sender in senders {
+            let nonce = state.account(sender)?.map_or(0, |a| a.nonce);
+            pool.prune_sender(&sender, nonce);
+        }
+        Ok(Some(block))
+    }
+
+    /// The number of transactions in the pool.
+    pub fn pool_len(&self) -> usize {
+        self.mempool.lock().map_or(0, |p| p.len())
+    }
+
     /// Sets what `eth_syncing` reports.
     pub fn set_syncing(&self, state: Option<(Height, Height)>) {
         if let Ok(mut s) = self.syncing.lock() {

@@ -54,10 +54,31 @@ pub struct DevnetPlan {
     pub genesis: Genesis,
     /// The nodes.
     pub nodes: Vec<DevnetNode>,
+    /// Its ports.
+    pub ports: DevnetPorts,
 }
 
-fn port(index: usize, offset: usize) -> u16 {
-    let p = usize::from(BASE_PORT) + 100 * index + offset;
+/// The ports a devnet uses: the Space's JSON-RPC port (services follow
+/// it) and the first port of node 0's block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DevnetPorts {
+    /// GONT Space's JSON-RPC on node 0; service `s` gets `rpc + s`.
+    pub rpc: u16,
+    /// Node `i`'s block starts at `base + 100 i`.
+    pub base: u16,
+}
+
+impl Default for DevnetPorts {
+    fn default() -> Self {
+        Self {
+            rpc: SPACE_RPC_PORT,
+            base: BASE_PORT,
+        }
+    }
+}
+
+fn port_at(base: u16, index: usize, offset: usize) -> u16 {
+    let p = usize::from(base) + 100 * index + offset;
     u16::try_from(p).unwrap_or(u16::MAX)
 }
 
@@ -91,21 +112,29 @@ fn chains_of(genesis: &Genesis, index: usize) -> Vec<(usize, ChainId, Option<Ser
 }
 
 /// The JSON-RPC address of chain `k` on node `index`.
-fn rpc_addr(genesis: &Genesis, index: usize, k: usize) -> SocketAddr {
+fn rpc_addr(genesis: &Genesis, ports: DevnetPorts, index: usize, k: usize) -> SocketAddr {
+    let port = |index, offset| port_at(ports.base, index, offset);
     if k == 0 && index == 0 {
-        return loopback(SPACE_RPC_PORT);
+        return loopback(ports.rpc);
     }
     if k > 0
         && gont_core::genesis::devnet_service_nodes(genesis.validators.len(), k - 1).first()
             == Some(&index)
     {
-        return loopback(SPACE_RPC_PORT + u16::try_from(k).unwrap_or(0));
+        return loopback(ports.rpc + u16::try_from(k).unwrap_or(0));
     }
     loopback(port(index, 50 + k))
 }
 
-/// The plan of a devnet of `validators` nodes and `services` services under `dir`.
+/// The plan of a devnet of `validators` nodes and `services` services under
+/// `dir`, on the default ports.
 pub fn plan(dir: &Path, validators: usize, services: usize) -> DevnetPlan {
+    plan_with(dir, validators, services, DevnetPorts::default())
+}
+
+/// The plan of a devnet on `ports`.
+pub fn plan_with(dir: &Path, validators: usize, services: usize, ports: DevnetPorts) -> DevnetPlan {
+    let port = |index, offset| port_at(ports.base, index, offset);
     let genesis = Genesis::devnet(validators, services);
     let bootstrap = format!("{}/p2p/{}", multiaddr(port(0, 0)), devnet_node_key(0).id());
     let nodes = (0..validators)
@@ -124,7 +153,7 @@ pub fn plan(dir: &Path, validators: usize, services: usize) -> DevnetPlan {
                         .collect();
                     ChainConfig {
                         chain_id,
-                        rpc: Some(rpc_addr(&genesis, i, k)),
+                        rpc: Some(rpc_addr(&genesis, ports, i, k)),
                         validator_key: Some(home::validator_key_path(chain_id)),
                         consensus: ConsensusNetConfig {
                             listen: multiaddr(port(i, 10 + k)),
@@ -154,7 +183,11 @@ pub fn plan(dir: &Path, validators: usize, services: usize) -> DevnetPlan {
             }
         })
         .collect();
-    DevnetPlan { genesis, nodes }
+    DevnetPlan {
+        genesis,
+        nodes,
+        ports,
+    }
 }
 
 /// Writes the homes of a plan, unless they exist already (a restart).
@@ -201,6 +234,26 @@ pub fn prepare(plan: &DevnetPlan) -> Result<bool, HomeError> {
     Ok(true)
 }
 
+/// The JSON-RPC address of GONT Space (index 0) and of each service, as
+/// the banner prints them.
+pub fn endpoints(plan: &DevnetPlan) -> Vec<(ChainId, SocketAddr)> {
+    let mut out = vec![(
+        plan.genesis.chain_id,
+        rpc_addr(&plan.genesis, plan.ports, 0, 0),
+    )];
+    for (k, s) in plan.genesis.services.iter().enumerate() {
+        let first = gont_core::genesis::devnet_service_nodes(plan.nodes.len(), k)
+            .first()
+            .copied()
+            .unwrap_or(0);
+        out.push((
+            s.chain_id,
+            rpc_addr(&plan.genesis, plan.ports, first, k + 1),
+        ));
+    }
+    out
+}
+
 /// What the devnet prints once it runs: endpoints, chain ids, accounts.
 pub fn banner(plan: &DevnetPlan, dir: &Path) -> String {
     use std::fmt::Write as _;
@@ -217,15 +270,15 @@ pub fn banner(plan: &DevnetPlan, dir: &Path) -> String {
         out,
         "  GONT Space   chain id {:<6} JSON-RPC http://{}  ws://{}",
         plan.genesis.chain_id,
-        rpc_addr(&plan.genesis, 0, 0),
-        rpc_addr(&plan.genesis, 0, 0)
+        rpc_addr(&plan.genesis, plan.ports, 0, 0),
+        rpc_addr(&plan.genesis, plan.ports, 0, 0)
     );
     for (k, s) in plan.genesis.services.iter().enumerate() {
         let first = gont_core::genesis::devnet_service_nodes(plan.nodes.len(), k)
             .first()
             .copied()
             .unwrap_or(0);
-        let addr = rpc_addr(&plan.genesis, first, k + 1);
+        let addr = rpc_addr(&plan.genesis, plan.ports, first, k + 1);
         let participants: Vec<String> =
             gont_core::genesis::devnet_service_nodes(plan.nodes.len(), k)
                 .iter()

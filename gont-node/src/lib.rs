@@ -4,12 +4,19 @@
 //! Good starting points:
 //! - [`mempool`]: one chain's transaction pool (pure).
 //! - [`rpc`]: the Ethereum JSON-RPC of one chain.
+//! - [`node`]: a running node (`gont start`): every chain's engine,
+//!   consensus and RPC, and gont-net.
+//! - [`devnet`]: the plan of a local network (`gont devnet`).
+//! - [`metrics`]: Prometheus metrics at `/metrics`.
 
 pub mod backend;
+pub mod client;
 pub mod config;
 pub mod devnet;
 pub mod home;
 pub mod keystore;
 pub mod mempool;
+pub mod metrics;
+pub mod node;
 pub mod overrides;
 pub mod rpc;

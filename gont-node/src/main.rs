@@ -1,5 +1,7 @@
 //! `gont`: the GONT node.
 
+mod cmd;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -38,6 +40,47 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Run a node: GONT Space and the services its config lists, as
+    /// validator or follower, until Ctrl-C or SIGTERM.
+    Start {
+        /// The home directory (see `gont init`).
+        #[arg(long)]
+        home: PathBuf,
+        #[command(flatten)]
+        passphrase: Passphrase,
+    },
+    /// Run a local network: N validator processes on loopback, GONT Space
+    /// plus example services, the development accounts funded.
+    Devnet {
+        /// Validators (one node process each).
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Example services, each validated by a subset of the nodes.
+        #[arg(long, default_value_t = 1)]
+        services: usize,
+        /// Data directory; run again with the same one to continue.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Delete the data directory first.
+        #[arg(long)]
+        fresh: bool,
+        /// GONT Space's JSON-RPC port; service s gets this port + s.
+        #[arg(long, default_value_t = gont_node::devnet::SPACE_RPC_PORT)]
+        rpc_port: u16,
+        /// First port of the nodes' p2p, consensus and metrics ports
+        /// (node i uses 100 i more).
+        #[arg(long, default_value_t = gont_node::devnet::BASE_PORT)]
+        base_port: u16,
+    },
+    /// Height, peers, validators and sync state per chain of a running node.
+    Status {
+        /// The node's home (its first JSON-RPC address is asked).
+        #[arg(long, conflicts_with = "rpc")]
+        home: Option<PathBuf>,
+        /// A JSON-RPC address to ask.
+        #[arg(long, default_value = "127.0.0.1:8545")]
+        rpc: std::net::SocketAddr,
     },
 }
 
@@ -124,7 +167,48 @@ fn run(cli: Cli) -> Result<()> {
             passphrase,
         } => init(&home, genesis.as_deref(), moniker, &passphrase),
         Command::Keys { command } => keys(command),
+        Command::Start { home, passphrase } => {
+            let passphrase = if needs_passphrase(&home)? {
+                Some(passphrase.read()?)
+            } else {
+                None
+            };
+            cmd::start::run(&home, passphrase.as_deref())
+        }
+        Command::Devnet {
+            validators,
+            services,
+            dir,
+            fresh,
+            rpc_port,
+            base_port,
+        } => cmd::devnet::run(&cmd::devnet::Options {
+            dir: dir.unwrap_or_else(cmd::devnet::default_dir),
+            validators,
+            services,
+            fresh,
+            ports: gont_node::devnet::DevnetPorts {
+                rpc: rpc_port,
+                base: base_port,
+            },
+        }),
+        Command::Status { home, rpc } => {
+            let rpc = match home {
+                Some(home) => cmd::status::rpc_of_home(&home)?,
+                None => rpc,
+            };
+            cmd::status::run(rpc)
+        }
     }
+}
+
+/// Whether the node of `home` validates any chain (and so needs the
+/// passphrase of its keystores).
+fn needs_passphrase(home: &Path) -> Result<bool> {
+    Ok(NodeConfig::load(home)?
+        .chains
+        .iter()
+        .any(|c| c.validator_key.is_some()))
 }
 
 fn init(

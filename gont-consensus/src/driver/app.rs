@@ -191,6 +191,7 @@ where
         let height = block.header.height.0;
         let engine = &mut self.engine;
         let known = self.executed.contains(&value_id);
+        let started = std::time::Instant::now();
         blocking(|| {
             if !known {
                 match engine.new_payload(block).map_err(exec_err)? {
@@ -209,7 +210,7 @@ where
                 .map_err(exec_err)
         })?;
         self.executed.clear();
-        self.host.committed(decided);
+        self.host.committed(decided, started.elapsed());
         Ok(())
     }
 
@@ -380,7 +381,7 @@ where
                 value: value.clone(),
             })
             .map_err(DriverError::Proposals)?;
-        info!(%height, round = r, txs = value.block().body.transactions.len(), "proposing");
+        debug!(%height, round = r, txs = value.block().body.transactions.len(), "proposing");
         Ok(value)
     }
 
@@ -487,7 +488,7 @@ where
         self.proposals.prune_below(next);
         self.streams.prune_below(next);
         self.early = self.early.split_off(&(next, 0));
-        info!(
+        debug!(
             %height,
             round = %certificate.round,
             txs = decided.block.body.transactions.len(),

@@ -57,8 +57,9 @@ pub trait Host: Send + 'static {
     /// engine skips any that turn out invalid).
     fn transactions(&mut self, max_bytes: u64, max_gas: u64) -> Vec<RawTransaction>;
 
-    /// A block was decided and committed (executed and stored).
-    fn committed(&mut self, decided: &DecidedBlock);
+    /// A block was decided and committed (executed and stored); `took` is
+    /// the time its execution and commit took here.
+    fn committed(&mut self, decided: &DecidedBlock, took: Duration);
 }
 
 /// How one chain's driver runs.
@@ -120,21 +121,13 @@ impl DriverHandle {
         self.app.is_finished()
     }
 
-    /// Stops the engine (its actors, swarm and WAL) and the application
-    /// loop; the WAL and the store keep everything needed to resume.
-    /// Returns once the consensus port is free again (Malachite's swarm
-    /// outlives its actor by a moment), so a restart in the same process
-    /// does not meet its predecessor on the network.
+    /// Stops the engine (its actors and WAL) and the application loop;
+    /// the WAL and the store keep everything needed to resume. A block
+    /// being committed finishes first (the commit has no await point).
     pub async fn stop(self) -> Result<(), DriverError> {
         let _ = self.engine.actor.kill_and_wait(None).await;
         self.engine.handle.abort();
         let _ = self.engine.handle.await;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while std::net::TcpListener::bind(self.listen).is_err()
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
         self.app.abort();
         match self.app.await {
             // The loop ends when the engine closes its channel: the stop
@@ -146,6 +139,25 @@ impl DriverHandle {
         }
     }
 
+    /// [`Self::stop`], then waits (up to `timeout`) until the consensus
+    /// port is free: Malachite's swarm task outlives its actor, and a
+    /// restart in the same process must not meet its predecessor on the
+    /// network under the same peer id.
+    pub async fn stop_and_release(self, timeout: Duration) -> Result<(), DriverError> {
+        let listen = self.listen;
+        self.stop().await?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        while std::net::TcpListener::bind(listen).is_err() {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(DriverError::Stopped(format!(
+                    "consensus port {listen} still in use after {timeout:?}"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
     /// Waits for the application loop to end, returning its error.
     pub async fn finished(&mut self) -> Result<(), DriverError> {
         match (&mut self.app).await {
@@ -153,6 +165,12 @@ impl DriverHandle {
             Err(e) => Err(DriverError::Stopped(e.to_string())),
         }
     }
+}
+
+/// Appends Malachite's consensus metrics (every engine of this process,
+/// labelled by moniker) to `out` in Prometheus text format.
+pub fn export_metrics(out: &mut String) {
+    malachitebft_app_channel::app::metrics::export(out);
 }
 
 /// Starts consensus for the chain of `ctx` with `validators`, signing with

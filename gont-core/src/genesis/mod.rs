@@ -186,6 +186,20 @@ impl Genesis {
         validator_set_of(&self.validators)
     }
 
+    /// The validator set and consensus parameters of chain `chain_id`: the
+    /// Space's, or a service's (its participants); `None` for a chain this
+    /// genesis does not define.
+    pub fn chain_consensus(
+        &self,
+        chain_id: ChainId,
+    ) -> Option<Result<(ValidatorSet, ConsensusParams), ValidatorSetError>> {
+        if chain_id == self.chain_id {
+            return Some(self.validator_set().map(|set| (set, self.consensus)));
+        }
+        let service = self.service_by_chain(chain_id)?;
+        Some(validator_set_of(&service.participants).map(|set| (set, service.params)))
+    }
+
     /// The service with this chain id.
     pub fn service_by_chain(&self, chain_id: ChainId) -> Option<&ServiceManifest> {
         self.services.iter().find(|s| s.chain_id == chain_id)

@@ -1,0 +1,45 @@
+//! `gont start`: runs the node of a home directory until SIGINT/SIGTERM.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+/// Set by `gont devnet` on its children: they stop when the devnet does,
+/// even if it is killed.
+pub(crate) const DEVNET_CHILD_ENV: &str = "GONT_DEVNET_CHILD";
+
+/// Logs to stderr, readable by default; `RUST_LOG` overrides.
+pub(crate) fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(
+            "info,informalsystems_malachitebft_network=warn,informalsystems_malachitebft_discovery=warn,\
+             informalsystems_malachitebft_core_consensus=warn,informalsystems_malachitebft_engine=warn,\
+             informalsystems_malachitebft_sync=warn,libp2p=warn,ractor=warn",
+        )
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+/// Runs the node of `home` until a signal (or a consensus failure).
+pub(crate) fn run(home: &Path, passphrase: Option<&str>) -> Result<()> {
+    if std::env::var_os(DEVNET_CHILD_ENV).is_some() {
+        rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM))?;
+    }
+    init_logs();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("gont")
+        .build()?;
+    runtime.block_on(async {
+        let node = gont_node::node::Node::start(home, passphrase).await?;
+        node.run_until_signal().await?;
+        anyhow::Ok(())
+    })?;
+    // Actors and swarms still winding down are dropped with the runtime.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! `gont status`: height, peers, validators and sync state per chain, read
+//! from a node's JSON-RPC (`gont_status`).
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use gont_node::client;
+use gont_node::config::NodeConfig;
+use serde_json::{Value, json};
+
+/// The first JSON-RPC address of the node of `home`.
+pub(crate) fn rpc_of_home(home: &Path) -> Result<SocketAddr> {
+    let config = NodeConfig::load(home)?;
+    match config.chains.iter().find_map(|c| c.rpc) {
+        Some(addr) => Ok(addr),
+        None => bail!(
+            "{}: no chain serves JSON-RPC; give --rpc ADDR",
+            home.display()
+        ),
+    }
+}
+
+/// Prints the status of the node serving JSON-RPC at `rpc`.
+pub(crate) fn run(rpc: SocketAddr) -> Result<()> {
+    let status = client::call(rpc, "gont_status", &json!([]))
+        .with_context(|| format!("asking the node at {rpc} (is it running?)"))?;
+    let text = |v: &Value, k: &str| {
+        v.get(k)
+            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+            .unwrap_or_default()
+    };
+    println!(
+        "node {} ({}) v{}, {} peer(s), JSON-RPC {rpc}",
+        text(&status, "moniker"),
+        text(&status, "nodeId"),
+        text(&status, "version"),
+        text(&status, "peers"),
+    );
+    println!(
+        "{:<8} {:<14} {:>8} {:<10} {:>10} {:<8} {:>7}",
+        "chain", "name", "height", "role", "validators", "syncing", "mempool"
+    );
+    for chain in status
+        .get("chains")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let role = if chain.get("validator").and_then(Value::as_bool) == Some(true) {
+            "validator"
+        } else {
+            "follower"
+        };
+        let syncing = if chain.get("syncing").and_then(Value::as_bool) == Some(true) {
+            "yes"
+        } else {
+            "no"
+        };
+        println!(
+            "{:<8} {:<14} {:>8} {:<10} {:>10} {:<8} {:>7}",
+            text(chain, "chainId"),
+            text(chain, "name"),
+            text(chain, "height"),
+            role,
+            text(chain, "validators"),
+            syncing,
+            text(chain, "mempool"),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,659 @@
+//! `gont start`: a running node. It opens the store, and for each chain in
+//! `config.toml` starts the execution engine, the chain's consensus
+//! (gont-consensus's driver on Malachite's engine, as a validator with the
+//! chain's keystore key, or as a follower) and its JSON-RPC; gont-net
+//! gossips transactions between the nodes. It stops on SIGINT or SIGTERM:
+//! consensus first (a block being committed finishes; none is left half
+//! written), then the RPC servers, then the store.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gont_consensus::driver::{self, DriverConfig, DriverHandle, Host};
+use gont_consensus::{GontContext, PrivateKey};
+use gont_core::{
+    ChainId, DecidedBlock, DecidedStore, ExecutionStore, Genesis, Height, RawTransaction, Timestamp,
+};
+use gont_net::{
+    BlockSource, Network, NetworkConfig, NetworkEvent, NetworkHandle, NodeKey, Verdict,
+};
+use gont_storage::{ChainStore, Store};
+use gont_vm::{Engine, EngineConfig, genesis_changes};
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+use tracing::{error, info, warn};
+
+use crate::backend::ChainBackend;
+use crate::config::{ChainConfig, NodeConfig, files};
+use crate::mempool::{Mempool, MempoolConfig};
+use crate::rpc::backend::{EthBackend, StoredBlock};
+use crate::rpc::{self, ChainInfo, NodeInfo, RpcLimits, RpcServer, ValidatorInfo};
+use crate::{home, keystore};
+
+/// Why the node could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The home directory, its config or genesis.
+    #[error(transparent)]
+    Home(#[from] home::HomeError),
+    /// `config.toml`.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] gont_storage::StoreError),
+    /// A validator key.
+    #[error("{path}: {source}")]
+    Key {
+        /// The keystore file.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: keystore::KeystoreError,
+    },
+    /// A chain's configuration cannot be used.
+    #[error("chain {chain}: {reason}")]
+    Chain {
+        /// The chain.
+        chain: ChainId,
+        /// Why.
+        reason: String,
+    },
+    /// Consensus failed.
+    #[error("chain {chain}: {source}")]
+    Consensus {
+        /// The chain.
+        chain: ChainId,
+        /// The driver's error.
+        source: driver::DriverError,
+    },
+    /// The JSON-RPC server.
+    #[error(transparent)]
+    Rpc(#[from] rpc::ServeError),
+    /// gont-net.
+    #[error(transparent)]
+    Network(#[from] gont_net::NetError),
+    /// The node key.
+    #[error(transparent)]
+    NodeKey(#[from] gont_net::IdentityError),
+    /// The metrics endpoint.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
+    /// A signal handler could not be installed.
+    #[error("signal handler: {0}")]
+    Signal(std::io::Error),
+}
+
+fn chain_err(chain: ChainId, reason: impl std::fmt::Display) -> NodeError {
+    NodeError::Chain {
+        chain,
+        reason: reason.to_string(),
+    }
+}
+
+/// `/ip4/A/tcp/P` (or `/ip6/…`) as a socket address.
+pub fn tcp_socket(multiaddr: &str) -> Option<SocketAddr> {
+    let mut parts = multiaddr.trim_start_matches('/').split('/');
+    let (kind, ip, tcp, port) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if tcp != "tcp" || !matches!(kind, "ip4" | "ip6") {
+        return None;
+    }
+    Some(SocketAddr::new(ip.parse().ok()?, port.parse().ok()?))
+}
+
+/// What a chain's consensus tells the node: transactions come from the
+/// pool; each committed block updates the pool, RPC subscribers and metrics.
+struct ChainHost {
+    chain: ChainId,
+    backend: Arc<ChainBackend>,
+    new_blocks: broadcast::Sender<StoredBlock>,
+    last: Option<Timestamp>,
+}
+
+impl Host for ChainHost {
+    fn transactions(&mut self, max_bytes: u64, max_gas: u64) -> Vec<RawTransaction> {
+        self.backend.proposal_transactions(max_bytes, max_gas)
+    }
+
+    fn committed(&mut self, decided: &DecidedBlock, took: Duration) {
+        let chain = self.chain.to_string();
+        let header = &decided.block.header;
+        metrics::histogram!("gont_block_commit_seconds", "chain" => chain.clone())
+            .record(took.as_secs_f64());
+        if let Some(time) = self.last {
+            let interval = header.time.as_millis().saturating_sub(time.as_millis());
+            metrics::histogram!("gont_block_interval_seconds", "chain" => chain.clone())
+                .record(interval as f64 / 1000.0);
+        }
+        self.last = Some(header.time);
+        metrics::gauge!("gont_chain_height", "chain" => chain.clone()).set(header.height.0 as f64);
+        metrics::gauge!("gont_chain_round", "chain" => chain.clone())
+            .set(f64::from(decided.commit.round));
+        metrics::histogram!("gont_block_transactions", "chain" => chain.clone())
+            .record(decided.block.body.transactions.len() as f64);
+        match self.backend.committed(header.height) {
+            Ok(Some(block)) => {
+                let _ = self.new_blocks.send(block);
+            }
+            Ok(None) => {}
+            Err(e) => warn!(chain = %self.chain, height = %header.height, "after commit: {e}"),
+        }
+        metrics::gauge!("gont_mempool_transactions", "chain" => chain)
+            .set(self.backend.pool_len() as f64);
+        info!(
+            chain = %self.chain,
+            height = %header.height,
+            round = decided.commit.round,
+            txs = decided.block.body.transactions.len(),
+            gas = header.execution.gas_used,
+            took = ?took,
+            "committed"
+        );
+    }
+}
+
+/// Decided blocks for gont-net's block sync, from the store.
+struct StoreBlocks(HashMap<ChainId, ChainStore>);
+
+impl BlockSource for StoreBlocks {
+    fn decided(&self, chain: ChainId, height: Height) -> Option<DecidedBlock> {
+        DecidedStore::decided(self.0.get(&chain)?, height)
+            .ok()
+            .flatten()
+    }
+
+    fn latest(&self, chain: ChainId) -> Option<Height> {
+        self.0.get(&chain)?.decided_height().ok().flatten()
+    }
+}
+
+/// One chain as the node runs it.
+struct RunningChain {
+    config: ChainConfig,
+    name: String,
+    service_id: Option<u32>,
+    validators: gont_core::ValidatorSet,
+    validator: bool,
+    backend: Arc<ChainBackend>,
+}
+
+/// What `gont_chains`, `gont_validators` and `gont_status` report.
+struct Info {
+    moniker: String,
+    node_id: String,
+    peers: Arc<AtomicUsize>,
+    chains: Vec<Arc<RunningChainInfo>>,
+}
+
+struct RunningChainInfo {
+    chain_id: ChainId,
+    name: String,
+    service_id: Option<u32>,
+    rpc: Option<SocketAddr>,
+    validator: bool,
+    validators: gont_core::ValidatorSet,
+    backend: Arc<ChainBackend>,
+}
+
+impl NodeInfo for Info {
+    fn chains(&self) -> Vec<ChainInfo> {
+        self.chains
+            .iter()
+            .map(|c| ChainInfo {
+                kind: if c.service_id.is_some() {
+                    "service"
+                } else {
+                    "space"
+                },
+                name: c.name.clone(),
+                chain_id: c.chain_id,
+                service_id: c.service_id,
+                rpc: c.rpc.map(|a| format!("http://{a}")),
+                height: c.backend.latest().unwrap_or(Height(0)),
+                validator: c.validator,
+            })
+            .collect()
+    }
+
+    fn validators(&self, chain: ChainId) -> Option<Vec<ValidatorInfo>> {
+        let c = self.chains.iter().find(|c| c.chain_id == chain)?;
+        Some(
+            c.validators
+                .validators()
+                .iter()
+                .map(|v| ValidatorInfo {
+                    address: v.address().to_string(),
+                    consensus_key: v.consensus_key.to_string(),
+                    operator: v.operator,
+                    power: v.power.0,
+                })
+                .collect(),
+        )
+    }
+
+    fn status(&self) -> Value {
+        json!({
+            "moniker": self.moniker,
+            "nodeId": self.node_id,
+            "version": env!("CARGO_PKG_VERSION"),
+            "peers": self.peers.load(Ordering::Relaxed),
+            "chains": self.chains.iter().map(|c| json!({
+                "chainId": c.chain_id,
+                "name": c.name,
+                "height": c.backend.latest().map(|h| h.0).unwrap_or(0),
+                "validator": c.validator,
+                "validators": c.validators.len(),
+                "syncing": c.backend.syncing().is_some(),
+                "mempool": c.backend.pool_len(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// A started node.
+pub struct Node {
+    drivers: Vec<(ChainId, DriverHandle)>,
+    rpc: Vec<RpcServer>,
+    rpc_addrs: Vec<(ChainId, SocketAddr)>,
+    _net: NetworkHandle,
+    _store: Store,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("rpc", &self.rpc_addrs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Node {
+    /// Starts the node of `home`. `passphrase` unlocks validator keys.
+    pub async fn start(home: &Path, passphrase: Option<&str>) -> Result<Self, NodeError> {
+        let config = NodeConfig::load(home)?;
+        let now = Timestamp(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        );
+        let genesis = home::load_genesis(home, now)?;
+        if let Some(metrics) = &config.metrics {
+            let bound = crate::metrics::serve(metrics.listen).await?;
+            info!("metrics at http://{bound}/metrics");
+        }
+        let store = Store::open(home.join(files::DATA))?;
+        let node_key = NodeKey::load_or_create(home)?;
+        let node_id = node_key.id().to_string();
+
+        let mut chains = Vec::new();
+        let mut gossip = Vec::new();
+        for chain in &config.chains {
+            let (running, rx) = open_chain(&store, &genesis, chain)?;
+            gossip.push((chain.chain_id, rx));
+            chains.push(running);
+        }
+
+        // gont-net: transaction gossip between nodes, and blocks for peers.
+        let mut net_config = NetworkConfig::new(node_key.clone());
+        net_config.listen = vec![
+            config
+                .p2p
+                .listen
+                .parse()
+                .map_err(|e| chain_err(genesis.chain_id, format!("[p2p] listen: {e}")))?,
+        ];
+        net_config.bootstrap = config
+            .p2p
+            .bootstrap
+            .iter()
+            .map(|a| a.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| chain_err(genesis.chain_id, format!("[p2p] bootstrap: {e}")))?;
+        net_config.chains = chains.iter().map(|c| c.config.chain_id).collect();
+        let source = StoreBlocks(
+            chains
+                .iter()
+                .map(|c| (c.config.chain_id, c.backend.store().clone()))
+                .collect(),
+        );
+        let (net, events) = Network::spawn(net_config, Arc::new(source)).await?;
+        let peers = Arc::new(AtomicUsize::new(0));
+        let backends: HashMap<ChainId, Arc<ChainBackend>> = chains
+            .iter()
+            .map(|c| (c.config.chain_id, c.backend.clone()))
+            .collect();
+        tokio::spawn(net_events(net.clone(), events, backends, peers.clone()));
+        for (chain, mut rx) in gossip {
+            let net = net.clone();
+            tokio::spawn(async move {
+                while let Some(tx) = rx.recv().await {
+                    if let Err(e) = net.publish_tx(chain, &tx).await {
+                        warn!(%chain, "gossiping a transaction: {e}");
+                    }
+                }
+            });
+        }
+
+        let info = Arc::new(Info {
+            moniker: config.moniker.clone(),
+            node_id,
+            peers,
+            chains: chains
+                .iter()
+                .map(|c| {
+                    Arc::new(RunningChainInfo {
+                        chain_id: c.config.chain_id,
+                        name: c.name.clone(),
+                        service_id: c.service_id,
+                        rpc: c.config.rpc,
+                        validator: c.validator,
+                        validators: c.validators.clone(),
+                        backend: c.backend.clone(),
+                    })
+                })
+                .collect(),
+        });
+
+        let mut drivers = Vec::new();
+        let mut rpc_servers = Vec::new();
+        let mut rpc_addrs = Vec::new();
+        for chain in chains {
+            let chain_id = chain.config.chain_id;
+            let (new_blocks, _) = broadcast::channel(256);
+            if let Some(addr) = chain.config.rpc {
+                let server = rpc::serve(
+                    addr,
+                    chain.backend.clone(),
+                    info.clone(),
+                    new_blocks.clone(),
+                    RpcLimits::default(),
+                )
+                .await?;
+                info!(chain = %chain_id, "JSON-RPC at http://{} and ws://{}", server.addr, server.addr);
+                rpc_addrs.push((chain_id, server.addr));
+                rpc_servers.push(server);
+            }
+            let handle = start_consensus(
+                home, &config, &genesis, &chain, passphrase, &node_key, new_blocks,
+            )
+            .await?;
+            drivers.push((chain_id, handle));
+        }
+        Ok(Self {
+            drivers,
+            rpc: rpc_servers,
+            rpc_addrs,
+            _net: net,
+            _store: store,
+        })
+    }
+
+    /// The JSON-RPC address of each chain that serves one.
+    pub fn rpc_addrs(&self) -> &[(ChainId, SocketAddr)] {
+        &self.rpc_addrs
+    }
+
+    /// Runs until SIGINT or SIGTERM, or until a chain's consensus fails;
+    /// then stops cleanly.
+    pub async fn run_until_signal(mut self) -> Result<(), NodeError> {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(NodeError::Signal)?;
+        let failed = async {
+            loop {
+                for (chain, d) in &mut self.drivers {
+                    if d.is_finished() {
+                        let chain = *chain;
+                        return (chain, d.finished().await);
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        };
+        let outcome = tokio::select! {
+            _ = tokio::signal::ctrl_c() => { info!("SIGINT: stopping"); Ok(()) }
+            _ = term.recv() => { info!("SIGTERM: stopping"); Ok(()) }
+            (chain, result) = failed => {
+                match result {
+                    Ok(()) => Ok(()),
+                    Err(source) => Err(NodeError::Consensus { chain, source }),
+                }
+            }
+        };
+        if let Err(e) = &outcome {
+            error!("{e}");
+        }
+        self.stop().await;
+        outcome
+    }
+
+    /// Stops consensus, then the RPC servers; the store closes when the
+    /// node is dropped.
+    pub async fn stop(self) {
+        for (chain, d) in self.drivers {
+            if let Err(e) = d.stop().await {
+                warn!(%chain, "stopping consensus: {e}");
+            }
+        }
+        for server in self.rpc {
+            server.stop().await;
+        }
+        info!("stopped");
+    }
+}
+
+fn open_chain(
+    store: &Store,
+    genesis: &Genesis,
+    chain: &ChainConfig,
+) -> Result<(RunningChain, mpsc::UnboundedReceiver<RawTransaction>), NodeError> {
+    let chain_id = chain.chain_id;
+    let (validators, _) = genesis
+        .chain_consensus(chain_id)
+        .ok_or_else(|| chain_err(chain_id, "not defined by the genesis"))?
+        .map_err(|e| chain_err(chain_id, e))?;
+    let chain_store = store.chain(chain_id);
+    let changes = genesis_changes(genesis, chain_id).map_err(|e| chain_err(chain_id, e))?;
+    chain_store
+        .init_genesis(genesis.hash(), &changes)
+        .map_err(|e| {
+            chain_err(
+                chain_id,
+                format!("{e} (is this data directory from another genesis?)"),
+            )
+        })?;
+    let engine_config = EngineConfig::from_genesis(genesis, chain_id)
+        .ok_or_else(|| chain_err(chain_id, "not defined by the genesis"))?;
+    let (gossip_tx, gossip_rx) = mpsc::unbounded_channel();
+    let backend = Arc::new(ChainBackend::new(
+        chain_store,
+        genesis,
+        engine_config,
+        Arc::new(Mutex::new(Mempool::new(MempoolConfig::default()))),
+        gossip_tx,
+        Arc::new(Mutex::new(None)),
+    ));
+    let service = genesis.service_by_chain(chain_id);
+    Ok((
+        RunningChain {
+            config: chain.clone(),
+            name: service.map_or_else(|| "GONT Space".to_owned(), |s| s.name.clone()),
+            service_id: service.map(|s| s.id.0),
+            validator: chain.validator_key.is_some(),
+            validators,
+            backend,
+        },
+        gossip_rx,
+    ))
+}
+
+async fn start_consensus(
+    home: &Path,
+    config: &NodeConfig,
+    genesis: &Genesis,
+    chain: &RunningChain,
+    passphrase: Option<&str>,
+    node_key: &NodeKey,
+    new_blocks: broadcast::Sender<StoredBlock>,
+) -> Result<DriverHandle, NodeError> {
+    let chain_id = chain.config.chain_id;
+    let (set, params) = genesis
+        .chain_consensus(chain_id)
+        .ok_or_else(|| chain_err(chain_id, "not defined by the genesis"))?
+        .map_err(|e| chain_err(chain_id, e))?;
+    let ctx = GontContext::new(chain_id, params).map_err(|e| chain_err(chain_id, e))?;
+    let key = match &chain.config.validator_key {
+        Some(path) => {
+            let path = home.join(path);
+            let passphrase = passphrase.ok_or_else(|| {
+                chain_err(
+                    chain_id,
+                    format!(
+                        "{} is encrypted: give its passphrase (GONT_PASSPHRASE or --passphrase-file)",
+                        path.display()
+                    ),
+                )
+            })?;
+            let seed = keystore::read(&path, passphrase)
+                .map_err(|source| NodeError::Key { path, source })?;
+            PrivateKey::from_seed(seed)
+        }
+        // A follower signs nothing that counts; its key only names its
+        // consensus connections.
+        None => PrivateKey::from_seed(blake3::derive_key(
+            "gont follower consensus key v1",
+            format!("{}/{chain_id}", node_key.id()).as_bytes(),
+        )),
+    };
+    let fee_recipient = set
+        .get_by_key(&key.public_key())
+        .map_or(gont_core::Address::ZERO, |(_, v)| v.operator);
+    let listen = tcp_socket(&chain.config.consensus.listen).ok_or_else(|| {
+        chain_err(
+            chain_id,
+            format!(
+                "consensus listen {:?} is not /ip4/…/tcp/PORT",
+                chain.config.consensus.listen
+            ),
+        )
+    })?;
+    let peers = chain
+        .config
+        .consensus
+        .peers
+        .iter()
+        .map(|p| {
+            tcp_socket(p).ok_or_else(|| {
+                chain_err(
+                    chain_id,
+                    format!("consensus peer {p:?} is not /ip4/…/tcp/PORT"),
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut driver_config = DriverConfig::new(
+        home.join(files::DATA)
+            .join("consensus")
+            .join(chain_id.to_string()),
+        format!("{}-{chain_id}", config.moniker),
+        listen,
+        peers,
+    );
+    driver_config.fee_recipient = fee_recipient;
+    let store = chain.backend.store().clone();
+    let engine_config = EngineConfig::from_genesis(genesis, chain_id)
+        .ok_or_else(|| chain_err(chain_id, "not defined by the genesis"))?;
+    let engine = Engine::new(store.clone(), engine_config);
+    let host = ChainHost {
+        chain: chain_id,
+        backend: chain.backend.clone(),
+        new_blocks,
+        last: store.head().ok().flatten().map(|h| h.time),
+    };
+    let role = if chain.validator {
+        "validator"
+    } else {
+        "follower"
+    };
+    info!(chain = %chain_id, name = %chain.name, %role, height = %store.latest_height().ok().flatten().unwrap_or(Height(0)), "starting consensus");
+    driver::start(
+        ctx,
+        gont_consensus::ValidatorSet::new(set),
+        key,
+        driver_config,
+        engine,
+        store,
+        host,
+    )
+    .await
+    .map_err(|source| NodeError::Consensus {
+        chain: chain_id,
+        source,
+    })
+}
+
+/// Answers gont-net's events: gossiped transactions go to their chain's
+/// pool (and are forwarded only if admitted); peer counts feed status.
+async fn net_events(
+    net: NetworkHandle,
+    mut events: mpsc::Receiver<NetworkEvent>,
+    backends: HashMap<ChainId, Arc<ChainBackend>>,
+    peers: Arc<AtomicUsize>,
+) {
+    while let Some(event) = events.recv().await {
+        match event {
+            NetworkEvent::Transaction {
+                chain, tx, msg_id, ..
+            } => {
+                let verdict = match backends.get(&chain).map(|b| b.admit_gossiped(tx)) {
+                    Some(Ok(_)) => Verdict::Accept,
+                    // Stale or duplicate gossip is normal; only a
+                    // transaction that can never be valid blames the peer.
+                    Some(Err(reason))
+                        if reason.contains("already known")
+                            || reason.contains("nonce too low")
+                            || reason.contains("underpriced")
+                            || reason.contains("txpool is full")
+                            || reason.contains("base fee")
+                            || reason.contains("insufficient funds") =>
+                    {
+                        Verdict::Ignore
+                    }
+                    Some(Err(_)) => Verdict::Reject,
+                    None => Verdict::Ignore,
+                };
+                let _ = net.report(msg_id, verdict).await;
+            }
+            NetworkEvent::PeerConnected { .. } => {
+                let n = peers.fetch_add(1, Ordering::Relaxed) + 1;
+                metrics::gauge!("gont_p2p_peers").set(n as f64);
+            }
+            NetworkEvent::PeerDisconnected { .. } => {
+                let n = peers.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
+                metrics::gauge!("gont_p2p_peers").set(n as f64);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tcp_socket;
+
+    #[test]
+    fn consensus_addresses_are_tcp_multiaddrs() {
+        assert_eq!(
+            tcp_socket("/ip4/127.0.0.1/tcp/40010"),
+            Some("127.0.0.1:40010".parse().unwrap())
+        );
+        assert_eq!(
+            tcp_socket("/ip6/::1/tcp/1"),
+            Some("[::1]:1".parse().unwrap())
+        );
+        assert_eq!(tcp_socket("/ip4/127.0.0.1/udp/1/quic-v1"), None);
+        assert_eq!(tcp_socket("127.0.0.1:1"), None);
+    }
+}
