@@ -16,7 +16,9 @@ pub mod devnet;
 pub mod home;
 pub mod keystore;
 pub mod mempool;
+#[cfg(feature = "masternode")]
 pub mod metrics;
+#[cfg(feature = "masternode")]
 pub mod node;
 pub mod overrides;
 pub mod rpc;

@@ -167,6 +167,7 @@ fn run(cli: Cli) -> Result<()> {
             passphrase,
         } => init(&home, genesis.as_deref(), moniker, &passphrase),
         Command::Keys { command } => keys(command),
+        #[cfg(feature = "masternode")]
         Command::Start { home, passphrase } => {
             let passphrase = if needs_passphrase(&home)? {
                 Some(passphrase.read()?)
@@ -175,6 +176,7 @@ fn run(cli: Cli) -> Result<()> {
             };
             cmd::start::run(&home, passphrase.as_deref())
         }
+        #[cfg(feature = "masternode")]
         Command::Devnet {
             validators,
             services,
@@ -192,6 +194,11 @@ fn run(cli: Cli) -> Result<()> {
                 base: base_port,
             },
         }),
+        #[cfg(not(feature = "masternode"))]
+        Command::Start { .. } | Command::Devnet { .. } => bail!(
+            "this gont was built without the `masternode` placement: it cannot run a node \
+             (build with `--features masternode`)"
+        ),
         Command::Status { home, rpc } => {
             let rpc = match home {
                 Some(home) => cmd::status::rpc_of_home(&home)?,
@@ -204,6 +211,7 @@ fn run(cli: Cli) -> Result<()> {
 
 /// Whether the node of `home` validates any chain (and so needs the
 /// passphrase of its keystores).
+#[cfg(feature = "masternode")]
 fn needs_passphrase(home: &Path) -> Result<bool> {
     Ok(NodeConfig::load(home)?
         .chains

@@ -111,6 +111,34 @@ struct ChainHost {
     backend: Arc<ChainBackend>,
     new_blocks: broadcast::Sender<StoredBlock>,
     last: Option<Timestamp>,
+    target_block_ms: u64,
+    /// The height catching up started from, while it lasts.
+    catching_up_from: Option<Height>,
+}
+
+impl ChainHost {
+    /// A block whose time lies more than a few block intervals in the past
+    /// was decided before: this node is catching up. `eth_syncing` then
+    /// reports it, with the tip estimated from the gap and the target
+    /// interval, and the log shows progress.
+    fn track_sync(&mut self, height: Height, time: Timestamp) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let behind_ms = now.saturating_sub(time.as_millis());
+        let target = self.target_block_ms.max(1);
+        if behind_ms > 5 * target + 2_000 {
+            let from = *self.catching_up_from.get_or_insert(height);
+            let tip = Height(height.0 + behind_ms / target);
+            self.backend.set_syncing(Some((from, tip)));
+            if height.0.is_multiple_of(100) || from == height {
+                info!(chain = %self.chain, %height, behind = ?Duration::from_millis(behind_ms), "catching up");
+            }
+        } else if let Some(from) = self.catching_up_from.take() {
+            self.backend.set_syncing(None);
+            info!(chain = %self.chain, %height, from = %from, "caught up");
+        }
+    }
 }
 
 impl Host for ChainHost {
@@ -129,6 +157,7 @@ impl Host for ChainHost {
                 .record(interval as f64 / 1000.0);
         }
         self.last = Some(header.time);
+        self.track_sync(header.height, header.time);
         metrics::gauge!("gont_chain_height", "chain" => chain.clone()).set(header.height.0 as f64);
         metrics::gauge!("gont_chain_round", "chain" => chain.clone())
             .set(f64::from(decided.commit.round));
@@ -143,6 +172,9 @@ impl Host for ChainHost {
         }
         metrics::gauge!("gont_mempool_transactions", "chain" => chain)
             .set(self.backend.pool_len() as f64);
+        if self.catching_up_from.is_some() {
+            return;
+        }
         info!(
             chain = %self.chain,
             height = %header.height,
@@ -364,12 +396,22 @@ impl Node {
             let chain_id = chain.config.chain_id;
             let (new_blocks, _) = broadcast::channel(256);
             if let Some(addr) = chain.config.rpc {
+                let label = chain_id.to_string();
+                let observe: rpc::CallObserver = Arc::new(move |method: &str, took: Duration| {
+                    metrics::histogram!(
+                        "gont_rpc_request_seconds",
+                        "chain" => label.clone(),
+                        "method" => method.to_owned()
+                    )
+                    .record(took.as_secs_f64());
+                });
                 let server = rpc::serve(
                     addr,
                     chain.backend.clone(),
                     info.clone(),
                     new_blocks.clone(),
                     RpcLimits::default(),
+                    Some(observe),
                 )
                 .await?;
                 info!(chain = %chain_id, "JSON-RPC at http://{} and ws://{}", server.addr, server.addr);
@@ -571,6 +613,8 @@ async fn start_consensus(
         backend: chain.backend.clone(),
         new_blocks,
         last: store.head().ok().flatten().map(|h| h.time),
+        target_block_ms: params.target_block_time_ms,
+        catching_up_from: None,
     };
     let role = if chain.validator {
         "validator"

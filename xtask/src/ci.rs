@@ -1,5 +1,7 @@
-//! `cargo xtask ci`: every check CI runs, in the order that fails fastest.
-//! The test runner goes last so that its summary closes the output.
+//! `cargo xtask ci`: every check CI runs, in the order that fails fastest:
+//! format, lints, docs, doctests, the acceptance run against a release
+//! devnet ([`crate::acceptance`]), then the test suite, last so that its
+//! summary closes the output.
 
 use anyhow::{Result, bail};
 
@@ -29,6 +31,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     cmd("cargo", &["test", "--workspace", "--doc", "--locked"], &[])?;
+    crate::acceptance::run()?;
     cmd(
         "cargo",
         &[

@@ -68,10 +68,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             "gont-node has no `gont` binary yet (issue 6): there is no placement variant to build"
         );
     }
-    let placements: Vec<&str> = PLACEMENTS
+    let (placements, absent): (Vec<&str>, Vec<&str>) = PLACEMENTS
         .into_iter()
-        .filter(|p| node.features.iter().any(|f| f == p))
-        .collect();
+        .partition(|p| node.features.iter().any(|f| f == p));
     if placements.is_empty() {
         bail!("gont-node defines none of the placement features {PLACEMENTS:?}");
     }
@@ -119,6 +118,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             "{name:<28} {features:<16} {:>8.1} MiB",
             size as f64 / (1024.0 * 1024.0)
         );
+    }
+    for placement in absent {
+        println!("{placement:<28} not built: gont-node has no `{placement}` feature yet");
     }
     Ok(())
 }

@@ -6,12 +6,18 @@
 //! cargo xtask dist      release binaries of each placement variant into dist/
 //! cargo xtask statetest PATH, txtest PATH, sim, bench …
 //! cargo xtask bench net gossip throughput and latency among 4 local nodes
+//! cargo xtask bench devnet  load benchmark of a 4-validator devnet
 //! ```
 
+mod acceptance;
 mod ci;
 mod dist;
 
-use std::process::{Command, ExitCode};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -20,7 +26,8 @@ usage: cargo xtask <command> [args]
 
 commands:
   ci                 cargo fmt --check, clippy -D warnings, rustdoc -D warnings,
-                     doctests and cargo nextest run --workspace
+                     doctests, the acceptance client against a release devnet,
+                     and cargo nextest run --workspace
   dist               build each placement variant of gont-node (release) into dist/
   statetest PATH     run Ethereum GeneralStateTests under PATH through gont-vm
   txtest PATH        run Ethereum TransactionTests under PATH through gont-vm
@@ -29,11 +36,12 @@ commands:
   bench consensus    decisions per second and latency for 4, 16 and 64 validators
   bench net [--quick]
                      gossip throughput and latency among 4 local nodes (release)
-  help               this text
-
-not built yet (each exits non-zero until its issue lands):
-  devnet             the node's local devnet (issue 6)
-  bench devnet       devnet load benchmark (issue 6)";
+  bench devnet [--quick]
+                     signed transfers at rising rates into a 4-validator devnet
+                     (release): included tx/s, p50/p99 latency, block interval,
+                     CPU and peak RSS; --quick runs two short steps
+  devnet [ARGS]      the node's local devnet (release), as `gont devnet ARGS`
+  help               this text";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -54,7 +62,7 @@ fn run(args: &[String]) -> Result<()> {
     match command.as_str() {
         "ci" => ci::run(rest),
         "dist" => dist::run(rest),
-        "devnet" => not_built("devnet", 6),
+        "devnet" => devnet(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -65,7 +73,7 @@ fn run(args: &[String]) -> Result<()> {
             Some("exec") => bench_exec(rest.get(1..).unwrap_or_default()),
             Some("consensus") => gont_sim(&["--bench"]),
             Some("net") => bench_net(rest.get(1..).unwrap_or_default()),
-            Some("devnet") => not_built("bench devnet", 6),
+            Some("devnet") => bench_devnet(rest.get(1..).unwrap_or_default()),
             _ => bail!("usage: cargo xtask bench <exec|consensus|net|devnet>"),
         },
         other => {
@@ -91,6 +99,205 @@ fn bench_net(args: &[String]) -> Result<()> {
     ];
     cargo.extend(args.iter().map(String::as_str));
     cmd("cargo", &cargo, &[])
+}
+
+/// GONT Space's JSON-RPC port of the benchmark devnet, away from the
+/// default devnet's ports so that both can run side by side.
+const BENCH_RPC_PORT: &str = "28545";
+/// The first p2p/consensus port of the benchmark devnet.
+const BENCH_BASE_PORT: &str = "29000";
+/// The longest wait for the devnet's `Ready after` line.
+const DEVNET_READY_TIMEOUT: Duration = Duration::from_secs(180);
+/// The longest wait for the devnet to stop its nodes after SIGTERM.
+const DEVNET_STOP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `cargo xtask devnet [ARGS]`: the node's `gont devnet` (release build),
+/// with the same arguments.
+fn devnet(args: &[String]) -> Result<()> {
+    let mut full = vec![
+        "run",
+        "--release",
+        "--locked",
+        "-p",
+        "gont-node",
+        "--bin",
+        "gont",
+        "--",
+        "devnet",
+    ];
+    full.extend(args.iter().map(String::as_str));
+    cmd("cargo", &full, &[])
+}
+
+/// `cargo xtask bench devnet [--quick]`: builds the release binaries,
+/// starts a 4-validator devnet in a temporary directory, runs
+/// `gont-loadgen` against it (which prints the table), then stops the
+/// devnet and removes the directory, whether or not the load ran.
+fn bench_devnet(args: &[String]) -> Result<()> {
+    let quick = match args {
+        [] => false,
+        [flag] if flag == "--quick" => true,
+        _ => bail!("usage: cargo xtask bench devnet [--quick]"),
+    };
+    cmd(
+        "cargo",
+        &["build", "--release", "-p", "gont-node", "--bins"],
+        &[],
+    )?;
+    let root = workspace_root()?;
+    let release = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), |dir| root.join(dir))
+        .join("release");
+    let dir = std::env::temp_dir().join(format!("gont-bench-devnet-{}", std::process::id()));
+
+    let devnet = Devnet::start(&release.join("gont"), &dir)?;
+    let pids = dir.join("pids");
+    let rpc = format!("127.0.0.1:{BENCH_RPC_PORT}");
+    let mut load = vec![
+        "--rpc",
+        rpc.as_str(),
+        "--pids-file",
+        pids.to_str().context("temporary directory is not UTF-8")?,
+    ];
+    if quick {
+        load.extend(["--rates", "50,200", "--step-secs", "5"]);
+    }
+    let loadgen = release.join("gont-loadgen");
+    let ran = cmd(
+        loadgen.to_str().context("target directory is not UTF-8")?,
+        &load,
+        &[],
+    );
+    let stopped = devnet.stop();
+    match (ran, stopped) {
+        (Err(ran), Err(stop)) => {
+            eprintln!("xtask: {stop:#}");
+            Err(ran)
+        }
+        (ran, stopped) => ran.and(stopped),
+    }
+}
+
+/// A running `gont devnet` child: stopped (SIGTERM, then waited for) and
+/// its directory removed on [`Devnet::stop`] or, on an early return, on
+/// drop.
+struct Devnet {
+    child: Child,
+    dir: PathBuf,
+    stopped: bool,
+}
+
+impl Devnet {
+    /// Starts the devnet and waits for its `Ready after` line.
+    fn start(gont: &Path, dir: &Path) -> Result<Self> {
+        let args = [
+            "devnet",
+            "--fresh",
+            "--dir",
+            dir.to_str().context("temporary directory is not UTF-8")?,
+            "--validators",
+            "4",
+            "--services",
+            "0",
+            "--rpc-port",
+            BENCH_RPC_PORT,
+            "--base-port",
+            BENCH_BASE_PORT,
+        ];
+        eprintln!("$ {} {}", gont.display(), args.join(" "));
+        let mut child = Command::new(gont)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("could not start {}", gont.display()))?;
+        let stdout = child.stdout.take();
+        // From here on, dropping `devnet` stops the child.
+        let devnet = Self {
+            child,
+            dir: dir.to_path_buf(),
+            stopped: false,
+        };
+        let stdout = stdout.context("the devnet's stdout is not piped")?;
+
+        // A thread drains the devnet's output for as long as it runs (so
+        // that a full pipe never blocks it), echoing it up to readiness.
+        let (ready_tx, ready_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut ready = Some(ready_tx);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(tx) = &ready {
+                    eprintln!("devnet: {line}");
+                    if line.starts_with("Ready after") {
+                        let _ = tx.send(());
+                        ready = None;
+                    }
+                }
+            }
+        });
+        match ready_rx.recv_timeout(DEVNET_READY_TIMEOUT) {
+            Ok(()) => Ok(devnet),
+            Err(mpsc::RecvTimeoutError::Timeout) => bail!(
+                "the devnet was not ready within {} s",
+                DEVNET_READY_TIMEOUT.as_secs()
+            ),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                bail!("the devnet exited before it was ready (see its output above)")
+            }
+        }
+    }
+
+    /// Sends SIGTERM, waits for the devnet to stop its nodes (killing it
+    /// after `DEVNET_STOP_TIMEOUT`) and removes its directory.
+    fn stop(mut self) -> Result<()> {
+        self.stopped = true;
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<()> {
+        let pid = self.child.id().to_string();
+        eprintln!("$ kill -TERM {pid}");
+        // The workspace forbids unsafe code, so the signal goes through kill(1).
+        let signalled = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        let deadline = Instant::now() + DEVNET_STOP_TIMEOUT;
+        let result = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) if status.success() => break Ok(()),
+                Ok(Some(status)) => break Err(anyhow::anyhow!("the devnet exited with {status}")),
+                Ok(None) if Instant::now() > deadline || !signalled => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    break Err(anyhow::anyhow!(
+                        "the devnet did not stop on SIGTERM within {} s: killed",
+                        DEVNET_STOP_TIMEOUT.as_secs()
+                    ));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(100)),
+                Err(e) => break Err(anyhow::anyhow!("waiting for the devnet: {e}")),
+            }
+        };
+        match std::fs::remove_dir_all(&self.dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => eprintln!("could not remove {}: {e}", self.dir.display()),
+        }
+        result
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        if !self.stopped
+            && let Err(e) = self.shutdown()
+        {
+            eprintln!("xtask: {e:#}");
+        }
+    }
 }
 
 /// `cargo xtask statetest|txtest PATH`: gont-vm's conformance runner.
@@ -154,10 +361,6 @@ fn gont_sim(args: &[&str]) -> Result<()> {
     ];
     all.extend_from_slice(args);
     cmd("cargo", &all, &[])
-}
-
-fn not_built(what: &str, issue: u32) -> Result<()> {
-    bail!("`cargo xtask {what}` is not built yet: what it runs arrives with issue {issue}")
 }
 
 /// The workspace root: xtask lives one level below it.

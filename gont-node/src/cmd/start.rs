@@ -12,7 +12,7 @@ pub(crate) const DEVNET_CHILD_ENV: &str = "GONT_DEVNET_CHILD";
 pub(crate) fn init_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(
-            "info,informalsystems_malachitebft_network=warn,informalsystems_malachitebft_discovery=warn,\
+            "info,informalsystems_malachitebft_network=off,informalsystems_malachitebft_discovery=warn,\
              informalsystems_malachitebft_core_consensus=warn,informalsystems_malachitebft_engine=warn,\
              informalsystems_malachitebft_sync=warn,libp2p=warn,ractor=warn",
         )

@@ -13,11 +13,14 @@ mod filters;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use alloy_rpc_types_eth::Filter;
 use gont_core::{ChainId, Height};
+use jsonrpsee::core::middleware::{Batch, Notification, RpcServiceBuilder, RpcServiceT};
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
+use jsonrpsee::types::Request;
 use jsonrpsee::{PendingSubscriptionSink, RpcModule, SubscriptionMessage};
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -135,14 +138,74 @@ impl RpcServer {
     }
 }
 
+/// Told the method and duration of every call a server answers (a batch
+/// is one observation, method `batch`): the node turns these into metrics.
+pub type CallObserver = Arc<dyn Fn(&str, Duration) + Send + Sync>;
+
+/// Middleware timing each call for a [`CallObserver`].
+#[derive(Clone)]
+struct Timed<S> {
+    inner: S,
+    observe: CallObserver,
+}
+
+impl<S> RpcServiceT for Timed<S>
+where
+    S: RpcServiceT + Clone + Send + Sync + 'static,
+    S::MethodResponse: Send,
+    S::BatchResponse: Send,
+{
+    type MethodResponse = S::MethodResponse;
+    type NotificationResponse = S::NotificationResponse;
+    type BatchResponse = S::BatchResponse;
+
+    fn call<'a>(
+        &self,
+        request: Request<'a>,
+    ) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
+        let inner = self.inner.clone();
+        let observe = self.observe.clone();
+        async move {
+            let method = request.method_name().to_owned();
+            let started = Instant::now();
+            let response = inner.call(request).await;
+            observe(&method, started.elapsed());
+            response
+        }
+    }
+
+    fn batch<'a>(
+        &self,
+        requests: Batch<'a>,
+    ) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
+        let inner = self.inner.clone();
+        let observe = self.observe.clone();
+        async move {
+            let started = Instant::now();
+            let response = inner.batch(requests).await;
+            observe("batch", started.elapsed());
+            response
+        }
+    }
+
+    fn notification<'a>(
+        &self,
+        n: Notification<'a>,
+    ) -> impl Future<Output = Self::NotificationResponse> + Send + 'a {
+        self.inner.notification(n)
+    }
+}
+
 /// Starts one chain's JSON-RPC on `addr` (HTTP and WebSocket on one port).
-/// `new_blocks` carries each committed block, for subscriptions.
+/// `new_blocks` carries each committed block, for subscriptions; `observe`,
+/// if given, hears of every call and its duration.
 pub async fn serve<B: EthBackend>(
     addr: SocketAddr,
     backend: Arc<B>,
     node: Arc<dyn NodeInfo>,
     new_blocks: broadcast::Sender<StoredBlock>,
     limits: RpcLimits,
+    observe: Option<CallObserver>,
 ) -> Result<RpcServer, ServeError> {
     let module = methods(backend, node, new_blocks, limits)?;
     let config = ServerConfig::builder()
@@ -152,8 +215,14 @@ pub async fn serve<B: EthBackend>(
         .max_subscriptions_per_connection(limits.max_subscriptions)
         .set_batch_request_config(BatchRequestConfig::Limit(limits.max_batch))
         .build();
+    let observe: CallObserver = observe.unwrap_or_else(|| Arc::new(|_: &str, _: Duration| {}));
+    let middleware = RpcServiceBuilder::new().layer_fn(move |inner| Timed {
+        inner,
+        observe: observe.clone(),
+    });
     let server = Server::builder()
         .set_config(config)
+        .set_rpc_middleware(middleware)
         .build(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
