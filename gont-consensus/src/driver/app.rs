@@ -683,7 +683,7 @@ pub(crate) mod tests {
                 chain_id: gont_core::ChainId(7),
                 height: gont_core::Height(height),
                 time: gont_core::Timestamp(time_ms),
-                parent: None,
+                parent: (height > 1).then_some(gont_core::BlockId([1; 32])),
                 tx_root: Hash::ZERO,
                 state_root: Hash::ZERO,
                 receipts_root: Hash::ZERO,
