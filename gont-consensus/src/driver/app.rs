@@ -676,6 +676,223 @@ pub(crate) mod tests {
         Block, Body, ExecutionFields, Hash, Header, ValidatorAddress, ValidatorSetHash,
     };
 
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::sim::engine::{POISON, SimEngine};
+
+    /// Decisions in memory: these tests commit nothing.
+    #[derive(Default)]
+    struct Decisions(Mutex<BTreeMap<u64, DecidedBlock>>);
+
+    impl DecidedStore for Decisions {
+        type Error = std::io::Error;
+
+        fn committed_head(&self) -> Result<Option<gont_core::Header>, Self::Error> {
+            Ok(None)
+        }
+
+        fn decided(&self, height: gont_core::Height) -> Result<Option<DecidedBlock>, Self::Error> {
+            Ok(self.0.lock().unwrap().get(&height.0).cloned())
+        }
+
+        fn decided_height(&self) -> Result<Option<gont_core::Height>, Self::Error> {
+            Ok(self
+                .0
+                .lock()
+                .unwrap()
+                .keys()
+                .last()
+                .map(|h| gont_core::Height(*h)))
+        }
+
+        fn put_decided(&self, decided: &DecidedBlock) -> Result<(), Self::Error> {
+            self.0
+                .lock()
+                .unwrap()
+                .insert(decided.block.header.height.0, decided.clone());
+            Ok(())
+        }
+    }
+
+    struct NoTransactions;
+
+    impl Host for NoTransactions {
+        fn transactions(&mut self, _: u64, _: u64) -> Vec<gont_core::RawTransaction> {
+            Vec::new()
+        }
+
+        fn committed(&mut self, _: &DecidedBlock, _: Duration) {}
+    }
+
+    fn keys() -> Vec<PrivateKey> {
+        (1..=4u8).map(|i| PrivateKey::from_seed([i; 32])).collect()
+    }
+
+    fn validators() -> ValidatorSet {
+        ValidatorSet::new(
+            gont_core::ValidatorSet::new(
+                keys()
+                    .iter()
+                    .zip(1u8..)
+                    .map(|(k, i)| gont_core::Validator {
+                        consensus_key: k.public_key(),
+                        operator: gont_core::Address::repeat_byte(i),
+                        power: gont_core::VotingPower(100),
+                    })
+                    .collect(),
+            )
+            .unwrap(),
+        )
+    }
+
+    const CHAIN: gont_core::ChainId = gont_core::ChainId(7);
+
+    fn ctx() -> GontContext {
+        GontContext::new(CHAIN, gont_core::ConsensusParams::default()).unwrap()
+    }
+
+    /// The key of the proposer of height 1, round 0, and another key.
+    fn proposer_and_other() -> (PrivateKey, PrivateKey) {
+        let set = validators();
+        let proposer = select_proposer(&set, Height(1), Round::new(0)).address();
+        let (mine, others): (Vec<_>, Vec<_>) = keys()
+            .into_iter()
+            .partition(|k| Address(k.public_key().address()) == proposer);
+        (mine[0].clone(), others[0].clone())
+    }
+
+    /// A receiving validator at height 1, round 0, whose engine is the
+    /// simulation's (it rejects blocks holding `POISON`: the fault injected).
+    fn receiver(
+        dir: &std::path::Path,
+        key: PrivateKey,
+    ) -> State<SimEngine, Decisions, NoTransactions> {
+        let config = DriverConfig::new(
+            dir.to_path_buf(),
+            "test".to_owned(),
+            "127.0.0.1:1".parse().unwrap(),
+            Vec::new(),
+        );
+        let mut state = State::new(
+            ctx(),
+            validators(),
+            key,
+            &config,
+            SimEngine::new(CHAIN),
+            Decisions::default(),
+            NoTransactions,
+        )
+        .unwrap();
+        state.started_round(Height(1), Round::new(0)).unwrap();
+        state
+    }
+
+    /// A block of `txs` at height 1 naming `proposer`.
+    fn block(proposer: &PrivateKey, txs: &[gont_core::RawTransaction]) -> Value {
+        let attributes = PayloadAttributes {
+            timestamp: Timestamp(now_ms()),
+            proposer: proposer.public_key().address(),
+            fee_recipient: gont_core::Address::ZERO,
+            validators_hash: validators().hash(),
+            next_validators_hash: validators().hash(),
+        };
+        let block = SimEngine::new(CHAIN)
+            .build_payload(None, attributes, txs)
+            .unwrap();
+        Value::new(block).unwrap()
+    }
+
+    fn peer() -> PeerId {
+        let key =
+            malachitebft_app_channel::app::types::Keypair::ed25519_from_bytes([9; 32]).unwrap();
+        PeerId::from_bytes(&key.public().to_peer_id().to_bytes()).unwrap()
+    }
+
+    /// The parts of `value` at height 1, round 0 on `ctx`, signed with
+    /// `key`, naming `proposer`.
+    fn stream(
+        ctx: &GontContext,
+        key: &PrivateKey,
+        proposer: &PrivateKey,
+        value: &Value,
+    ) -> Vec<StreamMessage<ProposalPart>> {
+        parts::split(
+            ctx,
+            key,
+            Address(proposer.public_key().address()),
+            Height(1),
+            Round::new(0),
+            Round::Nil,
+            value,
+        )
+    }
+
+    /// Feeds a whole stream; returns what the last part answered.
+    fn feed(
+        state: &mut State<SimEngine, Decisions, NoTransactions>,
+        parts: Vec<StreamMessage<ProposalPart>>,
+    ) -> Option<ProposedValue<GontContext>> {
+        let mut last = None;
+        for part in parts {
+            last = state.received_part(peer(), part).unwrap();
+        }
+        last
+    }
+
+    #[test]
+    fn the_proposers_valid_block_is_accepted_and_kept_for_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (proposer, other) = proposer_and_other();
+        let value = block(&proposer, &[]);
+        let mut state = receiver(dir.path(), other.clone());
+        let accepted = feed(&mut state, stream(&ctx(), &proposer, &proposer, &value))
+            .expect("a complete stream is answered");
+        assert_eq!(accepted.validity, Validity::Valid);
+        assert_eq!(accepted.value.id(), value.id());
+        drop(state);
+        // After a restart the value is offered again for its round.
+        let mut state = receiver(dir.path(), other);
+        let again = state.started_round(Height(1), Round::new(0)).unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].value.id(), value.id());
+    }
+
+    #[test]
+    fn a_block_the_engine_rejects_is_invalid_so_consensus_prevotes_nil() {
+        let dir = tempfile::tempdir().unwrap();
+        let (proposer, other) = proposer_and_other();
+        let poison = gont_core::RawTransaction(POISON.to_vec().into());
+        let value = block(&proposer, &[poison]);
+        let mut state = receiver(dir.path(), other);
+        let answered = feed(&mut state, stream(&ctx(), &proposer, &proposer, &value))
+            .expect("a complete stream is answered");
+        assert_eq!(answered.validity, Validity::Invalid);
+    }
+
+    #[test]
+    fn a_byzantine_stream_from_a_non_proposer_or_with_a_forged_signature_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (proposer, other) = proposer_and_other();
+        let mut state = receiver(dir.path(), other.clone());
+        // Not the proposer of the round, signing as itself.
+        let own = block(&other, &[]);
+        assert!(feed(&mut state, stream(&ctx(), &other, &other, &own)).is_none());
+        // Naming the proposer, signed with another key.
+        let value = block(&proposer, &[]);
+        assert!(feed(&mut state, stream(&ctx(), &other, &proposer, &value)).is_none());
+        // Another chain's stream.
+        let foreign =
+            GontContext::new(gont_core::ChainId(8), gont_core::ConsensusParams::default()).unwrap();
+        assert!(feed(&mut state, stream(&foreign, &proposer, &proposer, &value)).is_none());
+        assert_eq!(
+            state.proposals.at(Height(1), 0).count(),
+            0,
+            "nothing recorded"
+        );
+    }
+
     /// A block at `height` with time `time_ms`, no transactions.
     pub(crate) fn block_at(height: u64, time_ms: u64) -> Block {
         Block {
