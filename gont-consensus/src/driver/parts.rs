@@ -266,12 +266,12 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_oversized_stream_is_dropped() {
+    /// The stream of a several-chunk block at height 3, round 0.
+    fn big_stream() -> Vec<StreamMessage<ProposalPart>> {
         let ctx = GontContext::new(gont_core::ChainId(7), ConsensusParams::default()).unwrap();
         let key = PrivateKey::from_seed([1; 32]);
         let proposer = Address(key.public_key().address());
-        let msgs = split(
+        split(
             &ctx,
             &key,
             proposer,
@@ -279,7 +279,12 @@ mod tests {
             Round::new(0),
             Round::Nil,
             &big_value(),
-        );
+        )
+    }
+
+    #[test]
+    fn an_oversized_stream_is_dropped() {
+        let msgs = big_stream();
         let mut streams = Streams::new(300_000);
         let results: Vec<_> = msgs
             .into_iter()
@@ -291,18 +296,7 @@ mod tests {
 
     #[test]
     fn streams_of_two_senders_do_not_mix() {
-        let ctx = GontContext::new(gont_core::ChainId(7), ConsensusParams::default()).unwrap();
-        let key = PrivateKey::from_seed([1; 32]);
-        let proposer = Address(key.public_key().address());
-        let msgs = split(
-            &ctx,
-            &key,
-            proposer,
-            Height(3),
-            Round::new(0),
-            Round::Nil,
-            &big_value(),
-        );
+        let msgs = big_stream();
         let mut streams = Streams::new(4 << 20);
         let (a, b) = msgs.split_at(2);
         for m in a {
