@@ -5,7 +5,7 @@ use std::time::Duration;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{
     StreamProtocol, Swarm, allow_block_list, connection_limits, gossipsub, identify, kad, noise,
-    request_response, tcp, yamux,
+    ping, request_response, tcp, yamux,
 };
 
 use crate::config::NetworkConfig;
@@ -29,6 +29,9 @@ pub(crate) struct Behaviour {
     pub(crate) blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     pub(crate) limits: connection_limits::Behaviour,
     pub(crate) identify: identify::Behaviour,
+    /// Finds connections whose peer stopped answering (paused, cut off),
+    /// which the service then closes so that the peer is re-dialled.
+    pub(crate) ping: ping::Behaviour,
     pub(crate) kad: kad::Behaviour<kad::store::MemoryStore>,
     pub(crate) gossip: gossipsub::Behaviour,
     pub(crate) sync: request_response::Behaviour<SyncCodec>,
@@ -102,6 +105,7 @@ fn behaviour(
             IDENTIFY_VERSION.to_owned(),
             key.public(),
         )),
+        ping: ping::Behaviour::new(ping::Config::new()),
         kad,
         gossip,
         sync,

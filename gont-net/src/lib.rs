@@ -15,7 +15,9 @@
 //!   directory, distinct from any validator key.
 //!
 //! The stack is TCP + Noise + Yamux; discovery is a bootstrap list,
-//! identify and a GONT Kademlia DHT. Limits: a size limit per topic, token
+//! identify and a GONT Kademlia DHT. The bootstrap peers are kept
+//! connected: each is re-dialled with bounded exponential backoff whenever
+//! it has no connection. Limits: a size limit per topic, token
 //! buckets per peer, connection limits, and a peer score that bans peers
 //! sending undecodable, oversized or invalid messages or bad blocks.
 //!
@@ -31,6 +33,7 @@ mod error;
 mod handle;
 mod identity;
 mod rate;
+mod redial;
 mod score;
 mod service;
 mod sync;

@@ -12,7 +12,7 @@ use libp2p::gossipsub::{self, TopicHash};
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
-use libp2p::{Multiaddr, PeerId, Swarm, identify, kad};
+use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, ping};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::behaviour::{Behaviour, BehaviourEvent};
@@ -20,6 +20,7 @@ use crate::config::{Limits, NetworkConfig};
 use crate::error::NetError;
 use crate::handle::{Command, NetworkEvent};
 use crate::rate::Bucket;
+use crate::redial::Redial;
 use crate::score::{Misbehaviour, Outcome, PeerScores};
 use crate::sync::BlockSource;
 use crate::sync::protocol::{SyncRequest, SyncResponse};
@@ -31,8 +32,6 @@ const TICK: Duration = Duration::from_secs(1);
 /// How long a received message waits for the application's verdict before
 /// it is forgotten (gossipsub's own cache forgets it sooner).
 const VERDICT_WINDOW: Duration = Duration::from_secs(30);
-/// Least time between two redials of the bootstrap list.
-const REDIAL_INTERVAL: Duration = Duration::from_secs(5);
 /// Least time between two Kademlia bootstrap queries triggered by new peers.
 const KAD_BOOTSTRAP_INTERVAL: Duration = Duration::from_secs(1);
 /// While below `target_peers`, a bootstrap query runs at least this often:
@@ -67,7 +66,7 @@ pub(crate) struct Service {
     target_peers: usize,
     chains: HashSet<ChainId>,
     topics: HashMap<TopicHash, Topic>,
-    bootstrap: Vec<Multiaddr>,
+    redial: Redial,
     scores: PeerScores,
     rates: HashMap<PeerId, PeerRates>,
     awaiting_verdict: HashMap<gossipsub::MessageId, (PeerId, Instant)>,
@@ -75,7 +74,6 @@ pub(crate) struct Service {
     served_tx: mpsc::UnboundedSender<Served>,
     served_rx: mpsc::UnboundedReceiver<Served>,
     connected: HashMap<PeerId, Multiaddr>,
-    last_redial: Instant,
     last_kad_bootstrap: Option<Instant>,
     kad_bootstrap_due: bool,
 }
@@ -103,7 +101,13 @@ impl Service {
                 .map_err(|e| NetError::Setup(format!("subscribing to {topic}: {e}")))?;
             topics.insert(topic.topic_hash(), topic);
         }
-        let bootstrap: Vec<Multiaddr> = config.bootstrap.iter().map(|a| a.0.clone()).collect();
+        let redial = Redial::new(
+            config
+                .bootstrap
+                .iter()
+                .map(|a| (a.0.clone(), a.node().map(|n| n.0))),
+            Instant::now(),
+        );
         for addr in &config.bootstrap {
             if let Some(node) = addr.node() {
                 swarm
@@ -122,7 +126,7 @@ impl Service {
             target_peers: config.target_peers,
             chains: config.chains.into_iter().collect(),
             topics,
-            bootstrap,
+            redial,
             scores: PeerScores::new(config.scoring),
             rates: HashMap::new(),
             awaiting_verdict: HashMap::new(),
@@ -130,11 +134,10 @@ impl Service {
             served_tx,
             served_rx,
             connected: HashMap::new(),
-            last_redial: Instant::now(),
             last_kad_bootstrap: None,
             kad_bootstrap_due: false,
         };
-        service.dial_bootstrap();
+        service.dial_bootstrap(Instant::now());
         Ok(service)
     }
 
@@ -168,11 +171,18 @@ impl Service {
         }
     }
 
-    fn dial_bootstrap(&mut self) {
-        self.last_redial = Instant::now();
-        for addr in self.bootstrap.clone() {
-            if let Err(e) = self.swarm.dial(addr.clone()) {
-                tracing::debug!(%addr, %e, "bootstrap dial failed");
+    /// Dials every bootstrap address that is due (see [`Redial`]).
+    fn dial_bootstrap(&mut self, now: Instant) {
+        let swarm = &self.swarm;
+        for addr in self.redial.due(now, |peer| swarm.is_connected(peer)) {
+            let opts = DialOpts::unknown_peer_id().address(addr.clone()).build();
+            let connection = opts.connection_id();
+            match self.swarm.dial(opts) {
+                Ok(()) => self.redial.started(&addr, connection, now),
+                Err(e) => {
+                    tracing::debug!(%addr, %e, "bootstrap dial refused");
+                    self.redial.refused(&addr, now);
+                }
             }
         }
     }
@@ -199,9 +209,7 @@ impl Service {
         }
         self.awaiting_verdict
             .retain(|_, (_, at)| now.duration_since(*at) < VERDICT_WINDOW);
-        if self.connected.is_empty() && now.duration_since(self.last_redial) >= REDIAL_INTERVAL {
-            self.dial_bootstrap();
-        }
+        self.dial_bootstrap(now);
         let discovery_due = self.connected.len() < self.target_peers
             && self
                 .last_kad_bootstrap
@@ -229,7 +237,18 @@ impl Service {
     }
 
     fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        if let SwarmEvent::ConnectionEstablished {
+            peer_id,
+            connection_id,
+            ..
+        } = &event
+        {
+            self.redial.connected(*connection_id, *peer_id);
+        }
         match event {
+            SwarmEvent::OutgoingConnectionError { connection_id, .. } => {
+                self.redial.failed(connection_id, Instant::now());
+            }
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 endpoint,
@@ -249,6 +268,7 @@ impl Service {
                 ..
             } if self.connected.remove(&peer_id).is_some() => {
                 self.rates.remove(&peer_id);
+                self.redial.lost(&peer_id, Instant::now());
                 self.emit(NetworkEvent::PeerDisconnected {
                     peer: NodeId(peer_id),
                 });
@@ -285,6 +305,16 @@ impl Service {
                         tracing::debug!(%peer, %e, "dialing a discovered peer failed");
                     }
                 }
+            }
+            BehaviourEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result: Err(e @ (ping::Failure::Timeout | ping::Failure::Other { .. })),
+            }) => {
+                // libp2p's ping reports, and no longer closes: a silent
+                // peer's connection is closed here, and the peer re-dialled.
+                tracing::debug!(%peer, %e, "ping failed: closing the connection");
+                self.swarm.close_connection(connection);
             }
             BehaviourEvent::Gossip(gossipsub::Event::Message {
                 propagation_source,

@@ -162,6 +162,45 @@ async fn four_nodes_started_from_one_bootstrap_address_form_a_full_mesh() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bootstrap_peer_that_comes_back_is_redialled_while_other_peers_stay_connected() {
+    // a is the bootstrap peer of b and c, on a port it can come back to.
+    let port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let a_key = NodeKey::generate();
+    let a_config = || {
+        let mut config = config(&[1], None);
+        config.key = a_key.clone();
+        config.listen = vec![NetAddr::tcp(Ipv4Addr::LOCALHOST.into(), port)];
+        config
+    };
+    let a = start_with(a_config(), Arc::new(NoBlocks)).await;
+    let b = start(&[1], Some(&a.addr)).await;
+    let c = start(&[1], Some(&a.addr)).await;
+    wait_for_mesh(&[&a, &b, &c]).await;
+
+    // a goes away: b and c still have each other, so only the redial rule
+    // (not "no peers left") brings a back.
+    let a_id = a.handle.local_id();
+    drop(a);
+    for node in [&b, &c] {
+        wait_until("a's connection closed", || async move {
+            !peer_ids(&node.handle).await.contains(&a_id)
+        })
+        .await;
+    }
+    wait_until("a's port is free again", || async move {
+        std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+    })
+    .await;
+
+    let a = start_with(a_config(), Arc::new(NoBlocks)).await;
+    wait_for_mesh(&[&a, &b, &c]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gossip_on_a_chain_reaches_every_subscriber_and_no_other_node() {
     // a runs chains 1 and 2; b and c run chain 1; d runs chain 2 only.
     let a = start(&[1, 2], None).await;

@@ -11,6 +11,8 @@
 //! | `gont_mempool_transactions` | gauge | `chain` |
 //! | `gont_block_commit_seconds` | histogram | `chain`: execution and storage of a decided block |
 //! | `gont_p2p_peers` | gauge | |
+//! | `gont_consensus_peers` | gauge | `chain`: connected peers of the chain's consensus network |
+//! | `gont_consensus_last_signed_height` | gauge | `chain`: the last height whose commit carries this validator's precommit |
 //! | `gont_rpc_request_seconds` | histogram | `chain`, `method` |
 
 use std::net::SocketAddr;

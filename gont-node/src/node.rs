@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -114,6 +114,10 @@ struct ChainHost {
     target_block_ms: u64,
     /// The height catching up started from, while it lasts.
     catching_up_from: Option<Height>,
+    /// This node's validator address on the chain, if it validates it.
+    signer: Option<gont_core::ValidatorAddress>,
+    /// The last height whose commit carries this validator's precommit.
+    last_signed: Arc<AtomicU64>,
 }
 
 impl ChainHost {
@@ -161,6 +165,16 @@ impl Host for ChainHost {
         metrics::gauge!("gont_chain_height", "chain" => chain.clone()).set(header.height.0 as f64);
         metrics::gauge!("gont_chain_round", "chain" => chain.clone())
             .set(f64::from(decided.commit.round));
+        let signed = self.signer.is_some_and(|me| {
+            decided.commit.signatures.iter().any(|sig| {
+                matches!(sig, gont_core::CommitSig::ForBlock { validator, .. } if *validator == me)
+            })
+        });
+        if signed {
+            self.last_signed.store(header.height.0, Ordering::Relaxed);
+            metrics::gauge!("gont_consensus_last_signed_height", "chain" => chain.clone())
+                .set(header.height.0 as f64);
+        }
         metrics::histogram!("gont_block_transactions", "chain" => chain.clone())
             .record(decided.block.body.transactions.len() as f64);
         match self.backend.committed(header.height) {
@@ -210,6 +224,8 @@ struct RunningChain {
     validators: gont_core::ValidatorSet,
     validator: bool,
     backend: Arc<ChainBackend>,
+    /// The last height whose commit carries this node's precommit.
+    last_signed: Arc<AtomicU64>,
 }
 
 /// What `gont_chains`, `gont_validators` and `gont_status` report.
@@ -228,6 +244,12 @@ struct RunningChainInfo {
     validator: bool,
     validators: gont_core::ValidatorSet,
     backend: Arc<ChainBackend>,
+    /// Connected consensus peers, as last counted by [`count_consensus_peers`].
+    consensus_peers: AtomicUsize,
+    /// The chain's configured consensus peers.
+    configured_peers: usize,
+    /// The last height whose commit carries this node's precommit.
+    last_signed: Arc<AtomicU64>,
 }
 
 impl NodeInfo for Info {
@@ -279,6 +301,9 @@ impl NodeInfo for Info {
                 "validator": c.validator,
                 "validators": c.validators.len(),
                 "syncing": c.backend.syncing().is_some(),
+                "consensusPeers": c.consensus_peers.load(Ordering::Relaxed),
+                "configuredPeers": c.configured_peers,
+                "lastSigned": c.last_signed.load(Ordering::Relaxed),
                 "mempool": c.backend.pool_len(),
             })).collect::<Vec<_>>(),
         })
@@ -288,6 +313,7 @@ impl NodeInfo for Info {
 /// A started node.
 pub struct Node {
     drivers: Vec<(ChainId, DriverHandle)>,
+    peer_counters: Vec<tokio::task::JoinHandle<()>>,
     rpc: Vec<RpcServer>,
     rpc_addrs: Vec<(ChainId, SocketAddr)>,
     _net: NetworkHandle,
@@ -384,12 +410,16 @@ impl Node {
                         validator: c.validator,
                         validators: c.validators.clone(),
                         backend: c.backend.clone(),
+                        consensus_peers: AtomicUsize::new(0),
+                        configured_peers: c.config.consensus.peers.len(),
+                        last_signed: c.last_signed.clone(),
                     })
                 })
                 .collect(),
         });
 
         let mut drivers = Vec::new();
+        let mut peer_counters = Vec::new();
         let mut rpc_servers = Vec::new();
         let mut rpc_addrs = Vec::new();
         for chain in chains {
@@ -422,10 +452,17 @@ impl Node {
                 home, &config, &genesis, &chain, passphrase, &node_key, new_blocks,
             )
             .await?;
+            if let Some(chain_info) = info.chains.iter().find(|c| c.chain_id == chain_id) {
+                peer_counters.push(tokio::spawn(count_consensus_peers(
+                    handle.peers(),
+                    chain_info.clone(),
+                )));
+            }
             drivers.push((chain_id, handle));
         }
         Ok(Self {
             drivers,
+            peer_counters,
             rpc: rpc_servers,
             rpc_addrs,
             _net: net,
@@ -474,6 +511,9 @@ impl Node {
     /// Stops consensus, then the RPC servers; the store closes when the
     /// node is dropped.
     pub async fn stop(self) {
+        for counter in self.peer_counters {
+            counter.abort();
+        }
         for (chain, d) in self.drivers {
             if let Err(e) = d.stop().await {
                 warn!(%chain, "stopping consensus: {e}");
@@ -526,6 +566,7 @@ fn open_chain(
             validator: chain.validator_key.is_some(),
             validators,
             backend,
+            last_signed: Arc::new(AtomicU64::new(0)),
         },
         gossip_rx,
     ))
@@ -615,6 +656,8 @@ async fn start_consensus(
         last: store.head().ok().flatten().map(|h| h.time),
         target_block_ms: params.target_block_time_ms,
         catching_up_from: None,
+        signer: chain.validator.then(|| key.public_key().address()),
+        last_signed: chain.last_signed.clone(),
     };
     let role = if chain.validator {
         "validator"
@@ -636,6 +679,21 @@ async fn start_consensus(
         chain: chain_id,
         source,
     })
+}
+
+/// Counts a chain's connected consensus peers every second, for
+/// `gont_status` and the `gont_consensus_peers` gauge.
+async fn count_consensus_peers(peers: driver::ConsensusPeers, chain: Arc<RunningChainInfo>) {
+    let gauge = metrics::gauge!("gont_consensus_peers", "chain" => chain.chain_id.to_string());
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        if let Some(n) = peers.connected().await {
+            chain.consensus_peers.store(n, Ordering::Relaxed);
+            gauge.set(n as f64);
+        }
+    }
 }
 
 /// Answers gont-net's events: gossiped transactions go to their chain's

@@ -1,7 +1,8 @@
 //! `cargo xtask ci`: every check CI runs, in the order that fails fastest:
 //! format, lints, docs, doctests, the acceptance run against a release
-//! devnet ([`crate::acceptance`]), then the test suite, last so that its
-//! summary closes the output.
+//! devnet ([`crate::acceptance`]), the unit tests of the patched crates in
+//! `third_party/`, then the test suite, last so that its summary closes the
+//! output.
 
 use anyhow::{Result, bail};
 
@@ -32,6 +33,19 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     )?;
     cmd("cargo", &["test", "--workspace", "--doc", "--locked"], &[])?;
     crate::acceptance::run()?;
+    // The patched third-party crates are not workspace members; their own
+    // unit tests cover the patches (third_party/README.md).
+    cmd(
+        "cargo",
+        &[
+            "test",
+            "--locked",
+            "-p",
+            "informalsystems-malachitebft-network",
+            "--lib",
+        ],
+        &[],
+    )?;
     cmd(
         "cargo",
         &[

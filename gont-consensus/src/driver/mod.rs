@@ -98,6 +98,7 @@ impl DriverConfig {
 /// A running driver.
 pub struct DriverHandle {
     listen: SocketAddr,
+    peers: ConsensusPeers,
     engine: EngineHandle,
     events: malachitebft_app_channel::app::events::TxEvent<GontContext>,
     app: JoinHandle<Result<(), DriverError>>,
@@ -110,6 +111,12 @@ impl std::fmt::Debug for DriverHandle {
 }
 
 impl DriverHandle {
+    /// Counts this chain's connected consensus peers; the counter outlives
+    /// the handle's borrow and answers `None` once the engine stopped.
+    pub fn peers(&self) -> ConsensusPeers {
+        self.peers.clone()
+    }
+
     /// Malachite's events (started rounds, published votes, decisions).
     pub fn subscribe(&self) -> RxEvent<GontContext> {
         self.events.subscribe()
@@ -167,6 +174,72 @@ impl DriverHandle {
     }
 }
 
+/// How many peers one chain's consensus network is connected to.
+///
+/// The count is Malachite's network actor's: peers whose connection
+/// completed libp2p's identify exchange with Malachite's protocol. Its
+/// persistent peers (the chain's configured `peers`) are re-dialled with
+/// backoff whenever disconnected (`third_party/malachitebft-network`), so
+/// after an outage the count climbs back to the number configured.
+#[derive(Clone)]
+pub struct ConsensusPeers {
+    network: Option<malachitebft_engine::network::NetworkRef<GontContext>>,
+    configured: usize,
+}
+
+impl std::fmt::Debug for ConsensusPeers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsensusPeers")
+            .field("configured", &self.configured)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConsensusPeers {
+    /// Finds the network actor among the engine's children (Malachite's
+    /// node actor links its network, consensus, host, WAL and sync actors).
+    fn of(engine: &EngineHandle, configured: usize) -> Self {
+        let network = engine
+            .actor
+            .get_children()
+            .into_iter()
+            .find(|cell| {
+                cell.is_message_type_of::<malachitebft_engine::network::Msg<GontContext>>()
+                    == Some(true)
+            })
+            .map(Into::into);
+        if network.is_none() {
+            tracing::warn!("Malachite's network actor was not found: peers are not counted");
+        }
+        Self {
+            network,
+            configured,
+        }
+    }
+
+    /// How many peers are configured (the chain's `peers`).
+    pub const fn configured(&self) -> usize {
+        self.configured
+    }
+
+    /// How many are connected now; `None` if the engine does not answer
+    /// within a second (stopped, or too busy).
+    pub async fn connected(&self) -> Option<usize> {
+        let network = self.network.as_ref()?;
+        let answer = network
+            .call(
+                |reply| malachitebft_engine::network::Msg::GetState { reply },
+                Some(Duration::from_secs(1)),
+            )
+            .await
+            .ok()?;
+        match answer {
+            ractor::rpc::CallResult::Success(n) => Some(n),
+            ractor::rpc::CallResult::Timeout | ractor::rpc::CallResult::SenderError => None,
+        }
+    }
+}
+
 /// Appends Malachite's consensus metrics (every engine of this process,
 /// labelled by moniker) to `out` in Prometheus text format.
 pub fn export_metrics(out: &mut String) {
@@ -219,12 +292,14 @@ where
         .map_err(|e| DriverError::Engine(format!("{e:#}")))?
     };
     let events = channels.events.clone();
+    let peers = ConsensusPeers::of(&engine, config.peers.len());
     let app = tokio::spawn(tracing::Instrument::instrument(
         app::run(state, channels),
         span,
     ));
     Ok(DriverHandle {
         listen: config.listen,
+        peers,
         engine,
         events,
         app,

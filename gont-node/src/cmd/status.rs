@@ -31,15 +31,15 @@ pub(crate) fn run(rpc: SocketAddr) -> Result<()> {
             .unwrap_or_default()
     };
     println!(
-        "node {} ({}) v{}, {} peer(s), JSON-RPC {rpc}",
+        "node {} ({}) v{}, {} gont-net peer(s), JSON-RPC {rpc}",
         text(&status, "moniker"),
         text(&status, "nodeId"),
         text(&status, "version"),
         text(&status, "peers"),
     );
     println!(
-        "{:<8} {:<14} {:>8} {:<10} {:>10} {:<8} {:>7}",
-        "chain", "name", "height", "role", "validators", "syncing", "mempool"
+        "{:<8} {:<14} {:>8} {:<10} {:>8} {:>10} {:>6} {:<8} {:>7}",
+        "chain", "name", "height", "role", "signed", "validators", "peers", "syncing", "mempool"
     );
     for chain in status
         .get("chains")
@@ -57,13 +57,27 @@ pub(crate) fn run(rpc: SocketAddr) -> Result<()> {
         } else {
             "no"
         };
+        // Connected consensus peers of the chain, of those configured.
+        let peers = format!(
+            "{}/{}",
+            text(chain, "consensusPeers"),
+            text(chain, "configuredPeers")
+        );
+        // The last height whose commit carries this validator's precommit.
+        let signed = if role == "validator" {
+            text(chain, "lastSigned")
+        } else {
+            "-".to_owned()
+        };
         println!(
-            "{:<8} {:<14} {:>8} {:<10} {:>10} {:<8} {:>7}",
+            "{:<8} {:<14} {:>8} {:<10} {:>8} {:>10} {:>6} {:<8} {:>7}",
             text(chain, "chainId"),
             text(chain, "name"),
             text(chain, "height"),
             role,
+            signed,
             text(chain, "validators"),
+            peers,
             syncing,
             text(chain, "mempool"),
         );
