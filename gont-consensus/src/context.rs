@@ -155,6 +155,7 @@ pub fn select_proposer(set: &ValidatorSet, height: Height, round: Round) -> &Val
         .unwrap_or_else(|| unreachable_empty_set())
 }
 
+// The one panic: reaching it would mean gont-core let an empty set through.
 #[allow(clippy::panic)]
 fn unreachable_empty_set() -> ! {
     panic!("a validator set is never empty (gont_core::ValidatorSet::new refuses it)")

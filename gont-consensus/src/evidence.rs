@@ -4,7 +4,11 @@
 //! [`EvidenceDetector`] watches the signed votes a node receives and
 //! packages a conflict as [`DoubleVote`]; [`DoubleVote::verify`] is a pure
 //! function that anyone holding the validator set of that height can run;
-//! the evidence encodes with borsh for inclusion in a block.
+//! the evidence encodes with borsh.
+//!
+//! Not used yet: only the simulation runs the detector; the driver does not,
+//! blocks carry no evidence (`evidence_hash` is empty) and nothing is
+//! slashed.
 
 use std::collections::BTreeMap;
 

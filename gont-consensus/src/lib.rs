@@ -18,6 +18,9 @@
 //! This crate does not execute blocks (it calls [`gont_core::ExecutionEngine`]),
 //! store them (it records decisions through [`gont_core::DecidedStore`]), or
 //! run gont-net's network; Malachite's engine brings its own.
+//!
+//! Not built yet: the driver runs every height with the genesis validator
+//! set and does not call [`evidence`] or [`epoch`]; nothing is slashed.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 

@@ -4,6 +4,7 @@
 //! transactions; validators crashed at each step of a height restart from
 //! their disk without ever signing a conflicting vote or proposal.
 
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -9,7 +9,8 @@
 //!
 //! Finality is instant, so `head`, `safe` and `finalized` are the same block
 //! once consensus decides; the three are kept so that the boundary reads as
-//! Ethereum's and can be served over HTTP unchanged.
+//! Ethereum's. It is an in-process trait with GONT's own payload types, not
+//! the Engine API itself: nothing serves it over HTTP (not built yet).
 
 use serde::{Deserialize, Serialize};
 

@@ -69,6 +69,7 @@ impl ConsensusKey {
 
     /// The same key as tendermint-rs's type.
     pub fn to_tendermint(&self) -> tendermint::PublicKey {
+        // Every constructor checked the point, so the conversion cannot fail.
         #[allow(clippy::expect_used)]
         tendermint::PublicKey::from_raw_ed25519(&self.0)
             .expect("every constructor checks the ed25519 point")

@@ -22,8 +22,9 @@ pub struct NetworkConfig {
     /// The chains this node runs: it subscribes to their transaction and
     /// checkpoint topics and serves their blocks.
     pub chains: Vec<ChainId>,
-    /// Chains whose checkpoints this node follows without running them (a
-    /// GONT Space validator follows every service's checkpoints).
+    /// Chains whose checkpoints this node follows without running them.
+    /// The node sets none yet: nothing publishes checkpoints (anchoring is
+    /// not built).
     pub checkpoint_chains: Vec<ChainId>,
     /// Size, rate and connection limits.
     pub limits: Limits,

@@ -145,6 +145,7 @@ impl NodeKey {
 
 #[cfg(test)]
 mod tests {
+    // Test code: a failed unwrap, index or panic is the test failing, with its message.
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;

@@ -24,6 +24,9 @@
 //! This crate does not verify commits, validate transactions or store
 //! blocks: the node plugs those in (consensus's verifier, the mempool,
 //! storage), so the crate depends on `gont-core` alone.
+//!
+//! Not built yet: the node gossips no checkpoints, and catches up by
+//! Malachite's value sync rather than [`catch_up`].
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 

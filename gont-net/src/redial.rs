@@ -152,6 +152,7 @@ impl Redial {
 
 #[cfg(test)]
 mod tests {
+    // Test code: a failed unwrap, index or panic is the test failing, with its message.
     #![allow(clippy::unwrap_used)]
 
     use super::*;

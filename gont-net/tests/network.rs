@@ -2,6 +2,7 @@
 //! gossip, block sync, and a byzantine peer. Every wait is on a condition
 //! with a bound, never a fixed sleep.
 
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -8,6 +8,9 @@
 //!   consensus and RPC, and gont-net.
 //! - [`devnet`]: the plan of a local network (`gont devnet`).
 //! - [`metrics`]: Prometheus metrics at `/metrics`.
+//!
+//! Not built yet: the `service-user` and `abi` placements, anchoring and
+//! staking; see ARCHITECTURE.md, "Not built".
 
 pub mod backend;
 pub mod client;

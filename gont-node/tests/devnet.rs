@@ -3,6 +3,7 @@
 //! restarted from the same directory: heights continue and balances are
 //! intact on GONT Space and on the service. Then SIGTERM stops it cleanly.
 
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -5,6 +5,7 @@
 //! configured peers, so the paused validators rejoin and a halted chain
 //! resumes without anyone restarting a process.
 
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,6 +1,7 @@
 //! Files that are not GONT stores are refused with an error naming the
 //! file, never a panic.
 
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -4,6 +4,7 @@
 //! (redb recovers it), and height, state root, state and indexes must agree
 //! with exactly one of the two blocks: the previous or the next.
 
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

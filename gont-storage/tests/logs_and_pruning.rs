@@ -1,5 +1,6 @@
 //! Log queries through the log index, and pruning of state history.
 
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,6 +1,7 @@
 //! The state commitment: proofs a light client checks against a header's
 //! state root with `verify_state_proof` alone.
 
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

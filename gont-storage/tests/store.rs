@@ -1,6 +1,7 @@
 //! The store as the VM and the JSON-RPC use it: genesis, block commits,
 //! archive reads, queries, several chains in one file, decided blocks.
 
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -7,6 +7,7 @@
 //! (`state_root_after`) and the redb commit (`commit_block`) on
 //! `gont-storage` in a temporary folder.
 
+// Benchmark code: a failed unwrap or index aborts the run with its message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -23,6 +23,9 @@
 //! This crate does no I/O and knows no database: it reads state through
 //! `gont-core`'s traits, which `gont-storage` implements. It does not
 //! gossip, order or sign transactions; it decides what they do.
+//!
+//! Not built yet: the system contracts (staking, the anchor registry), and
+//! the Engine API itself over HTTP (the boundary is an in-process trait).
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 

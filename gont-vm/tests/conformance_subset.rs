@@ -2,6 +2,7 @@
 //! GeneralStateTests groups and a few TransactionTests groups. The full
 //! folders run with `cargo xtask statetest|txtest PATH`.
 
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

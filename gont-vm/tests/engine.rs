@@ -1,6 +1,7 @@
 //! The engine end to end over real redb stores: blocks of real signed
 //! transactions built by one engine and validated by another.
 
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -12,6 +12,8 @@
 mod acceptance;
 mod ci;
 mod dist;
+#[cfg(test)]
+mod tidy;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

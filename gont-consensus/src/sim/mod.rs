@@ -827,6 +827,7 @@ fn choose_behaviors(
     behaviors
 }
 
+// The simulator's own configuration is code, not input: a bad one is a bug here.
 #[allow(clippy::panic)]
 fn unreachable_config(reason: &str) -> ! {
     panic!("the simulator's own configuration is invalid: {reason}")

@@ -94,9 +94,11 @@ pub struct ConsensusParams {
     pub max_block_gas: u64,
     /// The most bytes one block's transactions may take.
     pub max_block_bytes: u64,
-    /// Blocks per epoch: validator-set changes take effect at epoch bounds.
+    /// Blocks per epoch, where validator-set changes are to take effect.
+    /// Validated, but without effect yet: sets are fixed in the genesis.
     pub epoch_length: u64,
-    /// Blocks an unbonding stake stays slashable.
+    /// Blocks an unbonding stake is to stay slashable. Validated, but
+    /// without effect yet: there is no staking.
     pub unbonding_period_blocks: u64,
 }
 

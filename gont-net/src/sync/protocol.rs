@@ -154,6 +154,7 @@ impl libp2p::request_response::Codec for SyncCodec {
 
 #[cfg(test)]
 mod tests {
+    // Test code: a failed unwrap, index or panic is the test failing, with its message.
     #![allow(clippy::unwrap_used)]
 
     use libp2p::futures::executor::block_on;
