@@ -156,8 +156,6 @@ impl ChainBackend {
         let (tx, sender) = raw
             .decode_and_recover()
             .map_err(|e| RpcError::Refused(e.to_string()))?;
-        gont_vm::check_stateless(&tx, &self.config.chain)
-            .map_err(|e| RpcError::Refused(e.to_string()))?;
         let latest = self.store.latest_height()?.unwrap_or(Height(0));
         let account = self
             .store
@@ -168,22 +166,17 @@ impl ChainBackend {
                 balance: U256::ZERO,
                 code_hash: KECCAK_EMPTY,
             });
-        let base_fee = self.next_base_fee()?;
-        if tx.max_fee_per_gas() < u128::from(base_fee) {
-            return Err(RpcError::Refused(format!(
-                "max fee per gas less than block base fee: address {sender}, maxFeePerGas: {}, baseFee: {base_fee}",
-                tx.max_fee_per_gas()
-            )));
-        }
-        let cost = gont_vm::max_cost(&tx).ok_or_else(|| {
-            RpcError::Refused("insufficient funds for gas * price + value".into())
-        })?;
-        if account.balance < cost {
-            return Err(RpcError::Refused(format!(
-                "insufficient funds for gas * price + value: address {sender} have {} want {cost}",
-                account.balance
-            )));
-        }
+        // The checks a block applies, against the next block, but for the
+        // nonce, which the pool judges (later nonces wait there).
+        let next = self.call_context(latest)?;
+        gont_vm::validate_pooled_transaction(&tx, sender, &account, &next, &self.config.chain)
+            .map_err(|e| {
+                RpcError::Refused(match e {
+                    // A pool's refusal, worded as geth's pool words it.
+                    gont_vm::TxError::GasLimitReached { .. } => "exceeds block gas limit".into(),
+                    other => other.to_string(),
+                })
+            })?;
         let hash = raw.hash();
         let pooled = PoolTransaction {
             hash,

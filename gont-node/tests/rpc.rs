@@ -376,6 +376,11 @@ async fn transactions_are_refused_with_geths_wording() {
     );
     let e = request(&f.module, "eth_sendRawTransaction", json!(["0xdeadbeef"])).await;
     assert_eq!(e["error"]["code"], -32000, "{e}");
+    // More gas than a block holds could never be included: geth's pool
+    // refuses it at the door.
+    let too_much_gas = tx1559(3, TxKind::Call(Address::ZERO), U256::ZERO, "", 30_000_001);
+    let e = request(&f.module, "eth_sendRawTransaction", json!([too_much_gas.0])).await;
+    assert_eq!(e["error"]["message"], "exceeds block gas limit", "{e}");
 
     let good = tx1559(3, TxKind::Call(Address::ZERO), U256::ZERO, "", 21_000);
     let hash = result(&f.module, "eth_sendRawTransaction", json!([good.0])).await;

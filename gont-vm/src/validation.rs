@@ -152,9 +152,43 @@ pub fn validate_transaction(
     block: &BlockContext,
     chain: &ChainConfig,
 ) -> Result<(), TxError> {
+    validate(tx, sender, account, block, chain, Nonce::Next)
+}
+
+/// [`validate_transaction`] as a transaction pool applies it before
+/// admitting `tx` for a block with context `block`: every check is the
+/// same but the nonce's, which may lie ahead of the account's (the pool
+/// holds it until the gap fills) and is refused only if already used.
+pub fn validate_pooled_transaction(
+    tx: &TxEnvelope,
+    sender: Address,
+    account: &AccountState,
+    block: &BlockContext,
+    chain: &ChainConfig,
+) -> Result<(), TxError> {
+    validate(tx, sender, account, block, chain, Nonce::NotUsed)
+}
+
+/// Which nonces [`validate`] accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Nonce {
+    /// Exactly the account's next one (a block).
+    Next,
+    /// Any not yet used (a pool).
+    NotUsed,
+}
+
+fn validate(
+    tx: &TxEnvelope,
+    sender: Address,
+    account: &AccountState,
+    block: &BlockContext,
+    chain: &ChainConfig,
+    rule: Nonce,
+) -> Result<(), TxError> {
     check_stateless(tx, chain).map_err(|e| with_sender(e, sender))?;
     let nonce = tx.nonce();
-    if nonce > account.nonce {
+    if nonce > account.nonce && rule == Nonce::Next {
         return Err(TxError::NonceTooHigh {
             sender,
             tx: nonce,
