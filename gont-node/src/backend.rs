@@ -36,6 +36,57 @@ impl From<StoreError> for RpcError {
     }
 }
 
+/// Why a transaction was not admitted to the pool.
+#[derive(Debug, thiserror::Error)]
+pub enum AdmitError {
+    /// Not a decodable, signed Ethereum transaction.
+    #[error("{0}")]
+    Decode(#[from] gont_core::TransactionError),
+    /// Not valid for the next block (gont-vm's validation), worded as
+    /// geth's pool words it.
+    #[error("{}", match .0 {
+        gont_vm::TxError::GasLimitReached { .. } => "exceeds block gas limit".to_owned(),
+        other => other.to_string(),
+    })]
+    Invalid(gont_vm::TxError),
+    /// The pool refused it (known, replaced, full, nonce).
+    #[error(transparent)]
+    Pool(#[from] crate::mempool::MempoolError),
+    /// This node could not read its state or pool.
+    #[error(transparent)]
+    Node(#[from] RpcError),
+}
+
+impl AdmitError {
+    /// Whether a peer that relayed the transaction is to blame: it could
+    /// never be valid. Refusals that depend on the state a node has
+    /// (nonces, balances, fees, a full or different pool) blame no one.
+    pub fn blames_relay(&self) -> bool {
+        use gont_vm::TxError;
+        match self {
+            Self::Decode(_) => true,
+            Self::Invalid(e) => !matches!(
+                e,
+                TxError::NonceTooLow { .. }
+                    | TxError::NonceTooHigh { .. }
+                    | TxError::FeeCapTooLow { .. }
+                    | TxError::BlobFeeCapTooLow { .. }
+                    | TxError::InsufficientFunds { .. }
+            ),
+            Self::Pool(_) | Self::Node(_) => false,
+        }
+    }
+}
+
+impl From<AdmitError> for RpcError {
+    fn from(e: AdmitError) -> Self {
+        match e {
+            AdmitError::Node(e) => e,
+            other => RpcError::Refused(other.to_string()),
+        }
+    }
+}
+
 /// Where a transaction came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Origin {
@@ -152,15 +203,19 @@ impl ChainBackend {
     }
 
     /// Admits a raw transaction, checked as geth checks it.
-    fn admit(&self, raw: RawTransaction, origin: Origin) -> Result<B256, RpcError> {
-        let (tx, sender) = raw
-            .decode_and_recover()
-            .map_err(|e| RpcError::Refused(e.to_string()))?;
-        let latest = self.store.latest_height()?.unwrap_or(Height(0));
+    fn admit(&self, raw: RawTransaction, origin: Origin) -> Result<B256, AdmitError> {
+        let (tx, sender) = raw.decode_and_recover()?;
+        let latest = self
+            .store
+            .latest_height()
+            .map_err(RpcError::from)?
+            .unwrap_or(Height(0));
         let account = self
             .store
-            .state_at(latest)?
-            .account(sender)?
+            .state_at(latest)
+            .map_err(RpcError::from)?
+            .account(sender)
+            .map_err(RpcError::from)?
             .unwrap_or(AccountState {
                 nonce: 0,
                 balance: U256::ZERO,
@@ -170,13 +225,7 @@ impl ChainBackend {
         // nonce, which the pool judges (later nonces wait there).
         let next = self.call_context(latest)?;
         gont_vm::validate_pooled_transaction(&tx, sender, &account, &next, &self.config.chain)
-            .map_err(|e| {
-                RpcError::Refused(match e {
-                    // A pool's refusal, worded as geth's pool words it.
-                    gont_vm::TxError::GasLimitReached { .. } => "exceeds block gas limit".into(),
-                    other => other.to_string(),
-                })
-            })?;
+            .map_err(AdmitError::Invalid)?;
         let hash = raw.hash();
         let pooled = PoolTransaction {
             hash,
@@ -192,8 +241,7 @@ impl ChainBackend {
         self.mempool
             .lock()
             .map_err(|_| internal("mempool lock poisoned"))?
-            .admit(pooled, account.nonce)
-            .map_err(|e| RpcError::Refused(e.to_string()))?;
+            .admit(pooled, account.nonce)?;
         if origin == Origin::Local {
             // Gossip is best effort: the pool holds the transaction either way.
             let _ = self.gossip.send(raw);
@@ -203,9 +251,10 @@ impl ChainBackend {
 
     /// Admits a transaction that arrived by gossip, with the same checks as
     /// one sent to the RPC but without gossiping it again; `Err` says why it
-    /// was refused, for peer scoring.
-    pub fn admit_gossiped(&self, raw: RawTransaction) -> Result<B256, String> {
-        self.admit(raw, Origin::Gossip).map_err(|e| e.to_string())
+    /// was refused, and [`AdmitError::blames_relay`] whether to score the
+    /// peer for it.
+    pub fn admit_gossiped(&self, raw: RawTransaction) -> Result<B256, AdmitError> {
+        self.admit(raw, Origin::Gossip)
     }
 
     /// The pool's best transactions for the next block, within the limits.
@@ -408,7 +457,7 @@ impl EthBackend for ChainBackend {
     }
 
     fn submit(&self, raw: Bytes) -> Result<B256, RpcError> {
-        self.admit(RawTransaction(raw), Origin::Local)
+        Ok(self.admit(RawTransaction(raw), Origin::Local)?)
     }
 
     fn pending_nonce(&self, address: Address) -> Result<u64, RpcError> {
@@ -429,5 +478,49 @@ impl EthBackend for ChainBackend {
         Ok(self
             .head_execution()?
             .map_or(gont_vm::INITIAL_BASE_FEE, |e| gont_vm::next_base_fee(&e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_transaction_that_can_never_be_valid_blames_the_relaying_peer() {
+        let garbage = RawTransaction(Bytes::from_static(b"\xde\xad"))
+            .decode_and_recover()
+            .unwrap_err();
+        assert!(AdmitError::Decode(garbage).blames_relay());
+        let sender = Address::repeat_byte(1);
+        assert!(
+            AdmitError::Invalid(gont_vm::TxError::GasLimitReached {
+                gas: 2,
+                available: 1
+            })
+            .blames_relay()
+        );
+        for stale in [
+            gont_vm::TxError::NonceTooLow {
+                sender,
+                tx: 1,
+                state: 2,
+            },
+            gont_vm::TxError::InsufficientFunds {
+                sender,
+                have: U256::ZERO,
+                want: U256::from(1),
+            },
+        ] {
+            assert!(!AdmitError::Invalid(stale).blames_relay());
+        }
+        assert!(!AdmitError::Pool(crate::mempool::MempoolError::AlreadyKnown).blames_relay());
+        assert_eq!(
+            AdmitError::Invalid(gont_vm::TxError::GasLimitReached {
+                gas: 2,
+                available: 1
+            })
+            .to_string(),
+            "exceeds block gas limit"
+        );
     }
 }

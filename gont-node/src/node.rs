@@ -713,18 +713,8 @@ async fn net_events(
                     Some(Ok(_)) => Verdict::Accept,
                     // Stale or duplicate gossip is normal; only a
                     // transaction that can never be valid blames the peer.
-                    Some(Err(reason))
-                        if reason.contains("already known")
-                            || reason.contains("nonce too low")
-                            || reason.contains("underpriced")
-                            || reason.contains("txpool is full")
-                            || reason.contains("base fee")
-                            || reason.contains("insufficient funds") =>
-                    {
-                        Verdict::Ignore
-                    }
-                    Some(Err(_)) => Verdict::Reject,
-                    None => Verdict::Ignore,
+                    Some(Err(e)) if e.blames_relay() => Verdict::Reject,
+                    Some(Err(_)) | None => Verdict::Ignore,
                 };
                 let _ = net.report(msg_id, verdict).await;
             }

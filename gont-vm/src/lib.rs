@@ -61,6 +61,6 @@ pub use fees::{
 pub use genesis::{GenesisBuildError, genesis_changes, genesis_state};
 pub use memory::MemoryState;
 pub use validation::{
-    IntrinsicGas, MAX_INITCODE_SIZE, check_stateless, intrinsic_gas, max_cost, validate_pooled_transaction,
-    validate_transaction,
+    IntrinsicGas, MAX_INITCODE_SIZE, check_stateless, intrinsic_gas, max_cost,
+    validate_pooled_transaction, validate_transaction,
 };
