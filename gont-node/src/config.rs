@@ -39,6 +39,9 @@ pub struct NodeConfig {
     /// Prometheus metrics; absent to serve none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<MetricsConfig>,
+    /// The node's store; absent for the defaults (archive).
+    #[serde(default)]
+    pub storage: StorageConfig,
     /// The chains this node runs: GONT Space and any services.
     #[serde(rename = "chain")]
     pub chains: Vec<ChainConfig>,
@@ -61,6 +64,53 @@ pub struct P2pConfig {
 pub struct MetricsConfig {
     /// Where `/metrics` is served.
     pub listen: SocketAddr,
+}
+
+/// The node's store (`[storage]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// How much state history to keep: `"archive"` (every height, the
+    /// default) or `{ keep_last = N }` (the newest N heights; older state
+    /// reads are refused, blocks, receipts and logs stay).
+    #[serde(default)]
+    pub pruning: PruningConfig,
+}
+
+/// `pruning = "archive"` or `pruning = { keep_last = N }`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged, expecting = "\"archive\" or { keep_last = N } with N > 0")]
+pub enum PruningConfig {
+    /// `"archive"`.
+    Mode(PruningMode),
+    /// `{ keep_last = N }`.
+    KeepLast {
+        /// How many of the newest heights' state stay readable.
+        keep_last: std::num::NonZeroU64,
+    },
+}
+
+/// The named pruning modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PruningMode {
+    /// Keep every height's state.
+    Archive,
+}
+
+impl Default for PruningConfig {
+    fn default() -> Self {
+        Self::Mode(PruningMode::Archive)
+    }
+}
+
+impl From<PruningConfig> for gont_storage::Pruning {
+    fn from(p: PruningConfig) -> Self {
+        match p {
+            PruningConfig::Mode(PruningMode::Archive) => Self::Archive,
+            PruningConfig::KeepLast { keep_last } => Self::KeepLast(keep_last),
+        }
+    }
 }
 
 /// One chain this node runs.
@@ -179,6 +229,7 @@ mod tests {
             metrics: Some(MetricsConfig {
                 listen: "127.0.0.1:9615".parse().unwrap(),
             }),
+            storage: StorageConfig::default(),
             chains: vec![ChainConfig {
                 chain_id: ChainId(31337),
                 rpc: Some("127.0.0.1:8545".parse().unwrap()),
@@ -196,6 +247,47 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(files::CONFIG), sample().to_toml()).unwrap();
         assert_eq!(NodeConfig::load(dir.path()).unwrap(), sample());
+    }
+
+    #[test]
+    fn pruning_is_archive_or_keep_last_n() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(files::CONFIG);
+        let with = |storage: &str| {
+            let text = sample()
+                .to_toml()
+                .replace("[storage]\npruning = \"archive\"", storage);
+            std::fs::write(&path, text).unwrap();
+            NodeConfig::load(dir.path())
+        };
+        assert!(
+            sample()
+                .to_toml()
+                .contains("[storage]\npruning = \"archive\"")
+        );
+        assert_eq!(
+            with("").unwrap().storage.pruning,
+            PruningConfig::default(),
+            "archive when absent"
+        );
+        assert_eq!(
+            with("[storage]\npruning = { keep_last = 10 }")
+                .unwrap()
+                .storage
+                .pruning,
+            PruningConfig::KeepLast {
+                keep_last: std::num::NonZeroU64::new(10).unwrap()
+            }
+        );
+        for bad in ["\"sometimes\"", "{ keep_last = 0 }", "{ keep = 5 }"] {
+            let e = with(&format!("[storage]\npruning = {bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("config.toml") && e.contains("keep_last = N"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -178,6 +178,7 @@ pub fn plan_with(dir: &Path, validators: usize, services: usize, ports: DevnetPo
                     metrics: Some(MetricsConfig {
                         listen: loopback(port(i, 90)),
                     }),
+                    storage: crate::config::StorageConfig::default(),
                     chains,
                 },
             }

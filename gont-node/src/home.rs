@@ -133,6 +133,7 @@ pub fn init(options: InitOptions<'_>) -> Result<NodeConfig, HomeError> {
             bootstrap: Vec::new(),
         },
         metrics: None,
+        storage: crate::config::StorageConfig::default(),
         chains: vec![ChainConfig {
             chain_id: genesis.chain_id,
             rpc: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8545))),

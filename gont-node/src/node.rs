@@ -342,7 +342,13 @@ impl Node {
             let bound = crate::metrics::serve(metrics.listen).await?;
             info!("metrics at http://{bound}/metrics");
         }
-        let store = Store::open(home.join(files::DATA))?;
+        let store = Store::open_with(
+            home.join(files::DATA),
+            gont_storage::StoreConfig {
+                pruning: config.storage.pruning.into(),
+                ..gont_storage::StoreConfig::default()
+            },
+        )?;
         let node_key = NodeKey::load_or_create(home)?;
         let node_id = node_key.id().to_string();
 

@@ -27,8 +27,7 @@
 //! not fork or roll back (decided blocks are final); it does not index
 //! blooms (the log index is exact).
 //!
-//! Not built yet: an RPC serving the state proofs, and a node setting for
-//! pruning (the node keeps full history).
+//! Not built yet: an RPC serving the state proofs.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 

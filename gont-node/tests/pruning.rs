@@ -1,0 +1,104 @@
+//! `[storage] pruning` on a running node: a one-validator node (in this
+//! process, real consensus, revm and redb) configured with `keep_last = 3`
+//! refuses state reads older than its last three heights through JSON-RPC,
+//! while recent state, and every block, stays readable.
+
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use gont_core::Timestamp;
+use gont_core::genesis::DEV_ADDRESSES;
+use gont_node::client::{self, ClientError, quantity};
+use gont_node::config::{NodeConfig, PruningConfig, files};
+use gont_node::home::{self, InitOptions};
+use gont_node::node::Node;
+use serde_json::{Value, json};
+
+const PASSPHRASE: &str = "pruning test";
+
+async fn call(addr: SocketAddr, method: &'static str, params: Value) -> Result<Value, ClientError> {
+    tokio::task::spawn_blocking(move || client::call(addr, method, &params))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_keeping_the_last_3_heights_refuses_older_state_and_serves_recent_state_and_all_blocks()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let now = Timestamp(
+        u64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap(),
+    );
+    home::init(InitOptions {
+        home,
+        genesis: None,
+        moniker: "pruned".into(),
+        passphrase: PASSPHRASE,
+        now,
+    })
+    .unwrap();
+    let mut config = NodeConfig::load(home).unwrap();
+    config.p2p.listen = "/ip4/127.0.0.1/tcp/0".into();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let chain = &mut config.chains[0];
+    chain.rpc = Some("127.0.0.1:0".parse().unwrap());
+    chain.consensus.listen = format!("/ip4/127.0.0.1/tcp/{port}");
+    let text = config
+        .to_toml()
+        .replace("pruning = \"archive\"", "pruning = { keep_last = 3 }");
+    std::fs::write(home.join(files::CONFIG), text).unwrap();
+    let loaded = NodeConfig::load(home).unwrap();
+    assert_eq!(
+        loaded.storage.pruning,
+        PruningConfig::KeepLast {
+            keep_last: 3.try_into().unwrap()
+        }
+    );
+
+    let node = Node::start(home, Some(PASSPHRASE)).await.unwrap();
+    let rpc = node.rpc_addrs()[0].1;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let height = loop {
+        let h = quantity(&call(rpc, "eth_blockNumber", json!([])).await.unwrap()).unwrap();
+        if h >= 6 {
+            break h;
+        }
+        assert!(Instant::now() < deadline, "stuck at height {h}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    let who = DEV_ADDRESSES[0].to_string();
+    let old = call(rpc, "eth_getBalance", json!([who, "0x1"])).await;
+    match old {
+        Err(ClientError::Rpc { message, .. }) => {
+            assert!(message.contains("was pruned"), "{message}");
+        }
+        other => panic!("state at height 1 of {height} was served: {other:?}"),
+    }
+    let recent = format!("{:#x}", height - 1);
+    call(rpc, "eth_getBalance", json!([who, recent]))
+        .await
+        .unwrap();
+    call(rpc, "eth_getBalance", json!([who, "latest"]))
+        .await
+        .unwrap();
+    let first = call(rpc, "eth_getBlockByNumber", json!(["0x1", false]))
+        .await
+        .unwrap();
+    assert_eq!(first["number"], "0x1", "blocks are kept: {first}");
+    node.stop().await;
+}
