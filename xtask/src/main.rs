@@ -28,8 +28,9 @@ usage: cargo xtask <command> [args]
 
 commands:
   ci                 cargo fmt --check, clippy -D warnings, rustdoc -D warnings,
-                     doctests, the acceptance client against a release devnet,
-                     and cargo nextest run --workspace
+                     doctests, the acceptance suites against a release devnet,
+                     the patched third-party crates' tests, and
+                     cargo nextest run --workspace (with the tidy rules)
   dist               build each placement variant of gont-node (release) into dist/
   statetest PATH     run Ethereum GeneralStateTests under PATH through gont-vm
   txtest PATH        run Ethereum TransactionTests under PATH through gont-vm
