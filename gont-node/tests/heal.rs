@@ -13,129 +13,32 @@
     clippy::panic
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{Devnet, SPACE};
 use gont_node::client::{self, quantity};
-use rustix::process::{Pid, Signal, kill_process};
+use rustix::process::Signal;
 use serde_json::{Value, json};
 
-const SPACE: u64 = 31337;
-const SERVICE: u64 = 31338;
+const SERVICE: u64 = SPACE + 1;
 /// How long validators stay paused.
 const PAUSE: Duration = Duration::from_secs(30);
 /// How soon after SIGCONT the network must have healed.
 const HEAL: Duration = Duration::from_secs(10);
 
-/// A running `gont devnet`; dropping it resumes paused nodes and stops it.
-struct Devnet {
-    child: Child,
-    dir: tempfile::TempDir,
-    rpc_port: u16,
-    base_port: u16,
-}
-
-impl Devnet {
-    /// Starts a fresh devnet on its own ports and waits for `Ready`.
-    fn start(rpc_port: u16, base_port: u16) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gont"))
-            .args(["devnet", "--validators", "4", "--services", "1"])
-            .arg("--dir")
-            .arg(dir.path())
-            .args(["--rpc-port", &rpc_port.to_string()])
-            .args(["--base-port", &base_port.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                println!("devnet: {line}");
-                if line.starts_with("Ready after") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        let devnet = Self {
-            child,
-            dir,
-            rpc_port,
-            base_port,
-        };
-        rx.recv_timeout(Duration::from_secs(240))
-            .expect("the devnet became ready");
-        devnet
-    }
-
-    fn pids(&self) -> Vec<i32> {
-        std::fs::read_to_string(self.dir.path().join("pids"))
-            .unwrap()
-            .lines()
-            .map(|l| l.parse().unwrap())
-            .collect()
-    }
-
-    fn signal(&self, nodes: &[usize], signal: Signal) {
-        let pids = self.pids();
-        for &node in nodes {
-            let pid = Pid::from_raw(pids[node]).unwrap();
-            kill_process(pid, signal).unwrap();
-        }
-    }
-
-    /// The JSON-RPC of `chain` on node `i` (see `gont_node::devnet`).
-    fn rpc(&self, i: usize, chain: u64) -> SocketAddr {
-        let k = u16::try_from(chain - SPACE).unwrap();
-        let first = if chain == SPACE { 0 } else { 1 };
-        let port = if i == first {
-            self.rpc_port + k
-        } else {
-            self.base_port + 50 + 100 * u16::try_from(i).unwrap() + k
-        };
-        SocketAddr::from(([127, 0, 0, 1], port))
-    }
-
-    /// Node `i`'s `/metrics` text.
-    fn metrics(&self, i: usize) -> String {
-        let port = self.base_port + 90 + 100 * u16::try_from(i).unwrap();
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream
-            .write_all(b"GET /metrics HTTP/1.1\r\nHost: gont\r\n\r\n")
-            .unwrap();
-        let mut text = String::new();
-        stream.read_to_string(&mut text).unwrap();
-        text
-    }
-}
-
-impl Drop for Devnet {
-    fn drop(&mut self) {
-        // A stopped node would not see the SIGTERM its parent's death sends.
-        if let Ok(text) = std::fs::read_to_string(self.dir.path().join("pids")) {
-            for pid in text.lines().filter_map(|l| l.parse().ok()) {
-                if let Some(pid) = Pid::from_raw(pid) {
-                    let _ = kill_process(pid, Signal::CONT);
-                }
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while self
-            .pids()
-            .iter()
-            .any(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
-            && Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+/// Node `i`'s `/metrics` text.
+fn metrics(net: &Devnet, i: usize) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", net.metrics_port(i))).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: gont\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
 }
 
 /// `chain`'s entry in the `gont_status` of the node serving `rpc`.
@@ -180,7 +83,8 @@ fn metric(text: &str, name: &str, chain: u64) -> Option<f64> {
 
 #[test]
 fn a_validator_paused_for_30s_is_back_signing_commits_within_10s_of_resuming() {
-    let net = Devnet::start(39545, 37000);
+    let dir = tempfile::tempdir().unwrap();
+    let net = Devnet::start(dir.path(), 39545, 37000);
     let node3 = net.rpc(3, SPACE);
     wait_until(
         Duration::from_secs(120),
@@ -200,7 +104,7 @@ fn a_validator_paused_for_30s_is_back_signing_commits_within_10s_of_resuming() {
     println!("node 0 during the pause: {during}");
     assert_eq!(number(&during["consensusPeers"]), 2, "{during}");
     assert_eq!(
-        metric(&net.metrics(0), "gont_consensus_peers", SPACE),
+        metric(&metrics(&net, 0), "gont_consensus_peers", SPACE),
         Some(2.0)
     );
     let tip = height(net.rpc(0, SPACE));
@@ -222,14 +126,15 @@ fn a_validator_paused_for_30s_is_back_signing_commits_within_10s_of_resuming() {
     });
     println!("peers counted whole again {took:?} later");
     assert_eq!(
-        metric(&net.metrics(0), "gont_consensus_peers", SPACE),
+        metric(&metrics(&net, 0), "gont_consensus_peers", SPACE),
         Some(3.0)
     );
 }
 
 #[test]
 fn two_of_four_validators_paused_halt_space_and_service_and_blocks_resume_within_10s() {
-    let net = Devnet::start(39645, 37500);
+    let dir = tempfile::tempdir().unwrap();
+    let net = Devnet::start(dir.path(), 39645, 37500);
     // Node 1 serves the service; nodes 2 and 3 validate both chains.
     let (space, service) = (net.rpc(0, SPACE), net.rpc(1, SERVICE));
     wait_until(Duration::from_secs(120), "both chains produce", || {

@@ -1,0 +1,163 @@
+//! A `gont devnet` process for the end-to-end tests: started on its own
+//! ports in a temporary directory, ready once it prints `Ready after`, and
+//! stopped when dropped (paused nodes are resumed first, the devnet is
+//! killed, and the drop waits until every node process is gone).
+
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+// Each test binary uses the part of this module it needs.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, kill_process};
+
+/// GONT Space's chain id in the devnet genesis; the service's is one more.
+pub(crate) const SPACE: u64 = 31337;
+
+/// A running `gont devnet` with 4 validators and one service.
+pub(crate) struct Devnet {
+    child: Option<Child>,
+    dir: std::path::PathBuf,
+    rpc_port: u16,
+    base_port: u16,
+}
+
+impl Devnet {
+    /// Starts (or restarts, from `dir`) a devnet and waits for `Ready`.
+    pub(crate) fn start(dir: &Path, rpc_port: u16, base_port: u16) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gont"))
+            .args(["devnet", "--validators", "4", "--services", "1"])
+            .arg("--dir")
+            .arg(dir)
+            .args(["--rpc-port", &rpc_port.to_string()])
+            .args(["--base-port", &base_port.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                println!("devnet: {line}");
+                if line.starts_with("Ready after") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        let devnet = Self {
+            child: Some(child),
+            dir: dir.to_owned(),
+            rpc_port,
+            base_port,
+        };
+        rx.recv_timeout(Duration::from_secs(240))
+            .expect("the devnet became ready");
+        devnet
+    }
+
+    /// The node processes, in node order.
+    pub(crate) fn pids(&self) -> Vec<i32> {
+        std::fs::read_to_string(self.dir.join("pids"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.parse().ok())
+            .collect()
+    }
+
+    /// Sends `signal` to the nodes `nodes`.
+    pub(crate) fn signal(&self, nodes: &[usize], signal: Signal) {
+        let pids = self.pids();
+        for &node in nodes {
+            kill_process(Pid::from_raw(pids[node]).unwrap(), signal).unwrap();
+        }
+    }
+
+    /// The devnet process itself.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// The JSON-RPC of `chain` on node `i` (see `gont_node::devnet`).
+    pub(crate) fn rpc(&self, i: usize, chain: u64) -> SocketAddr {
+        let k = u16::try_from(chain - SPACE).unwrap();
+        let first = if chain == SPACE { 0 } else { 1 };
+        let port = if i == first {
+            self.rpc_port + k
+        } else {
+            self.base_port + 50 + 100 * u16::try_from(i).unwrap() + k
+        };
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    /// Node `i`'s metrics port.
+    pub(crate) fn metrics_port(&self, i: usize) -> u16 {
+        self.base_port + 90 + 100 * u16::try_from(i).unwrap()
+    }
+
+    /// Waits for the devnet process to exit (after a signal) and returns
+    /// its status; then waits until its nodes are gone.
+    pub(crate) fn wait(mut self) -> std::process::ExitStatus {
+        let pids = self.pids();
+        let status = self.child.take().unwrap().wait().unwrap();
+        assert!(wait_gone(&pids), "nodes {pids:?} outlived the devnet");
+        status
+    }
+
+    /// Kills the devnet process outright (its nodes get SIGTERM from the
+    /// kernel) and waits until they are gone.
+    pub(crate) fn kill(mut self) {
+        let pids = self.pids();
+        assert!(self.stop(), "nodes {pids:?} outlived the devnet");
+    }
+
+    /// Resumes paused nodes, kills the devnet, and tells whether its nodes
+    /// were gone within a minute.
+    fn stop(&mut self) -> bool {
+        let pids = self.pids();
+        // A stopped node would not see the SIGTERM its parent's death sends.
+        for &pid in &pids {
+            if let Some(pid) = Pid::from_raw(pid) {
+                let _ = kill_process(pid, Signal::CONT);
+            }
+        }
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        wait_gone(&pids)
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Waits up to a minute until none of `pids` runs; tells whether they
+/// are gone.
+fn wait_gone(pids: &[i32]) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pids
+        .iter()
+        .any(|p| Path::new(&format!("/proc/{p}")).exists())
+    {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    true
+}
