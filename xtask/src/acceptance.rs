@@ -6,27 +6,12 @@
 //! must close with `N passed, 0 failed`. Then the devnet is stopped with
 //! SIGTERM, also when a run fails.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use crate::devnet::Devnet;
 use crate::{cmd, workspace_root};
-
-/// The devnet child, stopped with SIGTERM when dropped.
-struct Devnet(Child);
-
-impl Drop for Devnet {
-    fn drop(&mut self) {
-        // xtask forbids unsafe code, so the signal goes through kill(1).
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
-}
 
 /// The shared acceptance suites and the least number of checks each runs.
 const SUITES: [(&str, u32); 2] = [("evm-client", 8), ("evm-regression", 12)];
@@ -79,28 +64,11 @@ pub(crate) fn run() -> Result<()> {
         "$ target/release/gont devnet --fresh --dir {}",
         dir.display()
     );
-    let mut child = Command::new(root.join("target/release/gont"))
-        .args(["devnet", "--fresh", "--validators", "4", "--services", "1"])
-        .arg("--dir")
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting the devnet")?;
-    let stdout = child.stdout.take().context("devnet stdout")?;
-    let devnet = Devnet(child);
-    let (ready_tx, ready_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            println!("{line}");
-            if line.starts_with("Ready after") {
-                let _ = ready_tx.send(());
-            }
-        }
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(300))
-        .context("the devnet was not ready within 300 s")?;
+    let devnet = Devnet::start(
+        &root.join("target/release/gont"),
+        &dir,
+        &["--services", "1"],
+    )?;
     for (suite, least) in SUITES {
         let script = root.join(format!("../shared/acceptance/{suite}/run.sh"));
         for (name, rpc, ws) in CHAINS {
@@ -126,7 +94,5 @@ pub(crate) fn run() -> Result<()> {
             }
         }
     }
-    drop(devnet);
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    devnet.stop()
 }
