@@ -11,7 +11,8 @@
 //! - [`evidence`]: double votes, detected, packaged and verified.
 //! - [`epoch`]: validator-set changes at epoch boundaries.
 //! - [`codec::BorshCodec`]: the wire and WAL encoding.
-//! - [`sim`]: the deterministic simulation (binary `gont-sim`).
+//! - `sim` (feature `sim`, on for this crate's tests): the deterministic
+//!   simulation (binary `gont-sim`); not part of what users link.
 //! - [`driver`]: the production driver: one chain's consensus on
 //!   Malachite's engine, answering through [`gont_core::ExecutionEngine`].
 //!
@@ -38,6 +39,7 @@ pub mod epoch;
 pub mod evidence;
 pub mod messages;
 pub mod signing;
+#[cfg(any(test, feature = "sim"))]
 pub mod sim;
 pub mod types;
 pub mod validators;

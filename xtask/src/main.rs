@@ -241,6 +241,8 @@ fn gont_sim(args: &[&str]) -> Result<()> {
         "--release",
         "-p",
         "gont-consensus",
+        "--features",
+        "sim",
         "--bin",
         "gont-sim",
         "--",
