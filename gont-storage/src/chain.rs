@@ -6,15 +6,15 @@ use std::sync::Arc;
 use borsh::BorshDeserialize;
 use gont_core::{ChainId, ExecutedBlock, ExecutionStore, Hash, Header, Height, StateChanges};
 use redb::{
-    Key, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition,
-    TableError, TableHandle, Value,
+    Key, ReadOnlyTable, ReadTransaction, ReadableDatabase, TableDefinition, TableError,
+    TableHandle, Value,
 };
 
 use crate::commitment::{self, TreeTables};
 use crate::error::{OrDb, StoreError};
 use crate::state::State;
 use crate::store::Inner;
-use crate::tables::{Bytes, ChainTables, decode_record, meta};
+use crate::tables::{Bytes, ChainTables, decode_record, meta, read_meta};
 use crate::write;
 
 /// The store of one chain (GONT Space or a service): its blocks, receipts,
@@ -261,19 +261,6 @@ impl Snapshot<'_> {
                 reason: "the tree has no root at this height".to_owned(),
             })
     }
-}
-
-/// Reads a borsh-encoded per-chain metadata value.
-pub(crate) fn read_meta<T: BorshDeserialize>(
-    path: &Path,
-    table_name: &str,
-    table: &impl ReadableTable<&'static str, Bytes>,
-    key: &str,
-) -> Result<Option<T>, StoreError> {
-    let found = table.get(key).or_db(path, "reading chain metadata")?;
-    found
-        .map(|bytes| decode_record(path, table_name, key, bytes.value()))
-        .transpose()
 }
 
 impl ExecutionStore for ChainStore {

@@ -13,7 +13,6 @@ use redb::{ReadableTable, TableHandle};
 use crate::chain::ChainStore;
 use crate::error::{OrDb, StoreError};
 use crate::tables::decode_record;
-use crate::write::missing;
 
 impl ChainStore {
     /// Records a decided block with its commit. Recording the same block
@@ -128,7 +127,7 @@ impl ChainStore {
             Some(block) => block,
             None => snap
                 .record::<Block>(snap.tables().decided_blocks(), height.get())?
-                .ok_or_else(|| missing(self.path(), "decided_blocks", height))?,
+                .ok_or_else(|| StoreError::missing(self.path(), "decided_blocks", height))?,
         };
         Ok(Some(DecidedBlock { block, commit }))
     }

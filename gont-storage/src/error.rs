@@ -242,6 +242,22 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// A record that must exist and does not: the file is damaged.
+    pub(crate) fn missing(
+        path: &std::path::Path,
+        table: &str,
+        key: impl std::fmt::Display,
+    ) -> Self {
+        Self::Corrupt {
+            path: path.to_path_buf(),
+            table: table.to_owned(),
+            key: key.to_string(),
+            reason: "record missing".to_owned(),
+        }
+    }
+}
+
 /// Attaches the file and the operation to a redb error.
 pub(crate) trait OrDb<T> {
     /// Maps the error to [`StoreError::Database`].

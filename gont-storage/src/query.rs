@@ -7,7 +7,7 @@ use gont_core::{Address, B256, Block, BlockId, Body, Height, Log, RawTransaction
 
 use crate::chain::{ChainStore, Snapshot};
 use crate::error::{OrDb, StoreError};
-use crate::write::{INDEXED_TOPICS, missing};
+use crate::tables::INDEXED_TOPICS;
 
 /// Where a transaction sits in the chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -128,11 +128,13 @@ impl ChainStore {
         };
         let body: Body = snap
             .record(snap.tables().bodies(), location.height.get())?
-            .ok_or_else(|| missing(self.path(), "bodies", location.height))?;
+            .ok_or_else(|| StoreError::missing(self.path(), "bodies", location.height))?;
         let tx = usize::try_from(location.index)
             .ok()
             .and_then(|i| body.transactions.get(i).cloned())
-            .ok_or_else(|| missing(self.path(), "bodies", format!("{hash} at {location:?}")))?;
+            .ok_or_else(|| {
+                StoreError::missing(self.path(), "bodies", format!("{hash} at {location:?}"))
+            })?;
         Ok(Some((location, tx)))
     }
 
@@ -150,11 +152,13 @@ impl ChainStore {
         };
         let receipts: Vec<Receipt> = snap
             .record(snap.tables().receipts(), location.height.get())?
-            .ok_or_else(|| missing(self.path(), "receipts", location.height))?;
+            .ok_or_else(|| StoreError::missing(self.path(), "receipts", location.height))?;
         let receipt = usize::try_from(location.index)
             .ok()
             .and_then(|i| receipts.get(i).cloned())
-            .ok_or_else(|| missing(self.path(), "receipts", format!("{hash} at {location:?}")))?;
+            .ok_or_else(|| {
+                StoreError::missing(self.path(), "receipts", format!("{hash} at {location:?}"))
+            })?;
         Ok(Some((location, receipt)))
     }
 
@@ -192,7 +196,7 @@ impl Snapshot<'_> {
         };
         let body = self
             .record(self.tables().bodies(), height.get())?
-            .ok_or_else(|| missing(self.path(), "bodies", height))?;
+            .ok_or_else(|| StoreError::missing(self.path(), "bodies", height))?;
         Ok(Some(Block { header, body }))
     }
 
@@ -284,13 +288,13 @@ impl Snapshot<'_> {
     ) -> Result<(), StoreError> {
         let receipts: Vec<Receipt> = self
             .record(self.tables().receipts(), height.get())?
-            .ok_or_else(|| missing(self.path(), "receipts", height))?;
+            .ok_or_else(|| StoreError::missing(self.path(), "receipts", height))?;
         let block_ids = self.existing(self.tables().block_ids())?;
         let block_id = block_ids
             .get(height.get())
             .or_db(self.path(), "reading a block id")?
             .map(|id| BlockId(id.value()))
-            .ok_or_else(|| missing(self.path(), "block_ids", height))?;
+            .ok_or_else(|| StoreError::missing(self.path(), "block_ids", height))?;
         let logs = receipts.iter().zip(0u64..).flat_map(|(receipt, tx_index)| {
             receipt.logs.iter().map(move |l| (receipt, tx_index, l))
         });

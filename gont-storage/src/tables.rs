@@ -12,7 +12,7 @@ use borsh::BorshDeserialize;
 use gont_core::ChainId;
 use redb::TableDefinition;
 
-use crate::error::StoreError;
+use crate::error::{OrDb, StoreError};
 
 /// The global metadata table: the schema marker.
 pub(crate) const GLOBAL_META: TableDefinition<'static, &'static str, &'static [u8]> =
@@ -232,4 +232,20 @@ pub(crate) fn decode_record<T: BorshDeserialize>(
         key: key.to_string(),
         reason: e.to_string(),
     })
+}
+
+/// The largest topic position the log index narrows by (the EVM's LOG0..4).
+pub(crate) const INDEXED_TOPICS: usize = 4;
+
+/// Reads a borsh-encoded per-chain metadata value.
+pub(crate) fn read_meta<T: BorshDeserialize>(
+    path: &Path,
+    table_name: &str,
+    table: &impl redb::ReadableTable<&'static str, Bytes>,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    let found = table.get(key).or_db(path, "reading chain metadata")?;
+    found
+        .map(|bytes| decode_record(path, table_name, key, bytes.value()))
+        .transpose()
 }

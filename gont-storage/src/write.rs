@@ -9,14 +9,13 @@ use gont_core::{BlockId, CommitCertificate, ExecutedBlock, Hash, Height, StateCh
 use jmt::storage::TreeUpdateBatch;
 use redb::{ReadableTable, Table, TableHandle, WriteTransaction};
 
-use crate::chain::{ChainStore, read_meta};
+use crate::chain::ChainStore;
 use crate::commitment::{self, TreeTables, encode_versioned, newest_value};
 use crate::error::{OrDb, StoreError};
 use crate::store::Pruning;
-use crate::tables::{Bytes, ChainTables, Hash32, HeightKey, decode_record, meta};
-
-/// The largest topic position the log index narrows by (the EVM's LOG0..4).
-pub(crate) const INDEXED_TOPICS: usize = 4;
+use crate::tables::{
+    Bytes, ChainTables, Hash32, HeightKey, INDEXED_TOPICS, decode_record, meta, read_meta,
+};
 
 /// The state tables, opened once per write transaction.
 struct StateTables<'t> {
@@ -223,7 +222,7 @@ fn write_genesis(
             });
         }
         let stored_root: Hash = read_meta(path, &meta_name, &meta_table, meta::GENESIS_ROOT)?
-            .ok_or_else(|| missing(path, &meta_name, meta::GENESIS_ROOT))?;
+            .ok_or_else(|| StoreError::missing(path, &meta_name, meta::GENESIS_ROOT))?;
         if stored_root != root {
             return Err(StoreError::GenesisStateMismatch {
                 chain: store.chain,
@@ -323,7 +322,7 @@ fn write_block(
         None
     } else {
         let found = block_ids.get(head.get()).or_db(path, op)?;
-        let found = found.ok_or_else(|| missing(path, t.block_ids().name(), head))?;
+        let found = found.ok_or_else(|| StoreError::missing(path, t.block_ids().name(), head))?;
         Some(BlockId(found.value()))
     };
     if header.parent != parent {
@@ -449,16 +448,6 @@ fn check_decided(
         .remove(height.get())
         .or_db(path, op)?;
     Ok(())
-}
-
-/// A record that must exist and does not: the file is damaged.
-pub(crate) fn missing(path: &Path, table: &str, key: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt {
-        path: path.to_path_buf(),
-        table: table.to_owned(),
-        key: key.to_string(),
-        reason: "record missing".to_owned(),
-    }
 }
 
 #[cfg(test)]
