@@ -6,7 +6,7 @@
 //! - [`rpc`]: the Ethereum JSON-RPC of one chain.
 //! - [`node`]: a running node (`gont start`): every chain's engine,
 //!   consensus and RPC, and gont-net.
-//! - [`devnet`]: the plan of a local network (`gont devnet`).
+//! - [`devnet_plan`]: the plan of a local network (`gont devnet`).
 //! - [`metrics`]: Prometheus metrics at `/metrics`.
 //!
 //! Not built yet: the `service-user` and `abi` placements, anchoring and
@@ -15,7 +15,7 @@
 pub mod backend;
 pub mod client;
 pub mod config;
-pub mod devnet;
+pub mod devnet_plan;
 pub mod home;
 pub mod keystore;
 pub mod mempool;

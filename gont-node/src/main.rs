@@ -66,11 +66,11 @@ enum Command {
         #[arg(long)]
         fresh: bool,
         /// GONT Space's JSON-RPC port; service s gets this port + s.
-        #[arg(long, default_value_t = gont_node::devnet::SPACE_RPC_PORT)]
+        #[arg(long, default_value_t = gont_node::devnet_plan::SPACE_RPC_PORT)]
         rpc_port: u16,
         /// First port of the nodes' p2p, consensus and metrics ports
         /// (node i uses 100 i more).
-        #[arg(long, default_value_t = gont_node::devnet::BASE_PORT)]
+        #[arg(long, default_value_t = gont_node::devnet_plan::BASE_PORT)]
         base_port: u16,
     },
     /// Height, peers, validators and sync state per chain of a running node.
@@ -189,7 +189,7 @@ fn run(cli: Cli) -> Result<()> {
             validators,
             services,
             fresh,
-            ports: gont_node::devnet::DevnetPorts {
+            ports: gont_node::devnet_plan::DevnetPorts {
                 rpc: rpc_port,
                 base: base_port,
             },

@@ -29,7 +29,7 @@
 //! hears and catches up by value sync.
 
 mod app;
-mod node;
+mod malachite_node;
 mod parts;
 mod proposals;
 
@@ -275,7 +275,8 @@ where
     )?;
     state.finish_recorded_decisions()?;
     let start_height = state.next_height()?;
-    let node = node::GontNode::new(ctx.clone(), key, &config).map_err(DriverError::Config)?;
+    let node =
+        malachite_node::GontNode::new(ctx.clone(), key, &config).map_err(DriverError::Config)?;
     let span = tracing::info_span!("consensus", chain = %ctx.chain_id());
     let (channels, engine) = {
         let _enter = span.enter();

@@ -19,8 +19,8 @@
 //! stabilises, and no progress when a third or more of the power withholds.
 
 pub mod engine;
-mod node;
 pub mod rng;
+mod validator;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -34,9 +34,9 @@ use crate::signing::PrivateKey;
 use crate::types::{Height, Value, ValueId};
 use crate::validators::ValidatorSet;
 
-pub use node::{Behavior, Step};
-use node::{Dest, Effects, Msg, Node};
 use rng::Rng;
+pub use validator::{Behavior, Step};
+use validator::{Dest, Effects, Msg, Node};
 
 /// The fault mixes a seed can draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

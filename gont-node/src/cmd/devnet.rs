@@ -1,5 +1,5 @@
 //! `gont devnet`: starts one `gont start` process per node of a devnet plan
-//! (see [`gont_node::devnet`]), waits until every chain produces blocks,
+//! (see [`gont_node::devnet_plan`]), waits until every chain produces blocks,
 //! prints the endpoints and accounts, and stops every node on Ctrl-C or
 //! SIGTERM. The nodes also stop if the devnet process dies (they ask the
 //! kernel for SIGTERM when their parent exits).
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use gont_core::ChainId;
 use gont_node::client;
-use gont_node::devnet::{self, DEVNET_PASSPHRASE, DevnetPlan, DevnetPorts};
+use gont_node::devnet_plan::{self as devnet, DEVNET_PASSPHRASE, DevnetPlan, DevnetPorts};
 use serde_json::json;
 
 use super::start::DEVNET_CHILD_ENV;

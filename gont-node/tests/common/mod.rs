@@ -89,7 +89,7 @@ impl Devnet {
         self.child.as_ref().map_or(0, Child::id)
     }
 
-    /// The JSON-RPC of `chain` on node `i` (see `gont_node::devnet`).
+    /// The JSON-RPC of `chain` on node `i` (see `gont_node::devnet_plan`).
     pub(crate) fn rpc(&self, i: usize, chain: u64) -> SocketAddr {
         let k = u16::try_from(chain - SPACE).unwrap();
         let first = if chain == SPACE { 0 } else { 1 };
