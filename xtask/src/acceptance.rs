@@ -60,10 +60,6 @@ pub(crate) fn run() -> Result<()> {
         &[],
     )?;
     let dir = root.join("target/acceptance-devnet");
-    eprintln!(
-        "$ target/release/gont devnet --fresh --dir {}",
-        dir.display()
-    );
     let devnet = Devnet::start(
         &root.join("target/release/gont"),
         &dir,

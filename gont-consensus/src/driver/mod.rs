@@ -184,21 +184,18 @@ impl DriverHandle {
 #[derive(Clone)]
 pub struct ConsensusPeers {
     network: Option<malachitebft_engine::network::NetworkRef<GontContext>>,
-    configured: usize,
 }
 
 impl std::fmt::Debug for ConsensusPeers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConsensusPeers")
-            .field("configured", &self.configured)
-            .finish_non_exhaustive()
+        f.debug_struct("ConsensusPeers").finish_non_exhaustive()
     }
 }
 
 impl ConsensusPeers {
     /// Finds the network actor among the engine's children (Malachite's
     /// node actor links its network, consensus, host, WAL and sync actors).
-    fn of(engine: &EngineHandle, configured: usize) -> Self {
+    fn of(engine: &EngineHandle) -> Self {
         let network = engine
             .actor
             .get_children()
@@ -211,15 +208,7 @@ impl ConsensusPeers {
         if network.is_none() {
             tracing::warn!("Malachite's network actor was not found: peers are not counted");
         }
-        Self {
-            network,
-            configured,
-        }
-    }
-
-    /// How many peers are configured (the chain's `peers`).
-    pub const fn configured(&self) -> usize {
-        self.configured
+        Self { network }
     }
 
     /// How many are connected now; `None` if the engine does not answer
@@ -293,7 +282,7 @@ where
         .map_err(|e| DriverError::Engine(format!("{e:#}")))?
     };
     let events = channels.events.clone();
-    let peers = ConsensusPeers::of(&engine, config.peers.len());
+    let peers = ConsensusPeers::of(&engine);
     let app = tokio::spawn(tracing::Instrument::instrument(
         app::run(state, channels),
         span,

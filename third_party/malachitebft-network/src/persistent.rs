@@ -144,16 +144,6 @@ impl PersistentPeers {
             }
         }
     }
-
-    /// How many persistent peers are configured.
-    pub fn len(&self) -> usize {
-        self.peers.len()
-    }
-
-    /// Whether none is configured.
-    pub fn is_empty(&self) -> bool {
-        self.peers.is_empty()
-    }
 }
 
 #[cfg(test)]
