@@ -1,83 +1,202 @@
-//! A minimal blocking JSON-RPC client over HTTP/1.1, for `gont status`,
-//! the devnet's readiness checks and the load generator: enough for a
-//! node's own endpoints on a trusted network, without an HTTP stack.
+//! The JSON-RPC client of the node's own tools: `gont devnet`'s readiness
+//! checks ([`RpcClient`], async), `gont status`, the load generator and the
+//! tests ([`blocking::RpcClient`], for plain threads). Both are jsonrpsee's
+//! HTTP client: kept-alive connections, batches, and typed errors.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use jsonrpsee::core::client::{BatchResponse, ClientT, Error as JsonRpcError};
+use jsonrpsee::core::params::BatchRequestBuilder;
+use jsonrpsee::core::traits::ToRpcParams;
+use jsonrpsee_http_client::{HttpClient, HttpClientBuilder};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// How long a call may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest response accepted (a batch of full blocks stays below it).
+const MAX_RESPONSE: u32 = 64 * 1024 * 1024;
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// The connection or the exchange failed.
-    #[error("{addr}: {source}")]
-    Io {
+    /// The client could not be set up (no runtime or no valid URL).
+    #[error("{addr}: {reason}")]
+    Setup {
         /// The endpoint.
         addr: SocketAddr,
-        /// The failure.
-        source: std::io::Error,
-    },
-    /// The answer was not a JSON-RPC response.
-    #[error("{addr}: malformed response: {reason}")]
-    Malformed {
-        /// The endpoint.
-        addr: SocketAddr,
-        /// What was wrong.
+        /// What failed.
         reason: String,
     },
-    /// The node answered with an error.
+    /// The exchange failed: no connection, a timeout, or an answer that is
+    /// not a JSON-RPC response.
+    #[error("{addr}: {source}")]
+    Transport {
+        /// The endpoint.
+        addr: SocketAddr,
+        /// jsonrpsee's error.
+        source: JsonRpcError,
+    },
+    /// The node answered with a JSON-RPC error.
     #[error("{addr}: {message} (code {code})")]
     Rpc {
         /// The endpoint.
         addr: SocketAddr,
         /// JSON-RPC error code.
-        code: i64,
+        code: i32,
         /// Its message.
         message: String,
     },
 }
 
-/// Calls `method` with `params` on the JSON-RPC server at `addr`.
-pub fn call(addr: SocketAddr, method: &str, params: &Value) -> Result<Value, ClientError> {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-    let io = |source| ClientError::Io { addr, source };
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(io)?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .map_err(io)?;
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).map_err(io)?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).map_err(io)?;
-    let malformed = |reason: &str| ClientError::Malformed {
-        addr,
-        reason: reason.to_owned(),
-    };
-    let text = String::from_utf8(response).map_err(|_| malformed("not UTF-8"))?;
-    let (_, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| malformed("no HTTP body"))?;
-    let value: Value = serde_json::from_str(body).map_err(|e| malformed(&e.to_string()))?;
-    if let Some(error) = value.get("error") {
-        return Err(ClientError::Rpc {
-            addr,
-            code: error.get("code").and_then(Value::as_i64).unwrap_or(0),
-            message: error
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
-        });
+impl ClientError {
+    fn from_jsonrpsee(addr: SocketAddr, error: JsonRpcError) -> Self {
+        match error {
+            JsonRpcError::Call(object) => Self::Rpc {
+                addr,
+                code: object.code(),
+                message: object.message().to_owned(),
+            },
+            source => Self::Transport { addr, source },
+        }
     }
-    value
-        .get("result")
-        .cloned()
-        .ok_or_else(|| malformed("neither result nor error"))
+}
+
+/// An async JSON-RPC client of one node endpoint. Build it inside a tokio
+/// runtime; [`blocking::RpcClient`] is the same for plain threads.
+#[derive(Debug, Clone)]
+pub struct RpcClient {
+    addr: SocketAddr,
+    http: HttpClient,
+}
+
+impl RpcClient {
+    /// A client of the JSON-RPC server at `addr` (plain HTTP).
+    pub fn new(addr: SocketAddr) -> Result<Self, ClientError> {
+        let http = HttpClientBuilder::new()
+            .request_timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .max_response_size(MAX_RESPONSE)
+            .build(format!("http://{addr}"))
+            .map_err(|e| ClientError::Setup {
+                addr,
+                reason: e.to_string(),
+            })?;
+        Ok(Self { addr, http })
+    }
+
+    /// The endpoint.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Calls `method` with `params` (a JSON array or object).
+    pub async fn call(&self, method: &str, params: &Value) -> Result<Value, ClientError> {
+        self.http
+            .request::<Value, _>(method, Params(params))
+            .await
+            .map_err(|e| ClientError::from_jsonrpsee(self.addr, e))
+    }
+
+    /// One batch request: each call's result or its JSON-RPC error, in the
+    /// order of `calls`. A batch the server refuses as a whole, or a failed
+    /// exchange, is the outer error.
+    pub async fn batch(
+        &self,
+        calls: &[(&str, Value)],
+    ) -> Result<Vec<Result<Value, ClientError>>, ClientError> {
+        let error = |e| ClientError::from_jsonrpsee(self.addr, e);
+        let mut batch = BatchRequestBuilder::new();
+        for (method, params) in calls {
+            batch
+                .insert(method, Params(params))
+                .map_err(|e| error(JsonRpcError::ParseError(e)))?;
+        }
+        let answers: BatchResponse<'_, Value> =
+            self.http.batch_request(batch).await.map_err(error)?;
+        Ok(answers
+            .into_iter()
+            .map(|answer| {
+                answer.map_err(|object| ClientError::Rpc {
+                    addr: self.addr,
+                    code: object.code(),
+                    message: object.message().to_owned(),
+                })
+            })
+            .collect())
+    }
+}
+
+/// The client for plain threads (`gont status`, the load generator, tests).
+pub mod blocking {
+    use std::net::SocketAddr;
+
+    use serde_json::Value;
+
+    use super::ClientError;
+
+    /// [`super::RpcClient`] with its own single-thread runtime, each call
+    /// blocking until its answer. Do not use it inside an async task (tokio
+    /// refuses to block a worker thread); `spawn_blocking` is fine.
+    #[derive(Debug)]
+    pub struct RpcClient {
+        runtime: tokio::runtime::Runtime,
+        inner: super::RpcClient,
+    }
+
+    impl RpcClient {
+        /// A client of the JSON-RPC server at `addr` (plain HTTP).
+        pub fn new(addr: SocketAddr) -> Result<Self, ClientError> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| ClientError::Setup {
+                    addr,
+                    reason: format!("starting the client's runtime: {e}"),
+                })?;
+            // hyper's client registers its connections with the runtime it
+            // is built in.
+            let inner = {
+                let _entered = runtime.enter();
+                super::RpcClient::new(addr)?
+            };
+            Ok(Self { runtime, inner })
+        }
+
+        /// The endpoint.
+        pub fn addr(&self) -> SocketAddr {
+            self.inner.addr()
+        }
+
+        /// [`super::RpcClient::call`], blocking.
+        pub fn call(&self, method: &str, params: &Value) -> Result<Value, ClientError> {
+            self.runtime.block_on(self.inner.call(method, params))
+        }
+
+        /// [`super::RpcClient::batch`], blocking.
+        pub fn batch(
+            &self,
+            calls: &[(&str, Value)],
+        ) -> Result<Vec<Result<Value, ClientError>>, ClientError> {
+            self.runtime.block_on(self.inner.batch(calls))
+        }
+    }
+
+    /// Calls `method` with `params` on the JSON-RPC server at `addr`, on a
+    /// client made for this one call.
+    pub fn call(addr: SocketAddr, method: &str, params: &Value) -> Result<Value, ClientError> {
+        RpcClient::new(addr)?.call(method, params)
+    }
+}
+
+/// `params` as sent: the JSON value itself.
+struct Params<'a>(&'a Value);
+
+impl ToRpcParams for Params<'_> {
+    fn to_rpc_params(self) -> Result<Option<Box<RawValue>>, serde_json::Error> {
+        serde_json::value::to_raw_value(self.0).map(Some)
+    }
 }
 
 /// A quantity (`"0x1f"`) as a number.

@@ -15,11 +15,20 @@
 //! | `gont_consensus_last_signed_height` | gauge | `chain`: the last height whose commit carries this validator's precommit |
 //! | `gont_rpc_request_seconds` | histogram | `chain`, `method` |
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::time::Duration;
 
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+/// How long a client may take to send its request head.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why metrics could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +46,8 @@ pub enum MetricsError {
     },
 }
 
-/// Installs the process's recorder and serves `/metrics` on `addr`.
+/// Installs the process's recorder and serves `/metrics` on `addr` (HTTP/1.1
+/// by hyper).
 pub async fn serve(addr: SocketAddr) -> Result<SocketAddr, MetricsError> {
     let handle = PrometheusBuilder::new()
         .install_recorder()
@@ -54,49 +64,49 @@ pub async fn serve(addr: SocketAddr) -> Result<SocketAddr, MetricsError> {
 
 async fn accept(listener: TcpListener, handle: PrometheusHandle) {
     loop {
-        let Ok((mut socket, _)) = listener.accept().await else {
+        let Ok((socket, _)) = listener.accept().await else {
             continue;
         };
         let handle = handle.clone();
+        let service = hyper::service::service_fn(move |request| {
+            let handle = handle.clone();
+            async move { Ok::<_, Infallible>(respond(&request, &handle)) }
+        });
         tokio::spawn(async move {
-            let mut request = vec![0u8; 4096];
-            let mut read = 0;
-            // Read the request head (bounded); only its first line matters.
-            while read < request.len() {
-                match socket
-                    .read(request.get_mut(read..).unwrap_or_default())
-                    .await
-                {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        read += n;
-                        if request
-                            .get(..read)
-                            .is_some_and(|r| r.windows(4).any(|w| w == b"\r\n\r\n"))
-                        {
-                            break;
-                        }
-                    }
-                }
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(TokioIo::new(socket), service);
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "metrics connection");
             }
-            let head = String::from_utf8_lossy(request.get(..read).unwrap_or_default());
-            let path = head.split_whitespace().nth(1).unwrap_or("");
-            let response = if path == "/metrics" || path.starts_with("/metrics?") {
-                let mut body = handle.render();
-                gont_consensus::driver::export_metrics(&mut body);
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                )
-            } else {
-                let body = "metrics are at /metrics\n";
-                format!(
-                    "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                )
-            };
-            let _ = socket.write_all(response.as_bytes()).await;
-            let _ = socket.shutdown().await;
         });
     }
+}
+
+/// `GET /metrics`: the recorder's metrics, then Malachite's; anything else
+/// is 404 or 405.
+fn respond(request: &Request<Incoming>, handle: &PrometheusHandle) -> Response<Full<Bytes>> {
+    let reply = |status: StatusCode, body: String| {
+        let mut response = Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = status;
+        response
+    };
+    if request.uri().path() != "/metrics" {
+        return reply(
+            StatusCode::NOT_FOUND,
+            "metrics are at /metrics\n".to_owned(),
+        );
+    }
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return reply(StatusCode::METHOD_NOT_ALLOWED, "GET /metrics\n".to_owned());
+    }
+    let mut body = handle.render();
+    gont_consensus::driver::export_metrics(&mut body);
+    let mut response = reply(StatusCode::OK, body);
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
 }

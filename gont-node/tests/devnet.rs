@@ -27,7 +27,7 @@ const RPC_PORT: u16 = 38545;
 const BASE_PORT: u16 = 36000;
 
 fn call(addr: SocketAddr, method: &str, params: &Value) -> Value {
-    client::call(addr, method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
+    client::blocking::call(addr, method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
 }
 
 fn height(addr: SocketAddr) -> u64 {

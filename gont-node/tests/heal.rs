@@ -34,7 +34,7 @@ const HEAL: Duration = Duration::from_secs(10);
 fn metrics(net: &Devnet, i: usize) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", net.metrics_port(i))).unwrap();
     stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: gont\r\n\r\n")
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: gont\r\nConnection: close\r\n\r\n")
         .unwrap();
     let mut text = String::new();
     stream.read_to_string(&mut text).unwrap();
@@ -43,7 +43,7 @@ fn metrics(net: &Devnet, i: usize) -> String {
 
 /// `chain`'s entry in the `gont_status` of the node serving `rpc`.
 fn status(rpc: SocketAddr, chain: u64) -> Value {
-    let status = client::call(rpc, "gont_status", &json!([])).unwrap();
+    let status = client::blocking::call(rpc, "gont_status", &json!([])).unwrap();
     status["chains"]
         .as_array()
         .unwrap()
@@ -58,7 +58,7 @@ fn number(v: &Value) -> u64 {
 }
 
 fn height(rpc: SocketAddr) -> u64 {
-    quantity(&client::call(rpc, "eth_blockNumber", &json!([])).unwrap()).unwrap()
+    quantity(&client::blocking::call(rpc, "eth_blockNumber", &json!([])).unwrap()).unwrap()
 }
 
 /// Polls `check` every 200 ms until it holds; panics with `what` after
@@ -111,7 +111,7 @@ fn a_validator_paused_for_30s_is_back_signing_commits_within_10s_of_resuming() {
 
     net.signal(&[3], Signal::CONT);
     let took = wait_until(HEAL, "node 3 signs a commit above the tip", || {
-        client::call(node3, "gont_status", &json!([])).is_ok()
+        client::blocking::call(node3, "gont_status", &json!([])).is_ok()
             && number(&status(node3, SPACE)["lastSigned"]) > tip
     });
     let after = status(node3, SPACE);

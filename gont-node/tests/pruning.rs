@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 const PASSPHRASE: &str = "pruning test";
 
 async fn call(addr: SocketAddr, method: &'static str, params: Value) -> Result<Value, ClientError> {
-    tokio::task::spawn_blocking(move || client::call(addr, method, &params))
+    tokio::task::spawn_blocking(move || client::blocking::call(addr, method, &params))
         .await
         .unwrap()
 }

@@ -18,8 +18,7 @@
 //! ends the run with an error.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,7 +30,8 @@ use alloy_primitives::{Address, B256, Bytes, TxKind, U256, hex, keccak256};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use gont_core::genesis::{DEV_ADDRESSES, DEV_PRIVATE_KEYS};
-use gont_node::client::quantity;
+use gont_node::client::blocking::RpcClient;
+use gont_node::client::{ClientError, quantity};
 use serde_json::{Value, json};
 
 /// The largest JSON-RPC batch the node accepts.
@@ -96,7 +96,7 @@ fn run(args: &Args) -> Result<()> {
         None => Vec::new(),
     };
     let clock_ticks = clock_ticks_per_second();
-    let mut rpc = Rpc::new(args.rpc);
+    let mut rpc = Rpc::new(args.rpc)?;
     let chain_id = rpc
         .call_quantity("eth_chainId", &json!([]))
         .context("is the devnet running?")?;
@@ -392,7 +392,15 @@ struct SeenBlock {
 /// Follows the chain from above `from` until `stop`, recording every block
 /// and the hashes it includes.
 fn watch(addr: SocketAddr, from: u64, observed: &Mutex<Observed>, stop: &AtomicBool) {
-    let mut rpc = Rpc::new(addr);
+    let mut rpc = match Rpc::new(addr) {
+        Ok(rpc) => rpc,
+        Err(e) => {
+            if let Ok(mut o) = observed.lock() {
+                o.failure = Some(format!("{e:#}"));
+            }
+            return;
+        }
+    };
     let mut next = from.saturating_add(1);
     let mut failing_since: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
@@ -763,29 +771,24 @@ fn print_table(args: &Args, pids: &[u32], chain_id: u64, reports: &[StepReport])
 }
 
 // ---------------------------------------------------------------------------
-// JSON-RPC over one kept-alive HTTP/1.1 connection
+// JSON-RPC
 
-/// A JSON-RPC client that keeps its connection open, so that hundreds of
-/// requests a second do not each cost a TCP handshake (and a port in
-/// `TIME_WAIT`).
-struct Rpc {
-    addr: SocketAddr,
-    conn: Option<BufReader<TcpStream>>,
-}
-
-/// The largest HTTP body accepted.
-const MAX_BODY: usize = 64 * 1024 * 1024;
+/// The node's JSON-RPC client (jsonrpsee's, over kept-alive connections, so
+/// that hundreds of requests a second do not each cost a TCP handshake),
+/// with the load generator's error shape: a JSON-RPC error inside a batch
+/// is that entry's message, anything else ends the run.
+struct Rpc(RpcClient);
 
 impl Rpc {
-    fn new(addr: SocketAddr) -> Self {
-        Self { addr, conn: None }
+    fn new(addr: SocketAddr) -> Result<Self> {
+        Ok(Self(RpcClient::new(addr)?))
     }
 
     /// Calls `method`; a JSON-RPC error is an error.
     fn call(&mut self, method: &str, params: &Value) -> Result<Value> {
-        let answer =
-            self.post(&json!({"jsonrpc": "2.0", "id": 0, "method": method, "params": params}))?;
-        response_result(&answer).map_err(|e| anyhow!("{method}: {e}"))
+        self.0
+            .call(method, params)
+            .with_context(|| method.to_owned())
     }
 
     /// Calls `method` and reads its answer as a quantity.
@@ -797,34 +800,15 @@ impl Rpc {
     /// One batch of at most `MAX_BATCH` calls: each call's result or its
     /// JSON-RPC error message, in the order of `calls`.
     fn batch(&mut self, calls: &[(&str, Value)]) -> Result<Vec<Result<Value, String>>> {
-        let requests: Vec<Value> = calls
-            .iter()
-            .enumerate()
-            .map(|(id, (method, params))| {
-                json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+        let answers = self.0.batch(calls)?;
+        answers
+            .into_iter()
+            .map(|answer| match answer {
+                Ok(value) => Ok(Ok(value)),
+                Err(ClientError::Rpc { message, .. }) => Ok(Err(message)),
+                Err(other) => Err(other.into()),
             })
-            .collect();
-        let answer = self.post(&Value::Array(requests))?;
-        let Some(answers) = answer.as_array() else {
-            // A batch refused as a whole is one error object.
-            bail!(
-                "batch refused: {}",
-                response_result(&answer).err().unwrap_or_default()
-            );
-        };
-        let mut results: Vec<Result<Value, String>> =
-            vec![Err("no answer in the batch response".to_owned()); calls.len()];
-        for answer in answers {
-            let slot = answer
-                .get("id")
-                .and_then(Value::as_u64)
-                .and_then(|id| usize::try_from(id).ok())
-                .and_then(|id| results.get_mut(id));
-            if let Some(slot) = slot {
-                *slot = response_result(answer);
-            }
-        }
-        Ok(results)
+            .collect()
     }
 
     /// Any number of calls, in batches of `MAX_BATCH`.
@@ -835,141 +819,6 @@ impl Rpc {
         }
         Ok(results)
     }
-
-    /// Posts `body`, reusing the open connection; if a reused connection
-    /// fails (the server may have closed it), once more on a new one.
-    fn post(&mut self, body: &Value) -> Result<Value> {
-        let body = body.to_string();
-        let reused = self.conn.is_some();
-        match self.post_once(&body) {
-            Err(_) if reused => self.post_once(&body),
-            other => other,
-        }
-        .with_context(|| format!("JSON-RPC at {}", self.addr))
-    }
-
-    fn post_once(&mut self, body: &str) -> Result<Value> {
-        let mut conn = match self.conn.take() {
-            Some(conn) => conn,
-            None => {
-                let stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))?;
-                stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-                stream.set_nodelay(true)?;
-                BufReader::new(stream)
-            }
-        };
-        let request = format!(
-            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        );
-        conn.get_mut().write_all(request.as_bytes())?;
-        let (status, body, keep_alive) = read_response(&mut conn)?;
-        if keep_alive {
-            self.conn = Some(conn);
-        }
-        if status != 200 {
-            bail!(
-                "HTTP status {status}: {}",
-                String::from_utf8_lossy(&body).trim()
-            );
-        }
-        serde_json::from_slice(&body).context("the response is not JSON")
-    }
-}
-
-/// The result of one JSON-RPC response object, or its error message.
-fn response_result(answer: &Value) -> Result<Value, String> {
-    if let Some(error) = answer.get("error") {
-        let message = error.get("message").and_then(Value::as_str).unwrap_or("");
-        return Err(message.to_owned());
-    }
-    answer
-        .get("result")
-        .cloned()
-        .ok_or_else(|| "neither result nor error".to_owned())
-}
-
-/// Reads one HTTP/1.1 response: status, body (by `Content-Length` or
-/// chunked) and whether the connection stays open.
-fn read_response(conn: &mut impl BufRead) -> Result<(u16, Vec<u8>, bool)> {
-    let mut line = String::new();
-    if conn.read_line(&mut line)? == 0 {
-        bail!("the server closed the connection");
-    }
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .with_context(|| format!("not an HTTP status line: {:?}", line.trim()))?;
-    let mut length: Option<usize> = None;
-    let mut chunked = false;
-    let mut keep_alive = true;
-    loop {
-        line.clear();
-        if conn.read_line(&mut line)? == 0 {
-            bail!("the connection closed inside the headers");
-        }
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        let Some((name, value)) = header.split_once(':') else {
-            bail!("malformed header {header:?}");
-        };
-        let value = value.trim();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => {
-                length = Some(
-                    value
-                        .parse()
-                        .with_context(|| format!("Content-Length {value:?}"))?,
-                );
-            }
-            "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
-            "connection" => keep_alive = !value.eq_ignore_ascii_case("close"),
-            _ => {}
-        }
-    }
-    let mut body = Vec::new();
-    if chunked {
-        loop {
-            line.clear();
-            conn.read_line(&mut line)?;
-            let size = line.trim().split(';').next().unwrap_or("");
-            let size =
-                usize::from_str_radix(size, 16).with_context(|| format!("chunk size {size:?}"))?;
-            if size == 0 {
-                // Trailers, up to the blank line.
-                loop {
-                    line.clear();
-                    if conn.read_line(&mut line)? == 0 || line.trim_end().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            if body.len() + size > MAX_BODY {
-                bail!("response body over {MAX_BODY} bytes");
-            }
-            let at = body.len();
-            body.resize(at + size, 0);
-            conn.read_exact(body.get_mut(at..).context("chunk bounds")?)?;
-            let mut crlf = [0u8; 2];
-            conn.read_exact(&mut crlf)?;
-        }
-    } else if let Some(length) = length {
-        if length > MAX_BODY {
-            bail!("response body of {length} bytes");
-        }
-        body.resize(length, 0);
-        conn.read_exact(&mut body)?;
-    } else {
-        conn.take(u64::try_from(MAX_BODY).unwrap_or(u64::MAX))
-            .read_to_end(&mut body)?;
-        keep_alive = false;
-    }
-    Ok((status, body, keep_alive))
 }
 
 #[cfg(test)]
@@ -1002,19 +851,5 @@ mod tests {
         let stat = "42 (gont (x) y) S 1 42 42 0 -1 4194560 1 0 0 0 17 5 0 0 20 0 9 0 1 2 3";
         assert_eq!(stat_ticks(stat), Some(22));
         assert_eq!(stat_ticks("42 (gont) S 1"), None);
-    }
-
-    #[test]
-    fn responses_are_read_by_length_or_in_chunks() -> Result<()> {
-        let mut sized: &[u8] =
-            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}HTTP/1.1 500 x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        assert_eq!(read_response(&mut sized)?, (200, b"{}".to_vec(), true));
-        assert_eq!(read_response(&mut sized)?, (500, Vec::new(), false));
-        let mut chunked: &[u8] =
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n[1,\r\n2;x=y\r\n2]\r\n0\r\n\r\n";
-        assert_eq!(read_response(&mut chunked)?, (200, b"[1,2]".to_vec(), true));
-        let mut garbage: &[u8] = b"nonsense\r\n\r\n";
-        assert!(read_response(&mut garbage).is_err());
-        Ok(())
     }
 }

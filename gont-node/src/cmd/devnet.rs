@@ -5,14 +5,13 @@
 //! kernel for SIGTERM when their parent exits).
 
 use std::fs::{File, OpenOptions};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use gont_core::ChainId;
-use gont_node::client;
+use gont_node::client::{self, RpcClient};
 use gont_node::devnet_plan::{self as devnet, DEVNET_PASSPHRASE, DevnetPlan, DevnetPorts};
 use serde_json::json;
 
@@ -121,8 +120,10 @@ fn check_existing(plan: &DevnetPlan) -> Result<()> {
     Ok(())
 }
 
-fn height(addr: SocketAddr) -> Option<u64> {
-    client::call(addr, "eth_blockNumber", &json!([]))
+async fn height(client: &RpcClient) -> Option<u64> {
+    client
+        .call("eth_blockNumber", &json!([]))
+        .await
         .ok()
         .as_ref()
         .and_then(client::quantity)
@@ -186,7 +187,10 @@ pub(crate) fn run(options: &Options) -> Result<()> {
     let signalled = runtime.block_on(async {
         let mut term =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let endpoints = devnet::endpoints(&plan);
+        let endpoints = devnet::endpoints(&plan)
+            .into_iter()
+            .map(|(chain, addr)| Ok((chain, RpcClient::new(addr)?)))
+            .collect::<Result<Vec<_>>>()?;
         let mut ready = false;
         let started = Instant::now();
         let mut last_report = Instant::now();
@@ -204,10 +208,10 @@ pub(crate) fn run(options: &Options) -> Result<()> {
                     tail(&log, 20)
                 );
             }
-            let heights: Vec<(ChainId, Option<u64>)> = endpoints
-                .iter()
-                .map(|(chain, addr)| (*chain, height(*addr)))
-                .collect();
+            let mut heights: Vec<(ChainId, Option<u64>)> = Vec::with_capacity(endpoints.len());
+            for (chain, client) in &endpoints {
+                heights.push((*chain, height(client).await));
+            }
             if !ready {
                 if heights.iter().all(|(_, h)| h.is_some_and(|h| h >= 1)) {
                     ready = true;

@@ -23,7 +23,7 @@ pub(crate) fn rpc_of_home(home: &Path) -> Result<SocketAddr> {
 
 /// Prints the status of the node serving JSON-RPC at `rpc`.
 pub(crate) fn run(rpc: SocketAddr) -> Result<()> {
-    let status = client::call(rpc, "gont_status", &json!([]))
+    let status = client::blocking::call(rpc, "gont_status", &json!([]))
         .with_context(|| format!("asking the node at {rpc} (is it running?)"))?;
     let text = |v: &Value, k: &str| {
         v.get(k)
