@@ -1,18 +1,18 @@
-//! Commit certificates in three shapes, and conversion between them:
-//! Malachite's (the precommit signatures that formed the quorum),
+//! Commit certificates in two shapes, and conversion between them:
+//! Malachite's (the precommit signatures that formed the quorum) and
 //! gont-core's [`gont_core::CommitCertificate`] (one entry per validator,
-//! in set order, as Tendermint's), and tendermint-rs's `SignedHeader`, so
-//! that tendermint-rs's light-client verifier checks GONT commits.
+//! in set order, as Tendermint's). `gont_core::light` turns the latter into
+//! tendermint-rs's `SignedHeader` for the light-client verifier.
 //!
 //! Every precommit for a block carries the block's header time (see
 //! [`crate::signing`]), so the conversion is exact in both directions.
 
-use gont_core::{CommitCertificate, CommitSig, Header, HeaderError, Timestamp};
+use gont_core::{CommitCertificate, CommitSig, Timestamp};
 use malachitebft_core_types as mc;
 use mc::{NilOrVal, Round, VoteType};
 
 use crate::context::GontContext;
-use crate::signing::{tendermint_block_id, tendermint_time, vote_sign_bytes};
+use crate::signing::vote_sign_bytes;
 use crate::types::{Address, Height, ValueId};
 use crate::validators::ValidatorSet;
 
@@ -50,15 +50,9 @@ pub enum CommitError {
     /// A `ForBlock` entry's time is not the block's header time.
     #[error("precommit time {0:?} is not the block time")]
     Timestamp(Timestamp),
-    /// The commit is for another block or height than the header.
-    #[error("commit does not match the header")]
-    HeaderMismatch,
     /// The round is nil.
     #[error("commit round is nil")]
     NilRound,
-    /// The header does not map onto Tendermint's.
-    #[error(transparent)]
-    Header(#[from] HeaderError),
     /// A value tendermint-rs refuses (height, round, time, signature).
     #[error("tendermint-rs refused {0}")]
     Tendermint(&'static str),
@@ -164,62 +158,6 @@ pub fn verify(
         });
     }
     Ok(power)
-}
-
-/// A decided header with its commit as tendermint-rs's `SignedHeader`.
-pub fn to_signed_header(
-    header: &Header,
-    commit: &CommitCertificate,
-) -> Result<tendermint::block::signed_header::SignedHeader, CommitError> {
-    if commit.height != header.height || commit.block_id != header.id()? {
-        return Err(CommitError::HeaderMismatch);
-    }
-    let tm_header = header.to_tendermint()?;
-    let signatures = commit
-        .signatures
-        .iter()
-        .map(|entry| {
-            let (validator, timestamp, signature, for_block) = match entry {
-                CommitSig::Absent => return Ok(tendermint::block::CommitSig::BlockIdFlagAbsent),
-                CommitSig::ForBlock {
-                    validator,
-                    timestamp,
-                    signature,
-                } => (validator, timestamp, signature, true),
-                CommitSig::ForNil {
-                    validator,
-                    timestamp,
-                    signature,
-                } => (validator, timestamp, signature, false),
-            };
-            let validator_address = tendermint::account::Id::new(validator.0);
-            let timestamp = tendermint_time(*timestamp).ok_or(CommitError::Tendermint("time"))?;
-            let signature = tendermint::Signature::try_from(signature.0.as_slice())
-                .map_err(|_| CommitError::Tendermint("signature"))?;
-            Ok(if for_block {
-                tendermint::block::CommitSig::BlockIdFlagCommit {
-                    validator_address,
-                    timestamp,
-                    signature: Some(signature),
-                }
-            } else {
-                tendermint::block::CommitSig::BlockIdFlagNil {
-                    validator_address,
-                    timestamp,
-                    signature: Some(signature),
-                }
-            })
-        })
-        .collect::<Result<Vec<_>, CommitError>>()?;
-    let tm_commit = tendermint::block::Commit {
-        height: tm_header.height,
-        round: tendermint::block::Round::try_from(commit.round)
-            .map_err(|_| CommitError::Tendermint("round"))?,
-        block_id: tendermint_block_id(commit.block_id),
-        signatures,
-    };
-    tendermint::block::signed_header::SignedHeader::new(tm_header, tm_commit)
-        .map_err(|_| CommitError::Tendermint("signed header"))
 }
 
 /// Checks that a gont-core commit has one entry per member of `set`.

@@ -17,7 +17,7 @@
 //! signature and key types can implement borsh (the orphan rule).
 
 use borsh::BorshSerialize;
-use gont_core::{ConsensusKey, Signature, Timestamp};
+use gont_core::{ConsensusKey, Signature, light};
 use malachitebft_core_types as mc;
 use mc::{NilOrVal, Round, SignedMessage, VoteType};
 
@@ -83,22 +83,6 @@ impl mc::SigningScheme for Ed25519 {
     }
 }
 
-/// Tendermint's time for a GONT timestamp.
-pub fn tendermint_time(t: Timestamp) -> Option<tendermint::Time> {
-    let millis = t.as_millis();
-    let secs = i64::try_from(millis / 1000).ok()?;
-    let nanos = u32::try_from(millis % 1000 * 1_000_000).ok()?;
-    tendermint::Time::from_unix_timestamp(secs, nanos).ok()
-}
-
-/// Tendermint's block id for a GONT block id (empty part-set header).
-pub fn tendermint_block_id(block: gont_core::BlockId) -> tendermint::block::Id {
-    tendermint::block::Id {
-        hash: tendermint::Hash::Sha256(block.0),
-        part_set_header: tendermint::block::parts::Header::default(),
-    }
-}
-
 /// The bytes a vote signs: Tendermint's canonical vote. `None` when the
 /// height, round or time is outside Tendermint's range (no such vote can be
 /// signed or verified).
@@ -111,8 +95,8 @@ pub fn vote_sign_bytes(
 ) -> Option<Vec<u8>> {
     let (block_id, timestamp) = match value {
         NilOrVal::Val(id) => (
-            Some(tendermint_block_id(id.block)),
-            tendermint_time(id.time)?,
+            Some(light::tendermint_block_id(id.block)),
+            light::tendermint_time(id.time)?,
         ),
         NilOrVal::Nil => (None, tendermint::Time::unix_epoch()),
     };

@@ -10,8 +10,8 @@
 use std::time::Duration;
 
 use gont_consensus::ValidatorSet;
-use gont_consensus::commit::to_signed_header;
 use gont_consensus::sim::{self, FaultMix, SimConfig};
+use gont_core::light::signed_header as to_signed_header;
 use gont_core::{CommitSig, DecidedBlock, Hash};
 use tendermint::block::signed_header::SignedHeader;
 use tendermint_light_client_verifier::options::Options;
@@ -190,4 +190,55 @@ fn tampered_commits_are_rejected() {
         verify(trusted, set, &ok(target), &tm_set, late),
         Verdict::Success
     ));
+}
+
+fn light_block_of(block: &DecidedBlock, set: &ValidatorSet) -> gont_core::light::LightBlock {
+    gont_core::light::light_block(&block.block.header, &block.commit, set.core(), set.core())
+        .unwrap()
+}
+
+#[test]
+fn the_light_client_trusts_a_block_by_hash_then_skips_ahead_and_refuses_going_back() {
+    use gont_core::light::{self, LightClient, LightError, TrustOptions};
+
+    let chain = chain(7, false, 31);
+    let (first, set) = &chain[0];
+    let (last, last_set) = chain.last().unwrap();
+    let first_block = light_block_of(first, set);
+    let id = first.block.header.id().unwrap();
+    assert_eq!(light::block_id(&first_block), id);
+
+    let wrong = gont_core::BlockId([7; 32]);
+    let err = LightClient::from_trusted_block(first_block.clone(), wrong, TrustOptions::default())
+        .unwrap_err();
+    assert!(matches!(err, LightError::WrongHash { .. }), "{err}");
+
+    let mut lc =
+        LightClient::from_trusted_block(first_block.clone(), id, TrustOptions::default()).unwrap();
+    let now = last.block.header.time;
+    let target = last.block.header.height.0;
+    let reached = lc
+        .advance_to(target, now, |_| {
+            Ok::<_, String>(light_block_of(last, last_set))
+        })
+        .unwrap();
+    assert_eq!(
+        light::state_root(reached),
+        Some(last.block.header.state_root)
+    );
+    assert_eq!(lc.height(), target);
+
+    let err = lc.update(first_block, now).unwrap_err();
+    assert!(matches!(err, LightError::NotAbove { .. }), "{err}");
+
+    // A source that answers with another height than asked is refused.
+    let mut lc =
+        LightClient::from_trusted_block(light_block_of(first, set), id, TrustOptions::default())
+            .unwrap();
+    let err = lc
+        .advance_to(target + 1, now, |_| {
+            Ok::<_, String>(light_block_of(last, last_set))
+        })
+        .unwrap_err();
+    assert!(matches!(err, LightError::Fetch { .. }), "{err}");
 }

@@ -8,6 +8,8 @@
 //! - [`Header`], [`Block`], [`CommitCertificate`]: blocks, and the exact
 //!   mapping of a header onto Tendermint's (see [`header`]).
 //! - [`Checkpoint`]: what a service anchors into the Space.
+//! - [`light`]: a light client of any GONT chain (tendermint-rs's verifier)
+//!   and [`state_proof`]: what a state root commits to, and its proofs.
 //! - [`ExecutionEngine`]: the Engine-API-shaped boundary consensus drives.
 //! - [`ExecutionStore`], [`StateReader`], [`StateChanges`], [`Receipt`]: the
 //!   boundary between execution (`gont-vm`) and storage (`gont-storage`).
@@ -28,11 +30,13 @@ pub mod encoding;
 pub mod engine;
 pub mod genesis;
 pub mod header;
+pub mod light;
 pub mod merkle;
 pub mod primitives;
 pub mod receipt;
 pub mod service;
 pub mod state;
+pub mod state_proof;
 pub mod validator_set;
 
 pub use block::{

@@ -6,10 +6,13 @@ use std::sync::{Arc, Mutex};
 use alloy_consensus::Transaction as _;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_rpc_types_eth::state::StateOverride;
+use gont_core::light::{self, LightBlock};
 use gont_core::state::KECCAK_EMPTY;
+use gont_core::state_proof::{ProvenState, StateKey};
 use gont_core::{
     AccountState, Address, B256, Block, BlockId, Body, Bytes, ChainId, ExecutionFields,
     ExecutionStore, Genesis, Header, Height, RawTransaction, StateReader, Timestamp, U256,
+    ValidatorSet,
 };
 use gont_storage::{ChainStore, IndexedLog, LogFilter, StoreError};
 use gont_vm::{BlockContext, EngineConfig};
@@ -101,16 +104,20 @@ pub struct ChainBackend {
     store: ChainStore,
     config: EngineConfig,
     genesis_time: Timestamp,
+    /// The chain's validator set: the genesis set, at every height, until
+    /// staking changes it.
+    validators: ValidatorSet,
     mempool: Arc<Mutex<Mempool>>,
     gossip: mpsc::UnboundedSender<RawTransaction>,
     syncing: Arc<Mutex<Option<(Height, Height)>>>,
 }
 
 impl ChainBackend {
-    /// The backend of chain `chain_id` of `genesis`.
+    /// The backend of a chain of `genesis`, decided by `validators`.
     pub fn new(
         store: ChainStore,
         genesis: &Genesis,
+        validators: ValidatorSet,
         config: EngineConfig,
         mempool: Arc<Mutex<Mempool>>,
         gossip: mpsc::UnboundedSender<RawTransaction>,
@@ -120,6 +127,7 @@ impl ChainBackend {
             store,
             config,
             genesis_time: genesis.genesis_time,
+            validators,
             mempool,
             gossip,
             syncing,
@@ -478,6 +486,24 @@ impl EthBackend for ChainBackend {
         Ok(self
             .head_execution()?
             .map_or(gont_vm::INITIAL_BASE_FEE, |e| gont_vm::next_base_fee(&e)))
+    }
+
+    fn light_block(&self, height: Height) -> Result<Option<LightBlock>, RpcError> {
+        let Some(decided) = self.store.decided(height)? else {
+            return Ok(None);
+        };
+        light::light_block(
+            &decided.block.header,
+            &decided.commit,
+            &self.validators,
+            &self.validators,
+        )
+        .map(Some)
+        .map_err(internal)
+    }
+
+    fn prove(&self, height: Height, key: StateKey) -> Result<ProvenState, RpcError> {
+        Ok(self.store.prove(height, key)?)
     }
 }
 

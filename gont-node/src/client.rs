@@ -6,12 +6,16 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use gont_core::light::LightBlock;
+use gont_core::{Address, U256};
 use jsonrpsee::core::client::{BatchResponse, ClientT, Error as JsonRpcError};
 use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::core::traits::ToRpcParams;
 use jsonrpsee_http_client::{HttpClient, HttpClientBuilder};
-use serde_json::Value;
 use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use crate::rpc::proofs::AccountProof;
 
 /// How long a call may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -37,6 +41,16 @@ pub enum ClientError {
         addr: SocketAddr,
         /// jsonrpsee's error.
         source: JsonRpcError,
+    },
+    /// The answer is not of the shape the method documents.
+    #[error("{addr}: {method} answered in an unexpected shape: {reason}")]
+    Malformed {
+        /// The endpoint.
+        addr: SocketAddr,
+        /// The method.
+        method: &'static str,
+        /// What did not parse.
+        reason: String,
     },
     /// The node answered with a JSON-RPC error.
     #[error("{addr}: {message} (code {code})")]
@@ -99,6 +113,42 @@ impl RpcClient {
             .map_err(|e| ClientError::from_jsonrpsee(self.addr, e))
     }
 
+    /// Calls `method` and parses its answer as `T`.
+    async fn typed<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &'static str,
+        params: &Value,
+    ) -> Result<T, ClientError> {
+        let answer = self.call(method, params).await?;
+        serde_json::from_value(answer).map_err(|e| ClientError::Malformed {
+            addr: self.addr,
+            method,
+            reason: e.to_string(),
+        })
+    }
+
+    /// `gont_getSignedHeader`: the decided block at `height` as a light
+    /// block.
+    pub async fn signed_header(&self, height: u64) -> Result<LightBlock, ClientError> {
+        self.typed("gont_getSignedHeader", &json!([format!("{height:#x}")]))
+            .await
+    }
+
+    /// `gont_getProof`: `address` and its `slots` after block `height`,
+    /// with proofs.
+    pub async fn proof(
+        &self,
+        address: Address,
+        slots: &[U256],
+        height: u64,
+    ) -> Result<AccountProof, ClientError> {
+        self.typed(
+            "gont_getProof",
+            &json!([address, slots, format!("{height:#x}")]),
+        )
+        .await
+    }
+
     /// One batch request: each call's result or its JSON-RPC error, in the
     /// order of `calls`. A batch the server refuses as a whole, or a failed
     /// exchange, is the outer error.
@@ -132,9 +182,12 @@ impl RpcClient {
 pub mod blocking {
     use std::net::SocketAddr;
 
+    use gont_core::light::LightBlock;
+    use gont_core::{Address, U256};
     use serde_json::Value;
 
     use super::ClientError;
+    use crate::rpc::proofs::AccountProof;
 
     /// [`super::RpcClient`] with its own single-thread runtime, each call
     /// blocking until its answer. Do not use it inside an async task (tokio
@@ -172,6 +225,22 @@ pub mod blocking {
         /// [`super::RpcClient::call`], blocking.
         pub fn call(&self, method: &str, params: &Value) -> Result<Value, ClientError> {
             self.runtime.block_on(self.inner.call(method, params))
+        }
+
+        /// [`super::RpcClient::signed_header`], blocking.
+        pub fn signed_header(&self, height: u64) -> Result<LightBlock, ClientError> {
+            self.runtime.block_on(self.inner.signed_header(height))
+        }
+
+        /// [`super::RpcClient::proof`], blocking.
+        pub fn proof(
+            &self,
+            address: Address,
+            slots: &[U256],
+            height: u64,
+        ) -> Result<AccountProof, ClientError> {
+            self.runtime
+                .block_on(self.inner.proof(address, slots, height))
         }
 
         /// [`super::RpcClient::batch`], blocking.

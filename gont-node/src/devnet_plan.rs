@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use gont_core::genesis::DevnetChain;
-use gont_core::{ChainId, Genesis, ServiceId};
+use gont_core::{ChainId, Genesis, ServiceId, Timestamp};
 
 use crate::config::{ChainConfig, ConsensusNetConfig, MetricsConfig, NodeConfig, P2pConfig, files};
 use crate::home::{self, HomeError};
@@ -127,15 +127,19 @@ fn rpc_addr(genesis: &Genesis, ports: DevnetPorts, index: usize, k: usize) -> So
 }
 
 /// The plan of a devnet of `validators` nodes and `services` services under
-/// `dir`, on the default ports.
-pub fn plan(dir: &Path, validators: usize, services: usize) -> DevnetPlan {
-    plan_with(dir, validators, services, DevnetPorts::default())
-}
-
-/// The plan of a devnet on `ports`.
-pub fn plan_with(dir: &Path, validators: usize, services: usize, ports: DevnetPorts) -> DevnetPlan {
+/// `dir`, on `ports`, whose genesis is at `genesis_time`. `gont devnet`
+/// takes the time of its first start (so that light clients may trust the
+/// genesis within their trusting period) and keeps it on restarts.
+pub fn plan_with(
+    dir: &Path,
+    validators: usize,
+    services: usize,
+    ports: DevnetPorts,
+    genesis_time: Timestamp,
+) -> DevnetPlan {
     let port = |index, offset| port_at(ports.base, index, offset);
-    let genesis = Genesis::devnet(validators, services);
+    let mut genesis = Genesis::devnet(validators, services);
+    genesis.genesis_time = genesis_time;
     let bootstrap = format!("{}/p2p/{}", multiaddr(port(0, 0)), devnet_node_key(0).id());
     let nodes = (0..validators)
         .map(|i| {

@@ -558,6 +558,7 @@ fn open_chain(
     let backend = Arc::new(ChainBackend::new(
         chain_store,
         genesis,
+        validators.clone(),
         engine_config,
         Arc::new(Mutex::new(Mempool::new(MempoolConfig::default()))),
         gossip_tx,

@@ -131,9 +131,11 @@ fn fixture_with(limits: RpcLimits) -> Fixture {
         .unwrap();
 
     let (gossip_tx, gossip_rx) = mpsc::unbounded_channel();
+    let (validators, _) = genesis.chain_consensus(chain_id).unwrap().unwrap();
     let backend = ChainBackend::new(
         store,
         &genesis,
+        validators,
         config,
         Arc::new(Mutex::new(Mempool::new(MempoolConfig::default()))),
         gossip_tx,
@@ -459,4 +461,49 @@ async fn filters_report_only_what_is_new() {
     );
     let e = request(&f.module, "eth_getFilterChanges", json!([id])).await;
     assert_eq!(e["error"]["message"], "filter not found");
+}
+
+#[tokio::test]
+async fn gont_get_proof_proves_accounts_and_slots_against_each_heights_state_root() {
+    use gont_node::rpc::proofs::AccountProof;
+
+    let f = fixture();
+    let sender = address_of(&dev_key(0).unwrap());
+    for height in ["0x0", "0x1", "0x2"] {
+        let block = result(&f.module, "eth_getBlockByNumber", json!([height, false])).await;
+        let answer = result(
+            &f.module,
+            "gont_getProof",
+            json!([sender, ["0x0", "0x1"], height]),
+        )
+        .await;
+        let proof: AccountProof = serde_json::from_value(answer).unwrap();
+        assert_eq!(json!(proof.state_root), block["stateRoot"], "{height}");
+        proof.verify(proof.state_root).unwrap();
+        let balance = result(&f.module, "eth_getBalance", json!([sender, height])).await;
+        assert_eq!(json!(proof.account.unwrap().balance), balance, "{height}");
+        assert_eq!(proof.storage.len(), 2);
+        // The contract's slots too (present or zero, proven either way).
+        let answer = result(
+            &f.module,
+            "gont_getProof",
+            json!([f.contract, ["0x0"], height]),
+        )
+        .await;
+        let proof: AccountProof = serde_json::from_value(answer).unwrap();
+        proof.verify(proof.state_root).unwrap();
+        assert_eq!(proof.account.is_some(), height != "0x0");
+    }
+
+    // Limits and missing data are errors with codes.
+    let slots: Vec<String> = (0..1025).map(|i| format!("{i:#x}")).collect();
+    let response = request(&f.module, "gont_getProof", json!([sender, slots])).await;
+    assert_eq!(response["error"]["code"], -32005, "{response}");
+    let response = request(&f.module, "gont_getSignedHeader", json!(["0x0"])).await;
+    assert_eq!(response["error"]["code"], -32602, "{response}");
+    // The fixture's blocks were built without consensus: no commit.
+    let response = request(&f.module, "gont_getSignedHeader", json!(["0x2"])).await;
+    assert_eq!(response["error"]["code"], -32000, "{response}");
+    let response = request(&f.module, "gont_getProof", json!(["0x12"])).await;
+    assert_eq!(response["error"]["code"], -32602, "{response}");
 }

@@ -95,8 +95,8 @@ impl ChainStore {
     pub fn prove(
         &self,
         height: Height,
-        key: commitment::StateKey,
-    ) -> Result<commitment::ProvenState, StoreError> {
+        key: gont_core::state_proof::StateKey,
+    ) -> Result<gont_core::state_proof::ProvenState, StoreError> {
         let snap = self.snapshot()?;
         snap.require_state(height)?;
         let (nodes, values) = snap.tree_tables()?;
@@ -105,7 +105,7 @@ impl ChainStore {
         let (value, proof) = commitment::prove(&reader, height.get(), &key)
             .map_err(|e| commitment::tree_error(e, self.chain, height.get()))?;
         let value = value
-            .map(|bytes| commitment::StateValue::decode(&key, &bytes))
+            .map(|bytes| gont_core::state_proof::StateValue::decode(&key, &bytes))
             .transpose()
             .map_err(|e| StoreError::Corrupt {
                 path: self.path().to_path_buf(),
@@ -113,7 +113,7 @@ impl ChainStore {
                 key: key.to_string(),
                 reason: e.to_string(),
             })?;
-        Ok(commitment::ProvenState {
+        Ok(gont_core::state_proof::ProvenState {
             root,
             key,
             value,

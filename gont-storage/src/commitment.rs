@@ -8,161 +8,20 @@
 //! is version 0), so the root after block `h` is the tree's root at `h`, and
 //! a block rewrites only the paths from its changed leaves to the root.
 //!
-//! [`verify_state_proof`] is pure: a light client that trusts a header's
-//! `state_root` checks an account or slot, present or absent, with it alone.
+//! What the commitment is (key hashes, leaf values, proofs and their
+//! verification) is defined in `gont_core::state_proof`, so that a light
+//! client needs no storage; this module keeps the tree in redb.
 
-use std::fmt;
 use std::path::Path;
 
-use borsh::{BorshDeserialize, BorshSerialize};
-use gont_core::{AccountState, Address, Hash, StateChanges, U256, encode};
-use jmt::proof::SparseMerkleProof;
+use gont_core::state_proof::{Blake3Hasher, StateKey, StateProof};
+use gont_core::{Hash, StateChanges, encode};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
-use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, RootHash, SimpleHasher, Version};
+use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use redb::ReadableTable;
 
 use crate::error::StoreError;
 use crate::tables::{Bytes, Hash32, HeightKey};
-
-/// blake3 as the tree's hash function (through jmt's [`SimpleHasher`]).
-pub struct Blake3Hasher(blake3::Hasher);
-
-impl SimpleHasher for Blake3Hasher {
-    fn new() -> Self {
-        Self(blake3::Hasher::new())
-    }
-
-    fn update(&mut self, data: &[u8]) {
-        self.0.update(data);
-    }
-
-    fn finalize(self) -> [u8; 32] {
-        *self.0.finalize().as_bytes()
-    }
-}
-
-type Tree<'a, R> = JellyfishMerkleTree<'a, R, Blake3Hasher>;
-
-/// The root of the empty state (jmt's placeholder for an empty tree).
-pub const EMPTY_STATE_ROOT: Hash = Hash(Tree::<'static, NoNodes>::EMPTY_ROOT.0);
-
-/// The domain of state key hashes.
-const STATE_KEY_CONTEXT: &str = "gont state key v1";
-
-/// What the state commitment has a leaf for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum StateKey {
-    /// An account's nonce, balance and code hash.
-    Account(Address),
-    /// One storage slot of a contract.
-    Storage {
-        /// The contract.
-        address: Address,
-        /// The slot.
-        slot: U256,
-    },
-}
-
-impl StateKey {
-    /// The leaf key: blake3 (keyed to this domain) of `0x00 ‖ address` for
-    /// an account, `0x01 ‖ address ‖ slot (32 bytes big-endian)` for a slot.
-    pub fn key_hash(&self) -> Hash {
-        let mut bytes = Vec::with_capacity(53);
-        match self {
-            Self::Account(address) => {
-                bytes.push(0x00);
-                bytes.extend_from_slice(address.as_slice());
-            }
-            Self::Storage { address, slot } => {
-                bytes.push(0x01);
-                bytes.extend_from_slice(address.as_slice());
-                bytes.extend_from_slice(&slot.to_be_bytes::<32>());
-            }
-        }
-        Hash::digest_in(STATE_KEY_CONTEXT, &bytes)
-    }
-
-    fn jmt_key(&self) -> KeyHash {
-        KeyHash(self.key_hash().0)
-    }
-}
-
-impl fmt::Display for StateKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Account(address) => write!(f, "account {address}"),
-            Self::Storage { address, slot } => write!(f, "slot {slot:#x} of {address}"),
-        }
-    }
-}
-
-/// A leaf's value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StateValue {
-    /// An account.
-    Account(AccountState),
-    /// A non-zero slot value (a zero slot has no leaf).
-    Storage(U256),
-}
-
-impl StateValue {
-    /// The bytes the leaf commits to: the canonical encoding.
-    pub fn encode(&self) -> Vec<u8> {
-        match self {
-            Self::Account(account) => encode(account),
-            Self::Storage(value) => encode(value),
-        }
-    }
-
-    /// Decodes the leaf value of `key`.
-    pub(crate) fn decode(key: &StateKey, bytes: &[u8]) -> Result<Self, gont_core::DecodeError> {
-        Ok(match key {
-            StateKey::Account(_) => Self::Account(gont_core::decode(bytes)?),
-            StateKey::Storage { .. } => Self::Storage(gont_core::decode(bytes)?),
-        })
-    }
-}
-
-/// A Merkle proof that a key has a value, or has none, under a state root.
-/// Canonically encodable (borsh), so that it can be sent to a light client.
-#[derive(Clone, Debug, PartialEq, BorshSerialize, BorshDeserialize)]
-pub struct StateProof(SparseMerkleProof<Blake3Hasher>);
-
-/// A state value with its proof, as of one height.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ProvenState {
-    /// The state root the proof is against (the header's `state_root`).
-    pub root: Hash,
-    /// The key.
-    pub key: StateKey,
-    /// Its value; `None` for an absent account or a zero slot.
-    pub value: Option<StateValue>,
-    /// The inclusion (value present) or exclusion (absent) proof.
-    pub proof: StateProof,
-}
-
-/// Checks that under `root`, `key` has `value` (`Some`: an inclusion proof)
-/// or no value (`None`: an exclusion proof). Pure: a light client needs
-/// nothing else.
-pub fn verify_state_proof(
-    root: Hash,
-    key: &StateKey,
-    value: Option<&StateValue>,
-    proof: &StateProof,
-) -> Result<(), StoreError> {
-    proof
-        .0
-        .verify(
-            RootHash(root.0),
-            key.jmt_key(),
-            value.map(StateValue::encode),
-        )
-        .map_err(|e| StoreError::InvalidProof {
-            key: key.to_string(),
-            root,
-            reason: format!("{e:#}"),
-        })
-}
 
 /// The tree's writes for one change set: key hashes with new values
 /// (`None` deletes: a removed account or a zeroed slot).
@@ -324,6 +183,12 @@ where
         anyhow::bail!("the rightmost leaf is not indexed (tree restore is not supported)")
     }
 }
+
+/// The state tree over a node reader.
+type Tree<'a, R> = JellyfishMerkleTree<'a, R, Blake3Hasher>;
+
+/// The root of the empty state (jmt's placeholder for an empty tree).
+pub const EMPTY_STATE_ROOT: Hash = Hash(Tree::<'static, NoNodes>::EMPTY_ROOT.0);
 
 /// A reader with no nodes: only for naming the tree type in constants.
 pub(crate) struct NoNodes;

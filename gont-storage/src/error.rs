@@ -194,16 +194,6 @@ pub enum StoreError {
         /// The tree's reason.
         reason: String,
     },
-    /// A state proof that does not prove the claim against the root.
-    #[error("state proof for {key} does not verify against root {root}: {reason}")]
-    InvalidProof {
-        /// The key, readable.
-        key: String,
-        /// The trusted root.
-        root: Hash,
-        /// Why.
-        reason: String,
-    },
     /// A decided block whose commit certificate is not for it.
     #[error("chain {chain}: decided block at height {height} does not match its commit: {reason}")]
     DecidedMismatch {

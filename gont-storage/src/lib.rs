@@ -13,9 +13,9 @@
 //!   transactions and receipts by hash, logs by filter ([`LogFilter`]).
 //! - [`State`]: a snapshot of a chain's state at one height, implementing
 //!   [`gont_core::StateReader`].
-//! - [`StateKey`], [`ChainStore::prove`], [`verify_state_proof`]: the
-//!   blake3 Jellyfish Merkle state commitment and its inclusion and
-//!   exclusion proofs, checkable by a light client.
+//! - [`ChainStore::prove`]: the blake3 Jellyfish Merkle state commitment
+//!   (defined in `gont_core::state_proof`, re-exported here: [`StateKey`],
+//!   [`verify_state_proof`]) and its inclusion and exclusion proofs.
 //! - [`ChainStore::put_decided`], [`ChainStore::decided`]: decided blocks
 //!   and commit certificates by height, for consensus sync.
 //! - [`StoreError`]: every failure, naming what failed.
@@ -26,8 +26,6 @@
 //! holds no consensus write-ahead log (Malachite keeps its own); it does
 //! not fork or roll back (decided blocks are final); it does not index
 //! blooms (the log index is exact).
-//!
-//! Not built yet: an RPC serving the state proofs.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
@@ -42,11 +40,12 @@ mod tables;
 mod write;
 
 pub use chain::ChainStore;
-pub use commitment::{
-    Blake3Hasher, EMPTY_STATE_ROOT, ProvenState, StateKey, StateProof, StateValue,
+pub use commitment::EMPTY_STATE_ROOT;
+pub use error::StoreError;
+pub use gont_core::state_proof::{
+    Blake3Hasher, ProvenState, StateKey, StateProof, StateProofError, StateValue,
     verify_state_proof,
 };
-pub use error::StoreError;
 pub use query::{IndexedLog, LogFilter, TxLocation};
 pub use state::State;
 pub use store::{Pruning, Store, StoreConfig};

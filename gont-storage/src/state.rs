@@ -6,7 +6,9 @@ use gont_core::{AccountState, Address, B256, BlockId, Bytes, Height, StateReader
 use redb::{ReadOnlyTable, ReadTransaction};
 
 use crate::chain::{ChainStore, Snapshot};
-use crate::commitment::{self, StateKey};
+use gont_core::state_proof::StateKey;
+
+use crate::commitment;
 use crate::error::{OrDb, StoreError};
 use crate::tables::{self, Hash32, HeightKey};
 

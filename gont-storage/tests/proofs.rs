@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use common::{account, addr, commit, set_accounts};
 use gont_core::{ChainId, ExecutionStore, Hash, Height, StateChanges, U256, decode, encode};
 use gont_storage::{
-    EMPTY_STATE_ROOT, StateKey, StateProof, StateValue, Store, StoreConfig, StoreError,
+    EMPTY_STATE_ROOT, StateKey, StateProof, StateProofError, StateValue, Store, StoreConfig,
     verify_state_proof,
 };
 
@@ -104,7 +104,7 @@ fn inclusion_and_exclusion_proofs_verify_against_the_header_root() {
                     &proof,
                 )
                 .unwrap_err();
-                assert!(matches!(err, StoreError::InvalidProof { .. }), "{err}");
+                assert!(matches!(err, StateProofError { .. }), "{err}");
             }
         }
         let wrong_root = if height == 0 { root1 } else { genesis_root };

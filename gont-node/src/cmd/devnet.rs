@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use gont_core::ChainId;
+use gont_core::{ChainId, Genesis, Timestamp};
 use gont_node::client::{self, RpcClient};
 use gont_node::devnet_plan::{self as devnet, DEVNET_PASSPHRASE, DevnetPlan, DevnetPorts};
 use serde_json::json;
@@ -103,6 +103,25 @@ fn tail(path: &Path, lines: usize) -> String {
         .join("\n")
 }
 
+/// The genesis time of the devnet in `dir`: the one it has, or now (in
+/// whole seconds) for a new one.
+fn genesis_time(dir: &Path) -> Result<Timestamp> {
+    let path = dir.join("node0").join(gont_node::config::files::GENESIS);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Genesis::from_json(&text)
+            .with_context(|| format!("reading {}", path.display()))?
+            .genesis_time),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .context("the clock is before 1970")?
+                .as_secs();
+            Ok(Timestamp::from_secs(secs))
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
 /// Refuses a directory that holds a devnet of another shape.
 fn check_existing(plan: &DevnetPlan) -> Result<()> {
     for node in &plan.nodes {
@@ -145,6 +164,7 @@ pub(crate) fn run(options: &Options) -> Result<()> {
         options.validators,
         options.services,
         options.ports,
+        genesis_time(&options.dir)?,
     );
     check_existing(&plan)?;
     let created = devnet::prepare(&plan)?;

@@ -4,6 +4,8 @@
 
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_rpc_types_eth::state::StateOverride;
+use gont_core::light::LightBlock;
+use gont_core::state_proof::{ProvenState, StateKey};
 use gont_core::{
     AccountState, Address, B256, Block, BlockId, Bytes, ChainId, Height, Receipt, U256,
 };
@@ -98,4 +100,13 @@ pub trait EthBackend: Send + Sync + 'static {
 
     /// The base fee the next block will have.
     fn next_base_fee(&self) -> Result<u64, RpcError>;
+
+    /// The decided block at `height` (≥ 1) as a light block: header,
+    /// commit, and the validator sets of this height and the next. `None`
+    /// above the tip.
+    fn light_block(&self, height: Height) -> Result<Option<LightBlock>, RpcError>;
+
+    /// The value of `key` after the block at `height`, with its proof
+    /// against that height's state root.
+    fn prove(&self, height: Height, key: StateKey) -> Result<ProvenState, RpcError>;
 }

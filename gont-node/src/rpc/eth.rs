@@ -37,7 +37,7 @@ type RpcResult<T> = Result<T, ErrorObjectOwned>;
 impl<B: EthBackend> EthApi<B> {
     /// The height a block tag stands for. `pending` reads as `latest`, since
     /// the pending block is built only by the proposer.
-    fn height_of_tag(&self, tag: BlockNumberOrTag) -> Result<Height, RpcError> {
+    pub(super) fn height_of_tag(&self, tag: BlockNumberOrTag) -> Result<Height, RpcError> {
         let latest = self.backend.latest()?;
         match tag {
             BlockNumberOrTag::Latest
@@ -52,7 +52,7 @@ impl<B: EthBackend> EthApi<B> {
         }
     }
 
-    fn height_of_block_id(&self, id: Option<RpcBlockId>) -> Result<Height, RpcError> {
+    pub(super) fn height_of_block_id(&self, id: Option<RpcBlockId>) -> Result<Height, RpcError> {
         match id.unwrap_or(RpcBlockId::Number(BlockNumberOrTag::Latest)) {
             RpcBlockId::Number(tag) => self.height_of_tag(tag),
             RpcBlockId::Hash(h) => self

@@ -10,6 +10,7 @@ pub mod convert;
 pub mod error;
 mod eth;
 mod filters;
+pub mod proofs;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -250,6 +251,7 @@ pub fn methods<B: EthBackend>(
     let mut module = RpcModule::new(api);
     eth::register(&mut module)?;
     register_gont(&mut module)?;
+    proofs::register(&mut module)?;
     register_subscriptions(&mut module)?;
     Ok(module.remove_context())
 }
