@@ -346,36 +346,7 @@ impl LightClient {
     /// skipping with 1/3 of the trusted set's power among its signers).
     /// Changes nothing; see [`Self::update`].
     pub fn verify(&self, block: &LightBlock, now: Timestamp) -> Result<(), LightError> {
-        let trusted = self.trusted_state();
-        let header = &block.signed_header.header;
-        if header.chain_id != *trusted.chain_id {
-            return Err(LightError::WrongChain {
-                expected: trusted.chain_id.to_string(),
-                got: header.chain_id.to_string(),
-            });
-        }
-        if header.height <= trusted.height {
-            return Err(LightError::NotAbove {
-                trusted: trusted.height.value(),
-                got: header.height.value(),
-            });
-        }
-        let now = tendermint_time(now).ok_or(LightError::Tendermint("time"))?;
-        let verdict = ProdVerifier::default().verify_update_header(
-            UntrustedBlockState {
-                signed_header: &block.signed_header,
-                validators: &block.validators,
-                next_validators: Some(&block.next_validators),
-            },
-            trusted,
-            &self.options.tendermint(),
-            now,
-        );
-        match verdict {
-            Verdict::Success => Ok(()),
-            Verdict::NotEnoughTrust(tally) => Err(LightError::NotEnoughTrust(tally.to_string())),
-            Verdict::Invalid(detail) => Err(LightError::Invalid(Box::new(detail))),
-        }
+        verify_tendermint(self.trusted_state(), block, now, self.options)
     }
 
     /// Verifies `block` in one step and, if it verifies, trusts it.
@@ -412,5 +383,85 @@ impl LightClient {
             trusted: 0,
             got: target,
         })
+    }
+}
+
+/// A trusted point in GONT terms: what the Space's anchor registry keeps of
+/// an anchored checkpoint (or of a service's genesis, at height 0).
+#[derive(Clone, Copy, Debug)]
+pub struct TrustedState<'a> {
+    /// The chain.
+    pub chain_id: ChainId,
+    /// The trusted height (0: the genesis).
+    pub height: Height,
+    /// Its header time (the genesis time at 0).
+    pub time: Timestamp,
+    /// The set that decides the height after it; the caller has checked it
+    /// against the hash it trusts.
+    pub next_validators: &'a ValidatorSet,
+}
+
+/// Verifies `block` from `trusted` in one step, as [`LightClient::verify`]
+/// does.
+pub fn verify_from(
+    trusted: &TrustedState<'_>,
+    block: &LightBlock,
+    now: Timestamp,
+    options: TrustOptions,
+) -> Result<(), LightError> {
+    let chain_id = tendermint::chain::Id::try_from(trusted.chain_id.tendermint_id())
+        .map_err(|_| LightError::Tendermint("chain id"))?;
+    let height = tendermint::block::Height::try_from(trusted.height.0)
+        .map_err(|_| LightError::Tendermint("height"))?;
+    let header_time = tendermint_time(trusted.time).ok_or(LightError::Tendermint("time"))?;
+    let next_validators = trusted.next_validators.to_tendermint();
+    verify_tendermint(
+        TrustedBlockState {
+            chain_id: &chain_id,
+            header_time,
+            height,
+            next_validators: &next_validators,
+            next_validators_hash: next_validators.hash(),
+        },
+        block,
+        now,
+        options,
+    )
+}
+
+fn verify_tendermint(
+    trusted: TrustedBlockState<'_>,
+    block: &LightBlock,
+    now: Timestamp,
+    options: TrustOptions,
+) -> Result<(), LightError> {
+    let header = &block.signed_header.header;
+    if header.chain_id != *trusted.chain_id {
+        return Err(LightError::WrongChain {
+            expected: trusted.chain_id.to_string(),
+            got: header.chain_id.to_string(),
+        });
+    }
+    if header.height <= trusted.height {
+        return Err(LightError::NotAbove {
+            trusted: trusted.height.value(),
+            got: header.height.value(),
+        });
+    }
+    let now = tendermint_time(now).ok_or(LightError::Tendermint("time"))?;
+    let verdict = ProdVerifier::default().verify_update_header(
+        UntrustedBlockState {
+            signed_header: &block.signed_header,
+            validators: &block.validators,
+            next_validators: Some(&block.next_validators),
+        },
+        trusted,
+        &options.tendermint(),
+        now,
+    );
+    match verdict {
+        Verdict::Success => Ok(()),
+        Verdict::NotEnoughTrust(tally) => Err(LightError::NotEnoughTrust(tally.to_string())),
+        Verdict::Invalid(detail) => Err(LightError::Invalid(Box::new(detail))),
     }
 }

@@ -106,16 +106,20 @@ fn decided_block() -> impl Strategy<Value = DecidedBlock> {
 }
 
 fn checkpoint() -> impl Strategy<Value = Checkpoint> {
-    (any::<u32>(), header(), commit()).prop_map(|(service, header, commit)| Checkpoint {
-        service: ServiceId(service),
-        chain_id: header.chain_id,
-        height: header.height,
-        block_id: BlockId(header.state_root.0),
-        state_root: header.state_root,
-        validators_hash: header.validators_hash,
-        next_validators_hash: header.next_validators_hash,
-        commit,
-    })
+    (any::<u32>(), header(), commit(), 1usize..5, any::<u64>()).prop_map(
+        |(service, header, commit, n, trusted)| {
+            let set = Genesis::devnet(n, 0).validator_set().unwrap();
+            Checkpoint {
+                service: ServiceId(service),
+                header,
+                commit,
+                validators: set.clone(),
+                next_validators: set.clone(),
+                trusted_height: Height(trusted),
+                trusted_next_validators: set,
+            }
+        },
+    )
 }
 
 /// Decoding arbitrary bytes returns a value or an error, never a panic; and

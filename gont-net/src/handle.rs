@@ -239,7 +239,7 @@ impl NetworkHandle {
 
     /// Gossips a checkpoint on its chain's checkpoint topic.
     pub async fn publish_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), NetError> {
-        let chain = checkpoint.chain_id;
+        let chain = checkpoint.chain_id();
         if !self.checkpoint_chains.contains(&chain) {
             return Err(NetError::UnknownChain(chain));
         }

@@ -379,7 +379,7 @@ impl Service {
                 })
                 .map_err(|_| Misbehaviour::Undecodable),
             TopicKind::Checkpoints => match gont_core::decode::<Checkpoint>(&message.data) {
-                Ok(c) if c.chain_id == topic.chain => Ok(NetworkEvent::Checkpoint {
+                Ok(c) if c.chain_id() == topic.chain => Ok(NetworkEvent::Checkpoint {
                     chain: topic.chain,
                     checkpoint: Box::new(c),
                     from,

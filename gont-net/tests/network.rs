@@ -270,8 +270,16 @@ async fn gossip_on_a_chain_reaches_every_subscriber_and_no_other_node() {
 
     // Checkpoints travel on their chain's own topic the same way.
     let decided = &make_chain(1)[0];
-    let checkpoint =
-        Checkpoint::new(ServiceId(1), &decided.block.header, decided.commit.clone()).unwrap();
+    let set = gont_core::Genesis::devnet(1, 0).validator_set().unwrap();
+    let checkpoint = Checkpoint {
+        service: ServiceId(1),
+        header: decided.block.header.clone(),
+        commit: decided.commit.clone(),
+        validators: set.clone(),
+        next_validators: set.clone(),
+        trusted_height: gont_core::Height(0),
+        trusted_next_validators: set,
+    };
     a.handle.publish_checkpoint(&checkpoint).await.unwrap();
     let (chain, got) = next_matching(&mut b, "the checkpoint", |e| match e {
         NetworkEvent::Checkpoint {

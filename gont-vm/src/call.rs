@@ -136,7 +136,8 @@ fn run<R: StateReader>(
         .with_db(&mut db)
         .with_cfg(cfg)
         .with_block(block_env)
-        .build_mainnet();
+        .build_mainnet()
+        .with_precompiles(chain.precompiles());
     let outcome = evm.transact(tx_env(request, gas_limit, chain.chain_id.0));
     match outcome {
         Ok(outcome) => {

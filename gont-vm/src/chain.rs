@@ -5,6 +5,8 @@ use gont_core::{Address, B256, ChainId, Hash, Height, Timestamp};
 use revm::context::{BlockEnv, CfgEnv};
 use revm::primitives::hardfork::SpecId;
 
+use crate::system::{GontPrecompiles, SystemContracts};
+
 /// The Ethereum rule sets gont-vm executes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Fork {
@@ -35,7 +37,7 @@ impl Fork {
 
 /// The rules of one chain: what every node of it must agree on to execute
 /// its blocks identically.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainConfig {
     /// The EIP-155 chain id that signed transactions must carry.
     pub chain_id: ChainId,
@@ -45,17 +47,26 @@ pub struct ChainConfig {
     /// blob sidecars, so they refuse them; the conformance runner accepts
     /// them to check the EVM's Cancun rules in full.
     pub blob_transactions: bool,
+    /// The chain's system contracts (see [`crate::system`]).
+    pub system: SystemContracts,
 }
 
 impl ChainConfig {
     /// The rules of a GONT chain (the Space or a service): Prague, types 0,
-    /// 1, 2 and 4, no blob transactions.
+    /// 1, 2 and 4, no blob transactions, no system contracts (see
+    /// [`crate::EngineConfig::from_genesis`] for the Space's).
     pub const fn gont(chain_id: ChainId) -> Self {
         Self {
             chain_id,
             fork: Fork::Prague,
             blob_transactions: false,
+            system: SystemContracts { anchor: None },
         }
+    }
+
+    /// The precompile provider of this chain's EVM.
+    pub fn precompiles(&self) -> GontPrecompiles {
+        GontPrecompiles::new(self.fork.spec_id(), &self.system)
     }
 
     /// Whether transactions of this EIP-2718 type are accepted.

@@ -19,6 +19,7 @@ use crate::chain::{BlockContext, ChainConfig, evm_timestamp, prevrandao};
 use crate::error::ExecError;
 use crate::executor::{InvalidTxPolicy, RecoveredTx, execute_block, recover_all};
 use crate::fees::{INITIAL_BASE_FEE, next_base_fee};
+use crate::system::AnchorConfig;
 
 /// What an engine must know about its chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,19 +33,22 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    /// The configuration of chain `chain_id` of `genesis`: the Space or a
-    /// service; `None` if the genesis has no such chain.
+    /// The configuration of chain `chain_id` of `genesis`: the Space (with
+    /// the anchor registry of the genesis's services) or a service; `None`
+    /// if the genesis has no such chain.
     pub fn from_genesis(
         genesis: &gont_core::Genesis,
         chain_id: gont_core::ChainId,
     ) -> Option<Self> {
+        let mut chain = ChainConfig::gont(chain_id);
         let params = if chain_id == genesis.chain_id {
+            chain.system.anchor = Some(std::sync::Arc::new(AnchorConfig::from_genesis(genesis)?));
             genesis.consensus
         } else {
             genesis.service_by_chain(chain_id)?.params
         };
         Some(Self {
-            chain: ChainConfig::gont(chain_id),
+            chain,
             gas_limit: params.max_block_gas,
             genesis_hash: genesis.hash(),
         })

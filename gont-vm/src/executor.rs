@@ -139,7 +139,8 @@ pub fn execute_block<R: StateReader>(
             .with_db(&mut db)
             .with_cfg(chain.cfg_env())
             .with_block(block.block_env(chain.fork))
-            .build_mainnet();
+            .build_mainnet()
+            .with_precompiles(chain.precompiles());
         for (index, rtx) in txs.into_iter().enumerate() {
             let account = evm
                 .ctx

@@ -14,6 +14,7 @@ use revm::{ExecuteCommitEvm, MainBuilder, MainContext};
 use crate::chain::{BlockContext, ChainConfig, prevrandao};
 use crate::db::StateDb;
 use crate::memory::MemoryState;
+use crate::system::ANCHOR_REGISTRY;
 
 /// Why a genesis state could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +54,17 @@ pub fn genesis_state(
     let mut state = MemoryState::default();
     if chain_id == genesis.chain_id {
         fund(&mut state, &genesis.accounts);
+        // The anchor registry's account exists from genesis, so that
+        // EIP-161 never clears its storage.
+        state
+            .accounts
+            .entry(ANCHOR_REGISTRY)
+            .or_insert(gont_core::AccountState {
+                nonce: 1,
+                balance: U256::ZERO,
+                code_hash: gont_core::state::KECCAK_EMPTY,
+            })
+            .nonce = 1;
         return Ok(state);
     }
     let manifest = genesis
@@ -119,7 +131,8 @@ fn deploy_rules(
             .with_db(&mut db)
             .with_cfg(chain.cfg_env())
             .with_block(block.block_env(chain.fork))
-            .build_mainnet();
+            .build_mainnet()
+            .with_precompiles(chain.precompiles());
         for (index, contract) in manifest.contracts.iter().enumerate() {
             let failed = |reason: String| GenesisBuildError::ContractFailed {
                 index,

@@ -24,8 +24,11 @@
 //! `gont-core`'s traits, which `gont-storage` implements. It does not
 //! gossip, order or sign transactions; it decides what they do.
 //!
-//! Not built yet: the system contracts (staking, the anchor registry), and
-//! the Engine API itself over HTTP (the boundary is an in-process trait).
+//! - [`system`]: system contracts at fixed addresses, run by the node inside
+//!   the EVM: GONT Space's anchor registry.
+//!
+//! Not built yet: the staking system contract, and the Engine API itself
+//! over HTTP (the boundary is an in-process trait).
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
@@ -39,6 +42,7 @@ mod executor;
 mod fees;
 mod genesis;
 mod memory;
+pub mod system;
 mod validation;
 
 #[cfg(feature = "conformance")]

@@ -210,6 +210,7 @@ fn run_case(test: &StateTest, case: &PostCase, fork: Fork) -> Result<(), String>
         chain_id: gont_core::ChainId(FIXTURE_CHAIN_ID),
         fork,
         blob_transactions: true,
+        system: crate::system::SystemContracts::default(),
     };
     let expected_failure = case.expect_exception.as_deref();
     let tx = match RecoveredTx::recover(RawTransaction(case.txbytes.clone())) {

@@ -105,6 +105,7 @@ fn run_case(txbytes: &str, expectation: &Expectation, fork: Fork) -> Result<(), 
         chain_id: ChainId(1),
         fork,
         blob_transactions: true,
+        system: crate::system::SystemContracts::default(),
     };
     let outcome = alloy_primitives::hex::decode(txbytes)
         .map_err(|e| format!("not hex: {e}"))

@@ -1,0 +1,99 @@
+//! System contracts: contracts at fixed addresses whose code is the node's
+//! own (Rust, executed inside the EVM call like a precompile, with the
+//! call's gas, the Space block's time and the registry's own storage), with
+//! a Solidity interface in `gont-vm/contracts/` so that contracts and tools
+//! call them as any contract.
+//!
+//! - [`anchor`]: GONT Space's anchor registry ([`ANCHOR_REGISTRY`]).
+//!
+//! [`GontPrecompiles`] is revm's precompile provider of every GONT EVM:
+//! Ethereum's precompiles, plus the chain's system contracts.
+
+pub mod anchor;
+
+use std::sync::Arc;
+
+use gont_core::Address;
+use revm::context::{Cfg, ContextTr};
+use revm::handler::{EthPrecompiles, PrecompileProvider};
+use revm::interpreter::{CallInputs, InterpreterResult};
+use revm::primitives::AddressSet;
+use revm::primitives::hardfork::SpecId;
+
+pub use anchor::{ANCHOR_REGISTRY, AnchorConfig, AnchorError, ServiceAnchorConfig};
+
+/// The system contracts one chain has. GONT Space has the anchor registry;
+/// services have none yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SystemContracts {
+    /// The anchor registry (GONT Space only).
+    pub anchor: Option<Arc<AnchorConfig>>,
+}
+
+impl SystemContracts {
+    /// The system contracts' addresses; their accounts exist from genesis
+    /// (nonce 1), so that EIP-161 never clears their storage.
+    pub fn addresses(&self) -> Vec<Address> {
+        self.anchor.iter().map(|_| ANCHOR_REGISTRY).collect()
+    }
+}
+
+/// Ethereum's precompiles and the chain's system contracts.
+#[derive(Debug, Clone)]
+pub struct GontPrecompiles {
+    eth: EthPrecompiles,
+    system: SystemContracts,
+    warm: AddressSet,
+}
+
+impl GontPrecompiles {
+    /// The provider for `spec` with `system`.
+    pub fn new(spec: SpecId, system: &SystemContracts) -> Self {
+        let eth = EthPrecompiles::new(spec);
+        let warm = Self::warm_of(&eth, system);
+        Self {
+            eth,
+            system: system.clone(),
+            warm,
+        }
+    }
+
+    fn warm_of(eth: &EthPrecompiles, system: &SystemContracts) -> AddressSet {
+        let mut warm = eth.warm_addresses().clone();
+        warm.extend(system.addresses());
+        warm
+    }
+}
+
+impl<CTX: ContextTr> PrecompileProvider<CTX> for GontPrecompiles {
+    type Output = InterpreterResult;
+
+    fn set_spec(&mut self, spec: <CTX::Cfg as Cfg>::Spec) -> bool {
+        let changed = <EthPrecompiles as PrecompileProvider<CTX>>::set_spec(&mut self.eth, spec);
+        if changed {
+            self.warm = Self::warm_of(&self.eth, &self.system);
+        }
+        changed
+    }
+
+    fn run(
+        &mut self,
+        context: &mut CTX,
+        inputs: &CallInputs,
+    ) -> Result<Option<Self::Output>, String> {
+        if inputs.bytecode_address == ANCHOR_REGISTRY
+            && let Some(config) = &self.system.anchor
+        {
+            return anchor::run(config, context, inputs).map(Some);
+        }
+        <EthPrecompiles as PrecompileProvider<CTX>>::run(&mut self.eth, context, inputs)
+    }
+
+    fn warm_addresses(&self) -> &AddressSet {
+        &self.warm
+    }
+
+    fn contains(&self, address: &Address) -> bool {
+        self.warm.contains(address)
+    }
+}
