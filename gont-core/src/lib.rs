@@ -18,8 +18,8 @@
 //! This crate does no I/O: no files, sockets or clocks. Time comes in as a
 //! [`Timestamp`] argument where a rule needs it.
 //!
-//! Not built yet: nothing builds a [`Checkpoint`] (anchoring), and the
-//! genesis's `epoch_length` and `unbonding_period_blocks` have no effect
+//! Not built yet: the genesis's `epoch_length` has no effect, and
+//! `unbonding_period_blocks` only bounds the anchor registry's trust
 //! (validator sets are fixed in the genesis).
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]

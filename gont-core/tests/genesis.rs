@@ -75,7 +75,7 @@ fn genesis_hash_is_pinned() {
     // devnet, and so of every devnet's identity: make it on purpose.
     assert_eq!(
         Genesis::devnet(4, 1).hash().to_string(),
-        "0x11e0c230c4a26aa054839b47f9be5009563bb66b2ab30df932b6a2001393699b"
+        "0xf512878d4e173f26e17767bff387b8fd4c3501d94b89b8cff8f96965f02e9245"
     );
 }
 
@@ -358,4 +358,25 @@ fn validator_sets_come_from_stake() {
         )))
         .is_some()
     );
+}
+
+#[test]
+fn devnet_relayer_accounts_are_funded_on_the_space_only_and_match_their_keys() {
+    use gont_core::genesis::{DEVNET_RELAYER_BALANCE, devnet_relayer_address, devnet_relayer_key};
+    let g = Genesis::devnet(4, 1);
+    for i in 0..4 {
+        let address = devnet_relayer_address(i);
+        assert_ne!(address, gont_core::Address::ZERO);
+        // The address is the key's, derived independently with k256.
+        let key = k256::ecdsa::SigningKey::from_slice(devnet_relayer_key(i).as_slice()).unwrap();
+        let point = key.verifying_key().to_encoded_point(false);
+        let hash = alloy_primitives::keccak256(&point.as_bytes()[1..]);
+        assert_eq!(address.as_slice(), &hash[12..]);
+        assert!(
+            g.accounts
+                .iter()
+                .any(|a| a.address == address && a.balance == DEVNET_RELAYER_BALANCE)
+        );
+        assert!(g.services[0].accounts.iter().all(|a| a.address != address));
+    }
 }

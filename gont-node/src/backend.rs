@@ -505,6 +505,10 @@ impl EthBackend for ChainBackend {
     fn prove(&self, height: Height, key: StateKey) -> Result<ProvenState, RpcError> {
         Ok(self.store.prove(height, key)?)
     }
+
+    fn has_anchor_registry(&self) -> bool {
+        self.config.chain.system.anchor.is_some()
+    }
 }
 
 #[cfg(test)]

@@ -42,9 +42,25 @@ pub struct NodeConfig {
     /// The node's store; absent for the defaults (archive).
     #[serde(default)]
     pub storage: StorageConfig,
+    /// The account that submits this node's services' checkpoints to GONT
+    /// Space's anchor registry; absent to submit none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relayer: Option<RelayerConfig>,
     /// The chains this node runs: GONT Space and any services.
     #[serde(rename = "chain")]
     pub chains: Vec<ChainConfig>,
+}
+
+/// `[relayer]`: a node that runs a service and GONT Space submits the
+/// service's checkpoint every `checkpoint_interval` blocks (a service
+/// parameter of the genesis) as an ordinary Space transaction from this
+/// account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayerConfig {
+    /// The account's secp256k1 key: a keystore relative to the home,
+    /// under the validator keys' passphrase.
+    pub keystore: PathBuf,
 }
 
 /// The node's libp2p network.
@@ -230,6 +246,7 @@ mod tests {
                 listen: "127.0.0.1:9615".parse().unwrap(),
             }),
             storage: StorageConfig::default(),
+            relayer: None,
             chains: vec![ChainConfig {
                 chain_id: ChainId(31337),
                 rpc: Some("127.0.0.1:8545".parse().unwrap()),

@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 use gont_core::genesis::DevnetChain;
 use gont_core::{ChainId, Genesis, ServiceId, Timestamp};
 
-use crate::config::{ChainConfig, ConsensusNetConfig, MetricsConfig, NodeConfig, P2pConfig, files};
+use crate::config::{
+    ChainConfig, ConsensusNetConfig, MetricsConfig, NodeConfig, P2pConfig, RelayerConfig, files,
+};
 use crate::home::{self, HomeError};
 
 /// The passphrase of devnet keystores (their keys are public anyway).
@@ -143,7 +145,7 @@ pub fn plan_with(
     let bootstrap = format!("{}/p2p/{}", multiaddr(port(0, 0)), devnet_node_key(0).id());
     let nodes = (0..validators)
         .map(|i| {
-            let chains = chains_of(&genesis, i)
+            let chains: Vec<ChainConfig> = chains_of(&genesis, i)
                 .into_iter()
                 .map(|(k, chain_id, _)| {
                     let peers = (0..validators)
@@ -183,6 +185,10 @@ pub fn plan_with(
                         listen: loopback(port(i, 90)),
                     }),
                     storage: crate::config::StorageConfig::default(),
+                    // A node that runs a service relays its checkpoints.
+                    relayer: (chains.len() > 1).then(|| RelayerConfig {
+                        keystore: home::relayer_key_path(),
+                    }),
                     chains,
                 },
             }
@@ -218,6 +224,9 @@ pub fn prepare(plan: &DevnetPlan) -> Result<bool, HomeError> {
         let key_path = node.home.join(gont_net::NODE_KEY_FILE);
         if !key_path.exists() {
             devnet_node_key(node.index).save(&node.home)?;
+        }
+        if node.config.relayer.is_some() && !node.home.join(home::relayer_key_path()).exists() {
+            home::write_devnet_relayer_key(&node.home, node.index, DEVNET_PASSPHRASE)?;
         }
         for (_, chain_id, service) in chains_of(&plan.genesis, node.index) {
             let chain = service.map_or(DevnetChain::Space, DevnetChain::Service);

@@ -134,6 +134,7 @@ pub fn init(options: InitOptions<'_>) -> Result<NodeConfig, HomeError> {
         },
         metrics: None,
         storage: crate::config::StorageConfig::default(),
+        relayer: None,
         chains: vec![ChainConfig {
             chain_id: genesis.chain_id,
             rpc: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8545))),
@@ -147,6 +148,24 @@ pub fn init(options: InitOptions<'_>) -> Result<NodeConfig, HomeError> {
     let config_path = home.join(files::CONFIG);
     std::fs::write(&config_path, config.to_toml()).map_err(io(&config_path))?;
     Ok(config)
+}
+
+/// The keystore file of the relayer key, relative to the home.
+pub fn relayer_key_path() -> PathBuf {
+    Path::new(files::KEYSTORE).join("relayer.json")
+}
+
+/// Writes the deterministic devnet relayer key of node `index` into the
+/// home's keystore.
+pub fn write_devnet_relayer_key(
+    home: &Path,
+    index: usize,
+    passphrase: &str,
+) -> Result<PathBuf, HomeError> {
+    let rel = relayer_key_path();
+    let key = gont_core::genesis::devnet_relayer_key(index);
+    keystore::write_with_cost(&home.join(&rel), &key.0, passphrase, "gont-relayer", 12)?;
+    Ok(rel)
 }
 
 /// Writes the deterministic devnet validator key of node `index` for

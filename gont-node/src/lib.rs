@@ -8,9 +8,12 @@
 //!   consensus and RPC, and gont-net.
 //! - [`devnet_plan`]: the plan of a local network (`gont devnet`).
 //! - [`metrics`]: Prometheus metrics at `/metrics`.
+//! - [`relay`]: submits a service's checkpoints to GONT Space.
+//! - [`verify`]: `gont verify account`, a service account checked against
+//!   GONT Space alone.
 //!
-//! Not built yet: the `service-user` and `abi` placements, anchoring and
-//! staking; see ARCHITECTURE.md, "Not built".
+//! Not built yet: the `service-user` and `abi` placements, and staking;
+//! see ARCHITECTURE.md, "Not built".
 
 pub mod backend;
 pub mod client;
@@ -24,4 +27,7 @@ pub mod metrics;
 #[cfg(feature = "masternode")]
 pub mod node;
 pub mod overrides;
+#[cfg(feature = "masternode")]
+pub mod relay;
 pub mod rpc;
+pub mod verify;

@@ -73,6 +73,12 @@ enum Command {
         #[arg(long, default_value_t = gont_node::devnet_plan::BASE_PORT)]
         base_port: u16,
     },
+    /// Check a service's state against GONT Space alone: a light client of
+    /// the Space, the service's anchored checkpoint, and a state proof.
+    Verify {
+        #[command(subcommand)]
+        command: VerifyCommand,
+    },
     /// Height, peers, validators and sync state per chain of a running node.
     Status {
         /// The node's home (its first JSON-RPC address is asked).
@@ -81,6 +87,32 @@ enum Command {
         /// A JSON-RPC address to ask.
         #[arg(long, default_value = "127.0.0.1:8545")]
         rpc: std::net::SocketAddr,
+    },
+}
+
+#[derive(Subcommand)]
+enum VerifyCommand {
+    /// An account (balance, nonce, code hash) and storage slots of a
+    /// service, proven at its latest checkpoint anchored in GONT Space.
+    Account {
+        /// The account.
+        address: gont_core::Address,
+        /// The service, by name or id.
+        #[arg(long)]
+        service: String,
+        /// A storage slot to prove too (repeatable).
+        #[arg(long = "slot")]
+        slots: Vec<gont_core::U256>,
+        /// GONT Space's JSON-RPC URL.
+        #[arg(long, default_value = "http://127.0.0.1:8545")]
+        space: String,
+        /// The service's JSON-RPC URL.
+        #[arg(long)]
+        rpc: String,
+        /// Trust this Space block (HEIGHT:HASH) instead of the Space
+        /// genesis served by --space.
+        #[arg(long)]
+        trust: Option<String>,
     },
 }
 
@@ -199,6 +231,24 @@ fn run(cli: Cli) -> Result<()> {
             "this gont was built without the `masternode` placement: it cannot run a node \
              (build with `--features masternode`)"
         ),
+        Command::Verify {
+            command:
+                VerifyCommand::Account {
+                    address,
+                    service,
+                    slots,
+                    space,
+                    rpc,
+                    trust,
+                },
+        } => cmd::verify::run(&gont_node::verify::Request {
+            address,
+            service,
+            slots,
+            space: cmd::verify::endpoint(&space)?,
+            service_rpc: cmd::verify::endpoint(&rpc)?,
+            trust: trust.as_deref().map(cmd::verify::trust).transpose()?,
+        }),
         Command::Status { home, rpc } => {
             let rpc = match home {
                 Some(home) => cmd::status::rpc_of_home(&home)?,
@@ -213,10 +263,8 @@ fn run(cli: Cli) -> Result<()> {
 /// passphrase of its keystores).
 #[cfg(feature = "masternode")]
 fn needs_passphrase(home: &Path) -> Result<bool> {
-    Ok(NodeConfig::load(home)?
-        .chains
-        .iter()
-        .any(|c| c.validator_key.is_some()))
+    let config = NodeConfig::load(home)?;
+    Ok(config.relayer.is_some() || config.chains.iter().any(|c| c.validator_key.is_some()))
 }
 
 fn init(

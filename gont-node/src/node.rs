@@ -30,6 +30,7 @@ use tracing::{error, info, warn};
 use crate::backend::ChainBackend;
 use crate::config::{ChainConfig, NodeConfig, files};
 use crate::mempool::{Mempool, MempoolConfig};
+use crate::relay::RelayedService;
 use crate::rpc::backend::{EthBackend, StoredBlock};
 use crate::rpc::{self, ChainInfo, NodeInfo, RpcLimits, RpcServer, ValidatorInfo};
 use crate::{home, keystore};
@@ -87,7 +88,7 @@ pub enum NodeError {
     Signal(std::io::Error),
 }
 
-fn chain_err(chain: ChainId, reason: impl std::fmt::Display) -> NodeError {
+pub(crate) fn chain_err(chain: ChainId, reason: impl std::fmt::Display) -> NodeError {
     NodeError::Chain {
         chain,
         reason: reason.to_string(),
@@ -230,6 +231,7 @@ struct RunningChain {
 
 /// What `gont_chains`, `gont_validators` and `gont_status` report.
 struct Info {
+    genesis: String,
     moniker: String,
     node_id: String,
     peers: Arc<AtomicUsize>,
@@ -286,6 +288,10 @@ impl NodeInfo for Info {
                 })
                 .collect(),
         )
+    }
+
+    fn genesis(&self) -> Option<String> {
+        Some(self.genesis.clone())
     }
 
     fn status(&self) -> Value {
@@ -402,6 +408,7 @@ impl Node {
         }
 
         let info = Arc::new(Info {
+            genesis: genesis.to_json(),
             moniker: config.moniker.clone(),
             node_id,
             peers,
@@ -424,6 +431,14 @@ impl Node {
                 .collect(),
         });
 
+        let relayer = crate::relay::from_config(
+            home,
+            &config,
+            &genesis,
+            chains.iter().map(|c| (c.config.chain_id, &c.backend)),
+            passphrase,
+        )?;
+
         let mut drivers = Vec::new();
         let mut peer_counters = Vec::new();
         let mut rpc_servers = Vec::new();
@@ -431,6 +446,17 @@ impl Node {
         for chain in chains {
             let chain_id = chain.config.chain_id;
             let (new_blocks, _) = broadcast::channel(256);
+            if let (Some(relayer), Some(service)) = (&relayer, genesis.service_by_chain(chain_id)) {
+                tokio::spawn(relayer.clone().run(
+                    RelayedService {
+                        id: service.id,
+                        chain: chain.backend.clone(),
+                        validators: chain.validators.clone(),
+                        interval: service.params.checkpoint_interval,
+                    },
+                    new_blocks.subscribe(),
+                ));
+            }
             if let Some(addr) = chain.config.rpc {
                 let label = chain_id.to_string();
                 let observe: rpc::CallObserver = Arc::new(move |method: &str, took: Duration| {

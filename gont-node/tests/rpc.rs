@@ -41,6 +41,10 @@ impl NodeInfo for NoInfo {
     fn validators(&self, _: ChainId) -> Option<Vec<ValidatorInfo>> {
         None
     }
+    fn genesis(&self) -> Option<String> {
+        None
+    }
+
     fn status(&self) -> Value {
         json!({})
     }

@@ -40,6 +40,9 @@ interface IAnchorRegistry {
         uint32 indexed service, uint64 indexed height, bytes32 anchoredBlockId, bytes32 conflictingBlockId
     );
 
+    /// @notice The admin unfroze a service.
+    event ServiceUnfrozen(uint32 indexed service);
+
     /// @notice Verifies and anchors a checkpoint: the borsh encoding of a
     ///         `gont_core::Checkpoint` (header, commit, validator sets, the
     ///         anchored height it is verified from and that height's next
@@ -54,4 +57,9 @@ interface IAnchorRegistry {
 
     /// @notice Whether `service` is frozen.
     function isFrozen(uint32 service) external view returns (bool);
+
+    /// @notice Unfreezes `service`, keeping what it had anchored. Only the
+    ///         Space genesis's `anchor_admin` may call it: it stands in for
+    ///         Space governance, which is not built.
+    function unfreeze(uint32 service) external;
 }

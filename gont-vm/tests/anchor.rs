@@ -37,7 +37,7 @@ struct World {
     config: EngineConfig,
     state: MemoryState,
     space_height: u64,
-    nonce: u64,
+    nonces: [u64; 10],
     service: ServiceId,
     chain: ChainId,
     set: ValidatorSet,
@@ -69,7 +69,7 @@ impl World {
             config,
             state,
             space_height: 0,
-            nonce: 0,
+            nonces: [0; 10],
             set,
             keys,
         }
@@ -155,10 +155,15 @@ impl World {
     /// time of service height `at`; returns the receipt and whether the
     /// registry's storage changed.
     fn send(&mut self, data: Vec<u8>, at: u64) -> (Receipt, bool) {
-        let key = dev_key(0).unwrap();
+        self.send_from(data, at, 0)
+    }
+
+    /// [`Self::send`] from development account `sender`.
+    fn send_from(&mut self, data: Vec<u8>, at: u64, sender: usize) -> (Receipt, bool) {
+        let key = dev_key(sender).unwrap();
         let tx = TxEip1559 {
             chain_id: self.config.chain.chain_id.0,
-            nonce: self.nonce,
+            nonce: self.nonces[sender],
             gas_limit: 2_000_000,
             max_fee_per_gas: 10_000_000_000,
             max_priority_fee_per_gas: 1_000_000_000,
@@ -169,16 +174,8 @@ impl World {
         };
         let tx = RecoveredTx::recover(raw(&sign(tx, &key).unwrap())).unwrap();
         assert_eq!(tx.sender, address_of(&key));
+        let block = self.block_at(at);
         self.space_height += 1;
-        let block = BlockContext {
-            height: Height(self.space_height),
-            timestamp: self.genesis.genesis_time.as_secs() + at + 2,
-            gas_limit: 30_000_000,
-            base_fee: 1_000_000_000,
-            coinbase: Address::ZERO,
-            prevrandao: B256::ZERO,
-            excess_blob_gas: 0,
-        };
         let out = execute_block(
             &self.state,
             &self.config.chain,
@@ -187,7 +184,7 @@ impl World {
             InvalidTxPolicy::Reject,
         )
         .unwrap();
-        self.nonce += 1;
+        self.nonces[sender] += 1;
         let touched = out.changes.storage.contains_key(&ANCHOR_REGISTRY);
         self.state.apply(&out.changes, &out.wiped);
         (out.receipts.into_iter().next().unwrap(), touched)
@@ -212,8 +209,12 @@ impl World {
     }
 
     fn refused_raw(&mut self, data: Vec<u8>, at: u64) -> String {
+        self.refused_raw_from(data, at, 0)
+    }
+
+    fn refused_raw_from(&mut self, data: Vec<u8>, at: u64, sender: usize) -> String {
         let call = gont_vm::CallRequest {
-            from: Some(address_of(&dev_key(0).unwrap())),
+            from: Some(address_of(&dev_key(sender).unwrap())),
             to: Some(ANCHOR_REGISTRY),
             gas: Some(2_000_000),
             input: Bytes::from(data.clone()),
@@ -222,7 +223,7 @@ impl World {
         let block = self.block_at(at);
         let result = gont_vm::call(&self.state, &self.config.chain, &block, &call).unwrap();
         assert!(!result.success, "the call was expected to revert");
-        let (receipt, touched) = self.send(data, at);
+        let (receipt, touched) = self.send_from(data, at, sender);
         assert!(!receipt.success);
         assert!(!touched, "a refused submission changed the registry");
         <alloy_sol_types::Revert as alloy_sol_types::SolError>::abi_decode(&result.output)
@@ -360,7 +361,8 @@ fn checkpoints_signed_by_3_of_4_anchor_adjacent_to_genesis_and_skipping_and_each
 }
 
 #[test]
-fn a_conflicting_checkpoint_signed_by_the_services_keys_freezes_the_service_with_evidence() {
+fn a_conflicting_checkpoint_signed_by_the_services_keys_freezes_the_service_until_the_admin_unfreezes_it()
+ {
     let mut w = World::new();
     let honest = w.checkpoint(w.header(5, 1), &[0, 1, 2], 0);
     assert!(w.submit(&honest).0.success);
@@ -380,4 +382,42 @@ fn a_conflicting_checkpoint_signed_by_the_services_keys_freezes_the_service_with
     assert_eq!(w.latest().stateRoot, B256::repeat_byte(1));
     let after = w.refused(&w.checkpoint(w.header(9, 2), &[0, 1, 2], 5));
     assert_eq!(after, format!("service {} is frozen", w.service.0));
+
+    // Only the genesis's anchor admin (development account 0) unfreezes it.
+    let unfreeze = IAnchorRegistry::unfreezeCall {
+        service: w.service.0,
+    }
+    .abi_encode();
+    assert_eq!(
+        w.refused_raw_from(unfreeze.clone(), 9, 1),
+        "only the anchor admin may unfreeze a service"
+    );
+    let (receipt, touched) = w.send(unfreeze.clone(), 9);
+    assert!(receipt.success && touched, "{receipt:?}");
+    assert!(!w.frozen());
+    assert_eq!(
+        w.refused_raw(unfreeze, 9),
+        format!("service {} is not frozen", w.service.0)
+    );
+    let (receipt, _) = w.submit(&w.checkpoint(w.header(9, 2), &[0, 1, 2], 5));
+    assert!(receipt.success, "{receipt:?}");
+    assert_eq!(w.latest().height, 9);
+}
+
+#[test]
+fn a_later_checkpoint_with_an_earlier_time_freezes_the_service() {
+    let mut w = World::new();
+    assert!(
+        w.submit(&w.checkpoint(w.header(5, 1), &[0, 1, 2], 0))
+            .0
+            .success
+    );
+    // Height 9, verified from the genesis set, but timed before height 5.
+    let mut header = w.header(9, 2);
+    header.time = Timestamp(w.genesis.genesis_time.as_millis() + 3_000);
+    let backwards = w.checkpoint(header, &[0, 1, 2], 0);
+    let (receipt, touched) = w.submit(&backwards);
+    assert!(receipt.success && touched, "{receipt:?}");
+    assert!(w.frozen());
+    assert_eq!(w.latest().height, 5);
 }

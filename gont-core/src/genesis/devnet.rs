@@ -2,7 +2,7 @@
 //! validator keys, so that a devnet and every tool pointed at it agree.
 
 use super::{ConsensusParams, Genesis, GenesisAccount, GenesisValidator};
-use crate::primitives::{Address, ChainId, ServiceId, Stake, Timestamp, U256};
+use crate::primitives::{Address, B256, ChainId, ServiceId, Stake, Timestamp, U256};
 use crate::service::ServiceManifest;
 use crate::validator_set::ConsensusKey;
 
@@ -120,12 +120,39 @@ pub fn devnet_service_nodes(n: usize, s: usize) -> Vec<usize> {
     (0..count).map(|k| (s + 1 + k) % n).collect()
 }
 
+/// The secp256k1 secret of devnet node `index`'s relayer account, which
+/// submits its services' checkpoints to the Space:
+/// `blake3::derive_key("gont devnet relayer key v1", "node<index>")`.
+/// Public by construction, like [`DEV_PRIVATE_KEYS`]: for devnets only.
+pub fn devnet_relayer_key(index: usize) -> B256 {
+    B256::from(blake3::derive_key(
+        "gont devnet relayer key v1",
+        format!("node{index}").as_bytes(),
+    ))
+}
+
+/// The address of [`devnet_relayer_key`]`(index)`.
+pub fn devnet_relayer_address(index: usize) -> Address {
+    // The address of a secret: sign any digest and recover the signer.
+    let digest = B256::ZERO;
+    alloy_consensus::crypto::secp256k1::sign_message(devnet_relayer_key(index), digest)
+        .ok()
+        .and_then(|signature| signature.recover_address_from_prehash(&digest).ok())
+        .unwrap_or(Address::ZERO)
+}
+
+/// What each devnet relayer account holds on the Space: 1 000 ether.
+pub const DEVNET_RELAYER_BALANCE: U256 = U256::from_limbs([0x35c9_adc5_dea0_0000, 0x36, 0, 0]);
+
 impl Genesis {
     /// A development genesis: `validators` Space validators of 100 tokens
     /// each, and `services` example services whose participants are a strict
     /// subset of the nodes (10 tokens each), every chain funding the ten
-    /// development accounts of [`DEV_MNEMONIC`] with 10 000 ether. Keys come
-    /// from [`devnet_validator_key`]. Zero validators gives a genesis that
+    /// development accounts of [`DEV_MNEMONIC`] with 10 000 ether, and the
+    /// Space funding every node's relayer account
+    /// ([`devnet_relayer_address`]) with 1 000 ether. Keys come from
+    /// [`devnet_validator_key`]. The anchor registry's admin is development
+    /// account 0. Zero validators gives a genesis that
     /// [`Genesis::validate`] refuses.
     pub fn devnet(validators: usize, services: usize) -> Self {
         let services = (0..services)
@@ -149,11 +176,18 @@ impl Genesis {
             chain_id: DEVNET_SPACE_CHAIN_ID,
             genesis_time: DEVNET_GENESIS_TIME,
             consensus: ConsensusParams::default(),
-            accounts: dev_accounts(),
+            accounts: dev_accounts()
+                .into_iter()
+                .chain((0..validators).map(|i| GenesisAccount {
+                    address: devnet_relayer_address(i),
+                    balance: DEVNET_RELAYER_BALANCE,
+                }))
+                .collect(),
             validators: (0..validators)
                 .map(|i| dev_validator(DevnetChain::Space, i, 100))
                 .collect(),
             services,
+            anchor_admin: Some(DEV_ADDRESSES[0]),
         }
     }
 }

@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 
 pub use devnet::{
     DEV_ACCOUNT_BALANCE, DEV_ADDRESSES, DEV_MNEMONIC, DEV_PRIVATE_KEYS, DEVNET_GENESIS_TIME,
-    DEVNET_SPACE_CHAIN_ID, DevnetChain, devnet_service_nodes, devnet_validator_key,
+    DEVNET_RELAYER_BALANCE, DEVNET_SPACE_CHAIN_ID, DevnetChain, devnet_relayer_address,
+    devnet_relayer_key, devnet_service_nodes, devnet_validator_key,
 };
 pub use validate::{GenesisError, GenesisErrorKind, GenesisErrors, MAX_GENESIS_TIME_AHEAD_MS};
 
@@ -53,6 +54,11 @@ pub struct Genesis {
     /// The services under the Space.
     #[serde(default)]
     pub services: Vec<ServiceManifest>,
+    /// The account that may unfreeze a service frozen in the Space's
+    /// anchor registry. It stands in for Space governance, which is not
+    /// built; absent, a frozen service stays frozen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor_admin: Option<Address>,
 }
 
 /// A funded account at genesis.
@@ -98,8 +104,18 @@ pub struct ConsensusParams {
     /// Validated, but without effect yet: sets are fixed in the genesis.
     pub epoch_length: u64,
     /// Blocks an unbonding stake is to stay slashable. Validated, but
-    /// without effect yet: there is no staking.
+    /// without effect yet: there is no staking. A service's also bounds
+    /// how long the Space's anchor registry trusts a checkpoint (two
+    /// thirds of it, in target block times).
     pub unbonding_period_blocks: u64,
+    /// A service's nodes submit a checkpoint to the Space every this many
+    /// blocks (0: never). Ignored for the Space. Absent in JSON: 10.
+    #[serde(default = "default_checkpoint_interval")]
+    pub checkpoint_interval: u64,
+}
+
+const fn default_checkpoint_interval() -> u64 {
+    10
 }
 
 /// Tendermint's round-step timeouts, in milliseconds.
@@ -130,6 +146,7 @@ impl Default for ConsensusParams {
             max_block_bytes: 4 * 1024 * 1024,
             epoch_length: 100,
             unbonding_period_blocks: 10_000,
+            checkpoint_interval: default_checkpoint_interval(),
         }
     }
 }

@@ -109,4 +109,7 @@ pub trait EthBackend: Send + Sync + 'static {
     /// The value of `key` after the block at `height`, with its proof
     /// against that height's state root.
     fn prove(&self, height: Height, key: StateKey) -> Result<ProvenState, RpcError>;
+
+    /// Whether this chain has the anchor registry (GONT Space).
+    fn has_anchor_registry(&self) -> bool;
 }

@@ -105,6 +105,8 @@ pub trait NodeInfo: Send + Sync + 'static {
     fn validators(&self, chain: ChainId) -> Option<Vec<ValidatorInfo>>;
     /// Node status: peers, sync, version.
     fn status(&self) -> serde_json::Value;
+    /// The genesis this node runs, as its JSON file has it.
+    fn genesis(&self) -> Option<String>;
 }
 
 /// Why the server did not start.
@@ -275,6 +277,16 @@ fn register_gont<B: EthBackend>(
     module.register_method(
         "gont_status",
         |_, ctx, _| -> Result<serde_json::Value, ErrorObjectOwned> { Ok(ctx.node.status()) },
+    )?;
+    module.register_method(
+        "gont_genesis",
+        |_, ctx, _| -> Result<serde_json::Value, ErrorObjectOwned> {
+            let text = ctx.node.genesis().ok_or_else(|| {
+                ErrorObjectOwned::from(RpcError::Refused("this node serves no genesis".to_owned()))
+            })?;
+            serde_json::from_str(&text)
+                .map_err(|e| ErrorObjectOwned::from(RpcError::Internal(e.to_string())))
+        },
     )?;
     Ok(())
 }

@@ -1,13 +1,19 @@
 //! What a light client needs from a chain's RPC: `gont_getSignedHeader`
 //! (a decided block as a Tendermint light block, which tendermint-rs's
-//! verifier consumes) and `gont_getProof` (an account and storage slots
-//! with proofs against a height's state root). The shapes are documented in
-//! ARCHITECTURE.md ("Proofs").
+//! verifier consumes), `gont_getProof` (an account and storage slots with
+//! proofs against a height's state root) and, on GONT Space,
+//! `gont_getAnchor` (a service's anchored checkpoint with the registry's
+//! storage proof). The shapes are documented in ARCHITECTURE.md
+//! ("Proofs").
 
 use alloy_rpc_types_eth::{BlockId as RpcBlockId, BlockNumberOrTag};
 use gont_core::light::LightBlock;
 use gont_core::state_proof::{ProvenState, StateKey, StateProof, StateValue};
-use gont_core::{AccountState, Address, B256, BlockId, Bytes, Hash, Height, U256, decode, encode};
+use gont_core::{
+    AccountState, Address, B256, BlockId, Bytes, Hash, Height, ServiceId, U256, decode, encode,
+};
+use gont_vm::system::ANCHOR_REGISTRY;
+use gont_vm::system::anchor::{self, ANCHOR_FIELDS, Field, IAnchorRegistry};
 use jsonrpsee::RpcModule;
 use jsonrpsee::types::ErrorObjectOwned;
 use serde::{Deserialize, Serialize};
@@ -82,6 +88,133 @@ impl From<AccountJson> for AccountState {
             balance: a.balance,
             code_hash: a.code_hash,
         }
+    }
+}
+
+/// `gont_getAnchor`'s answer: a service's anchored checkpoint as GONT
+/// Space's anchor registry holds it at Space height `proof.height`, with
+/// the registry's storage proven against that height's state root.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AnchorProof {
+    /// The service.
+    pub service: u32,
+    /// The anchored service height asked for (the latest when not given).
+    pub height: alloy_primitives::U64,
+    /// The anchor as the proven slots say (a convenience: check `proof`
+    /// and use [`AnchorProof::verified_anchor`]).
+    pub anchor: AnchorJson,
+    /// Whether the service is frozen.
+    pub frozen: bool,
+    /// The registry account with the slots, in this order: the service's
+    /// latest height, its frozen flag, then the anchor's block id, state
+    /// root, validators hash, next validators hash and times.
+    pub proof: AccountProof,
+}
+
+/// An anchored checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AnchorJson {
+    /// The service height (0: nothing anchored).
+    pub height: alloy_primitives::U64,
+    /// The block id.
+    pub block_id: B256,
+    /// The service's state root after it.
+    pub state_root: B256,
+    /// Its validator set's hash.
+    pub validators_hash: B256,
+    /// The next validator set's hash.
+    pub next_validators_hash: B256,
+    /// Its time, ms since 1970.
+    pub time: alloy_primitives::U64,
+    /// The Space height it was anchored at.
+    pub anchored_at: alloy_primitives::U64,
+}
+
+impl From<&IAnchorRegistry::Anchor> for AnchorJson {
+    fn from(a: &IAnchorRegistry::Anchor) -> Self {
+        Self {
+            height: alloy_primitives::U64::from(a.height),
+            block_id: a.blockId,
+            state_root: a.stateRoot,
+            validators_hash: a.validatorsHash,
+            next_validators_hash: a.nextValidatorsHash,
+            time: alloy_primitives::U64::from(a.time),
+            anchored_at: alloy_primitives::U64::from(a.anchoredAt),
+        }
+    }
+}
+
+/// Why an anchor proof does not hold.
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorCheckError {
+    /// The registry's storage proof does not verify.
+    #[error("the registry's storage proof: {0}")]
+    Proof(#[from] ProofCheckError),
+    /// The proof is for another Space height than the one verified.
+    #[error("the proof is for Space height {got}, not the verified height {asked}")]
+    WrongHeight {
+        /// The verified Space height.
+        asked: u64,
+        /// The proof's.
+        got: u64,
+    },
+    /// The proof is not of the registry or not of the slots it must hold.
+    #[error("the proof is not of the registry's slots for service {service} height {height}")]
+    WrongSlots {
+        /// The service.
+        service: u32,
+        /// The height.
+        height: u64,
+    },
+}
+
+/// The registry slots `gont_getAnchor` proves, in [`AnchorProof::proof`]'s
+/// order.
+pub fn anchor_slots(service: u32, height: u64) -> Vec<U256> {
+    let service = ServiceId(service);
+    [
+        anchor::slot(service, 0, Field::Latest),
+        anchor::slot(service, 0, Field::Frozen),
+    ]
+    .into_iter()
+    .chain(
+        ANCHOR_FIELDS
+            .iter()
+            .map(|&field| anchor::slot(service, height, field)),
+    )
+    .collect()
+}
+
+impl AnchorProof {
+    /// Checks the registry's storage proof against `space_root` (a
+    /// verified Space state root) and returns the anchor and whether the
+    /// service is frozen, read from the proven slots only.
+    pub fn verified_anchor(
+        &self,
+        space_root: Hash,
+    ) -> Result<(IAnchorRegistry::Anchor, bool), AnchorCheckError> {
+        let height = self.height.to::<u64>();
+        let wrong = || AnchorCheckError::WrongSlots {
+            service: self.service,
+            height,
+        };
+        if self.proof.address != ANCHOR_REGISTRY {
+            return Err(wrong());
+        }
+        let keys: Vec<U256> = self.proof.storage.iter().map(|s| s.key).collect();
+        if keys != anchor_slots(self.service, height) {
+            return Err(wrong());
+        }
+        self.proof.verify(space_root)?;
+        let values: Vec<U256> = self.proof.storage.iter().map(|s| s.value).collect();
+        let frozen = values.get(1).is_some_and(|v| !v.is_zero());
+        let fields: [U256; 5] = values
+            .get(2..7)
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(wrong)?;
+        Ok((anchor::decode_anchor(height, fields), frozen))
     }
 }
 
@@ -191,6 +324,52 @@ fn get_proof<B: EthBackend>(
     })
 }
 
+fn get_anchor<B: EthBackend>(
+    api: &EthApi<B>,
+    service: u32,
+    height: Option<u64>,
+    block: Option<RpcBlockId>,
+) -> Result<AnchorProof, RpcError> {
+    if !api.backend.has_anchor_registry() {
+        return Err(RpcError::InvalidParams(
+            "gont_getAnchor is served by GONT Space's RPC; this chain has no anchor registry"
+                .to_owned(),
+        ));
+    }
+    let at = api.height_of_block_id(block)?;
+    let height = match height {
+        Some(h) => h,
+        None => api
+            .backend
+            .storage_at(
+                at,
+                ANCHOR_REGISTRY,
+                anchor::slot(ServiceId(service), 0, Field::Latest),
+            )?
+            .saturating_to(),
+    };
+    let slots = anchor_slots(service, height);
+    let proof = get_proof(
+        api,
+        ANCHOR_REGISTRY,
+        slots,
+        Some(RpcBlockId::Number(BlockNumberOrTag::Number(at.0))),
+    )?;
+    let values: Vec<U256> = proof.storage.iter().map(|s| s.value).collect();
+    let fields: [U256; 5] = values
+        .get(2..7)
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| RpcError::Internal("anchor slots missing".to_owned()))?;
+    let anchor = anchor::decode_anchor(height, fields);
+    Ok(AnchorProof {
+        service,
+        height: alloy_primitives::U64::from(height),
+        anchor: AnchorJson::from(&anchor),
+        frozen: values.get(1).is_some_and(|v| !v.is_zero()),
+        proof,
+    })
+}
+
 fn signed_header<B: EthBackend>(
     api: &EthApi<B>,
     tag: BlockNumberOrTag,
@@ -207,7 +386,7 @@ fn signed_header<B: EthBackend>(
         .ok_or_else(|| RpcError::Refused(format!("no commit recorded for height {height}")))
 }
 
-/// Registers `gont_getProof` and `gont_getSignedHeader`.
+/// Registers `gont_getProof`, `gont_getAnchor` and `gont_getSignedHeader`.
 pub(super) fn register<B: EthBackend>(
     module: &mut RpcModule<EthApi<B>>,
 ) -> Result<(), jsonrpsee::core::RegisterMethodError> {
@@ -219,6 +398,16 @@ pub(super) fn register<B: EthBackend>(
             let slots: Option<Vec<U256>> = seq.optional_next()?;
             let block: Option<RpcBlockId> = seq.optional_next()?;
             to_rpc(get_proof(api, address, slots.unwrap_or_default(), block))
+        },
+    )?;
+    module.register_method(
+        "gont_getAnchor",
+        |params, api, _| -> Result<AnchorProof, ErrorObjectOwned> {
+            let mut seq = params.sequence();
+            let service: u32 = seq.next()?;
+            let height: Option<alloy_primitives::U64> = seq.optional_next()?;
+            let block: Option<RpcBlockId> = seq.optional_next()?;
+            to_rpc(get_anchor(api, service, height.map(|h| h.to()), block))
         },
     )?;
     module.register_method(

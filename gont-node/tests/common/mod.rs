@@ -24,7 +24,7 @@ use rustix::process::{Pid, Signal, kill_process};
 /// GONT Space's chain id in the devnet genesis; the service's is one more.
 pub(crate) const SPACE: u64 = 31337;
 
-/// A running `gont devnet` with 4 validators and one service.
+/// A running `gont devnet` with one service (4 validators unless asked).
 pub(crate) struct Devnet {
     child: Option<Child>,
     dir: std::path::PathBuf,
@@ -35,8 +35,20 @@ pub(crate) struct Devnet {
 impl Devnet {
     /// Starts (or restarts, from `dir`) a devnet and waits for `Ready`.
     pub(crate) fn start(dir: &Path, rpc_port: u16, base_port: u16) -> Self {
+        Self::start_with(dir, 4, rpc_port, base_port)
+    }
+
+    /// [`Self::start`] with `validators` nodes; the service runs on all
+    /// of them but node 0.
+    pub(crate) fn start_with(dir: &Path, validators: usize, rpc_port: u16, base_port: u16) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gont"))
-            .args(["devnet", "--validators", "4", "--services", "1"])
+            .args([
+                "devnet",
+                "--validators",
+                &validators.to_string(),
+                "--services",
+                "1",
+            ])
             .arg("--dir")
             .arg(dir)
             .args(["--rpc-port", &rpc_port.to_string()])

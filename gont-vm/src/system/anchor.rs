@@ -14,7 +14,8 @@
 //! Two verified checkpoints of one service at one height with different
 //! blocks, or a verified later height with an earlier time, freeze the
 //! service: the evidence is kept in state, and no checkpoint is accepted
-//! again (unfreezing by Space governance is not built).
+//! until the Space genesis's `anchor_admin` calls `unfreeze` (it stands in
+//! for Space governance, which is not built).
 //!
 //! Storage: every value is one slot of the registry's account, at
 //! [`slot`]`(service, height, field)`: blake3 (keyed to "gont anchor
@@ -78,6 +79,8 @@ pub struct ServiceAnchorConfig {
 pub struct AnchorConfig {
     /// The services, by id.
     pub services: BTreeMap<ServiceId, ServiceAnchorConfig>,
+    /// Who may unfreeze a frozen service (the genesis's `anchor_admin`).
+    pub admin: Option<Address>,
 }
 
 impl AnchorConfig {
@@ -102,7 +105,10 @@ impl AnchorConfig {
                 },
             );
         }
-        Some(Self { services })
+        Some(Self {
+            services,
+            admin: genesis.anchor_admin,
+        })
     }
 }
 
@@ -132,6 +138,34 @@ pub enum Field {
 pub fn slot(service: ServiceId, height: u64, field: Field) -> U256 {
     let key = encode(&(service.0, height, field as u8));
     U256::from_be_bytes(Hash::digest_in("gont anchor registry slot v1", &key).0)
+}
+
+/// The fields kept per anchored height, in the order [`decode_anchor`]
+/// takes their values.
+pub const ANCHOR_FIELDS: [Field; 5] = [
+    Field::BlockId,
+    Field::StateRoot,
+    Field::ValidatorsHash,
+    Field::NextValidatorsHash,
+    Field::Times,
+];
+
+/// The anchor of `height` from the values of its [`ANCHOR_FIELDS`] slots;
+/// height 0 (nothing anchored) when the block id slot is empty.
+pub fn decode_anchor(height: u64, values: [U256; 5]) -> AnchorRecord {
+    let [block_id, state_root, validators, next_validators, times] = values;
+    let anchored = !block_id.is_zero();
+    let low: u64 = (times & U256::from(u64::MAX)).to();
+    let high: u64 = ((times >> 128usize) & U256::from(u64::MAX)).to();
+    AnchorRecord {
+        height: if anchored { height } else { 0 },
+        blockId: B256::from(block_id),
+        stateRoot: B256::from(state_root),
+        validatorsHash: B256::from(validators),
+        nextValidatorsHash: B256::from(next_validators),
+        time: high,
+        anchoredAt: low,
+    }
 }
 
 /// Why a submission was refused: the revert reason.
@@ -200,9 +234,24 @@ pub enum AnchorError {
     /// The header cannot be hashed.
     #[error("malformed header: {0}")]
     Header(#[from] gont_core::HeaderError),
+    /// `unfreeze` by another account than the admin.
+    #[error("only the anchor admin may unfreeze a service")]
+    NotAdmin,
+    /// `unfreeze` of a service that is not frozen.
+    #[error("service {0} is not frozen")]
+    NotFrozen(u32),
     /// The gas given does not cover the work.
     #[error("out of gas")]
     OutOfGas,
+}
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e? {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        }
+    };
 }
 
 /// A failure that is not the caller's: the database.
@@ -249,32 +298,11 @@ impl<CTX: ContextTr> Registry<'_, CTX> {
     }
 
     fn anchor(&mut self, service: ServiceId, height: u64) -> Outcome<AnchorRecord> {
-        let mut words = [U256::ZERO; 5];
-        for (word, field) in words.iter_mut().zip([
-            Field::BlockId,
-            Field::StateRoot,
-            Field::ValidatorsHash,
-            Field::NextValidatorsHash,
-            Field::Times,
-        ]) {
-            *word = match self.load(service, height, field)? {
-                Ok(v) => v,
-                Err(e) => return Ok(Err(e)),
-            };
+        let mut values = [U256::ZERO; 5];
+        for (value, field) in values.iter_mut().zip(ANCHOR_FIELDS) {
+            *value = tri!(self.load(service, height, field));
         }
-        let [block_id, state_root, validators, next_validators, times] = words;
-        let anchored = !block_id.is_zero();
-        let low: u64 = (times & U256::from(u64::MAX)).to();
-        let high: u64 = (times >> 128usize & U256::from(u64::MAX)).to();
-        Ok(Ok(AnchorRecord {
-            height: if anchored { height } else { 0 },
-            blockId: B256::from(block_id),
-            stateRoot: B256::from(state_root),
-            validatorsHash: B256::from(validators),
-            nextValidatorsHash: B256::from(next_validators),
-            time: high,
-            anchoredAt: low,
-        }))
+        Ok(Ok(decode_anchor(height, values)))
     }
 
     fn now(&self) -> Timestamp {
@@ -294,15 +322,6 @@ impl<CTX: ContextTr> Registry<'_, CTX> {
             });
         }
     }
-}
-
-macro_rules! tri {
-    ($e:expr) => {
-        match $e? {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        }
-    };
 }
 
 /// Runs a call to the registry. `Err` only for a database failure, which
@@ -388,6 +407,29 @@ fn dispatch<CTX: ContextTr>(
             ));
             let frozen = tri!(registry.load(ServiceId(call.service), 0, Field::Frozen));
             Ok(Ok((!frozen.is_zero()).abi_encode().into()))
+        }
+        IAnchorRegistry::unfreezeCall::SELECTOR => {
+            if inputs.is_static {
+                return Ok(Err(AnchorError::CallKind));
+            }
+            let call = tri!(Ok(
+                IAnchorRegistry::unfreezeCall::abi_decode(input).map_err(malformed)
+            ));
+            if config.admin != Some(inputs.caller) {
+                return Ok(Err(AnchorError::NotAdmin));
+            }
+            let service = ServiceId(call.service);
+            if tri!(registry.load(service, 0, Field::Frozen)).is_zero() {
+                return Ok(Err(AnchorError::NotFrozen(service.0)));
+            }
+            tri!(registry.store(service, 0, Field::Frozen, U256::ZERO));
+            tri!(registry.store(service, 0, Field::Evidence, U256::ZERO));
+            let event = IAnchorRegistry::ServiceUnfrozen { service: service.0 };
+            registry.log(
+                event.encode_topics().into_iter().map(|t| t.0).collect(),
+                event.encode_data().into(),
+            );
+            Ok(Ok(Bytes::new()))
         }
         _ => Ok(Err(AnchorError::UnknownFunction)),
     }
