@@ -147,7 +147,7 @@ async fn lying_rpc(real: SocketAddr, lie: Lie) -> (SocketAddr, jsonrpsee::server
 async fn services_are_anchored_into_the_space_and_gont_verify_proves_their_accounts() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
-    let net = tokio::task::spawn_blocking(move || Devnet::start_with(&path, 5, 39845, 34000))
+    let net = tokio::task::spawn_blocking(move || Devnet::start_with(&path, 5, 24545, 24600))
         .await
         .unwrap();
     let space_addr = net.rpc(0, SPACE);

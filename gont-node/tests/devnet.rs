@@ -23,8 +23,8 @@ use gont_node::client::{self, quantity};
 use gont_vm::testing::{dev_key, raw, sign};
 use serde_json::{Value, json};
 
-const RPC_PORT: u16 = 38545;
-const BASE_PORT: u16 = 36000;
+const RPC_PORT: u16 = 20545;
+const BASE_PORT: u16 = 20600;
 
 fn call(addr: SocketAddr, method: &str, params: &Value) -> Value {
     client::blocking::call(addr, method, params).unwrap_or_else(|e| panic!("{method}: {e}"))

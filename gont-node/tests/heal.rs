@@ -84,7 +84,7 @@ fn metric(text: &str, name: &str, chain: u64) -> Option<f64> {
 #[test]
 fn a_validator_paused_for_30s_is_back_signing_commits_within_10s_of_resuming() {
     let dir = tempfile::tempdir().unwrap();
-    let net = Devnet::start(dir.path(), 39545, 37000);
+    let net = Devnet::start(dir.path(), 21545, 21600);
     let node3 = net.rpc(3, SPACE);
     wait_until(
         Duration::from_secs(120),
@@ -134,7 +134,7 @@ fn a_validator_paused_for_30s_is_back_signing_commits_within_10s_of_resuming() {
 #[test]
 fn two_of_four_validators_paused_halt_space_and_service_and_blocks_resume_within_10s() {
     let dir = tempfile::tempdir().unwrap();
-    let net = Devnet::start(dir.path(), 39645, 37500);
+    let net = Devnet::start(dir.path(), 22545, 22600);
     // Node 1 serves the service; nodes 2 and 3 validate both chains.
     let (space, service) = (net.rpc(0, SPACE), net.rpc(1, SERVICE));
     wait_until(Duration::from_secs(120), "both chains produce", || {

@@ -56,7 +56,7 @@ fn genesis_client(genesis: &Genesis, chain: u64) -> LightClient {
 #[test]
 fn a_light_client_verifies_each_chain_from_genesis_and_proves_accounts_and_slots_against_it() {
     let dir = tempfile::tempdir().unwrap();
-    let net = Devnet::start(dir.path(), 39745, 35000);
+    let net = Devnet::start(dir.path(), 23545, 23600);
     let genesis = Genesis::from_json(
         &std::fs::read_to_string(dir.path().join("node1").join(files::GENESIS)).unwrap(),
     )

@@ -2,6 +2,15 @@
 //! ports in a temporary directory, ready once it prints `Ready after`, and
 //! stopped when dropped (paused nodes are resumed first, the devnet is
 //! killed, and the drop waits until every node process is gone).
+//!
+//! Each test binary gives its devnets their own ports, all below 32768:
+//! outside Linux's ephemeral range (32768–60999), so that no outgoing
+//! connection of another test can hold one when a node binds it (a run
+//! with ports in that range failed with "metrics listener on
+//! 127.0.0.1:37390: Address already in use"). In use (RPC / base port):
+//! `devnet.rs` 20545 / 20600, `heal.rs` 21545 / 21600 and 22545 / 22600,
+//! `light_client.rs` 23545 / 23600, `anchoring.rs` 24545 / 24600 (five
+//! nodes).
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
