@@ -93,11 +93,7 @@ impl Relayer {
     /// The relayer of `secret` submitting to `space`; `None` for a key that
     /// is not a secp256k1 secret.
     pub fn new(secret: B256, space: Arc<ChainBackend>) -> Option<Self> {
-        let digest = B256::ZERO;
-        let address = alloy_consensus::crypto::secp256k1::sign_message(secret, digest)
-            .ok()?
-            .recover_address_from_prehash(&digest)
-            .ok()?;
+        let address = gont_core::genesis::secret_address(secret)?;
         Some(Self {
             secret,
             address,

@@ -133,12 +133,18 @@ pub fn devnet_relayer_key(index: usize) -> B256 {
 
 /// The address of [`devnet_relayer_key`]`(index)`.
 pub fn devnet_relayer_address(index: usize) -> Address {
-    // The address of a secret: sign any digest and recover the signer.
+    secret_address(devnet_relayer_key(index)).unwrap_or(Address::ZERO)
+}
+
+/// The Ethereum address of a secp256k1 secret; `None` for bytes that are
+/// no secret. (alloy's crypto signs and recovers; it exposes no
+/// secret-to-public step, so this signs a digest and recovers the signer.)
+pub fn secret_address(secret: B256) -> Option<Address> {
     let digest = B256::ZERO;
-    alloy_consensus::crypto::secp256k1::sign_message(devnet_relayer_key(index), digest)
+    alloy_consensus::crypto::secp256k1::sign_message(secret, digest)
+        .ok()?
+        .recover_address_from_prehash(&digest)
         .ok()
-        .and_then(|signature| signature.recover_address_from_prehash(&digest).ok())
-        .unwrap_or(Address::ZERO)
 }
 
 /// What each devnet relayer account holds on the Space: 1 000 ether.

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 pub use devnet::{
     DEV_ACCOUNT_BALANCE, DEV_ADDRESSES, DEV_MNEMONIC, DEV_PRIVATE_KEYS, DEVNET_GENESIS_TIME,
     DEVNET_RELAYER_BALANCE, DEVNET_SPACE_CHAIN_ID, DevnetChain, devnet_relayer_address,
-    devnet_relayer_key, devnet_service_nodes, devnet_validator_key,
+    devnet_relayer_key, devnet_service_nodes, devnet_validator_key, secret_address,
 };
 pub use validate::{GenesisError, GenesisErrorKind, GenesisErrors, MAX_GENESIS_TIME_AHEAD_MS};
 

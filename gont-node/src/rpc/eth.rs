@@ -326,7 +326,7 @@ fn required_optional2<A: DeserializeOwned, B: DeserializeOwned, C: DeserializeOw
     Ok((a, b, c))
 }
 
-fn to_rpc<T>(r: Result<T, RpcError>) -> RpcResult<T> {
+pub(super) fn to_rpc<T>(r: Result<T, RpcError>) -> RpcResult<T> {
     r.map_err(ErrorObjectOwned::from)
 }
 

@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::backend::EthBackend;
 use super::convert;
 use super::error::RpcError;
-use super::eth::EthApi;
+use super::eth::{EthApi, to_rpc};
 
 /// How long a filter lives without a poll (geth's deadline).
 const FILTER_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -115,10 +115,6 @@ impl Filters {
             .map(|mut i| i.remove(&id).is_some())
             .unwrap_or(false)
     }
-}
-
-fn to_rpc<T>(r: Result<T, RpcError>) -> Result<T, ErrorObjectOwned> {
-    r.map_err(ErrorObjectOwned::from)
 }
 
 /// Registers the filter methods.

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::backend::EthBackend;
 use super::error::RpcError;
-use super::eth::EthApi;
+use super::eth::{EthApi, to_rpc};
 
 /// The most storage slots one `gont_getProof` call proves.
 pub const MAX_PROOF_SLOTS: usize = 1024;
@@ -208,14 +208,17 @@ impl AnchorProof {
             return Err(wrong());
         }
         self.proof.verify(space_root)?;
-        let values: Vec<U256> = self.proof.storage.iter().map(|s| s.value).collect();
-        let frozen = values.get(1).is_some_and(|v| !v.is_zero());
-        let fields: [U256; 5] = values
-            .get(2..7)
-            .and_then(|v| v.try_into().ok())
-            .ok_or_else(wrong)?;
-        Ok((anchor::decode_anchor(height, fields), frozen))
+        anchor_of_slots(height, &self.proof).ok_or_else(wrong)
     }
+}
+
+/// The anchor and the frozen flag from a proof of [`anchor_slots`]'s
+/// slots, in their order; `None` if slots are missing.
+fn anchor_of_slots(height: u64, proof: &AccountProof) -> Option<(IAnchorRegistry::Anchor, bool)> {
+    let values: Vec<U256> = proof.storage.iter().map(|s| s.value).collect();
+    let frozen = !values.get(1)?.is_zero();
+    let fields: [U256; 5] = values.get(2..7)?.try_into().ok()?;
+    Some((anchor::decode_anchor(height, fields), frozen))
 }
 
 /// A proof of `gont_getProof` that does not decode or does not verify.
@@ -269,10 +272,6 @@ fn check(
 
 fn proven_bytes(proven: &ProvenState) -> Bytes {
     Bytes::from(encode(&proven.proof))
-}
-
-fn to_rpc<T>(r: Result<T, RpcError>) -> Result<T, ErrorObjectOwned> {
-    r.map_err(ErrorObjectOwned::from)
 }
 
 fn get_proof<B: EthBackend>(
@@ -355,17 +354,13 @@ fn get_anchor<B: EthBackend>(
         slots,
         Some(RpcBlockId::Number(BlockNumberOrTag::Number(at.0))),
     )?;
-    let values: Vec<U256> = proof.storage.iter().map(|s| s.value).collect();
-    let fields: [U256; 5] = values
-        .get(2..7)
-        .and_then(|v| v.try_into().ok())
+    let (anchor, frozen) = anchor_of_slots(height, &proof)
         .ok_or_else(|| RpcError::Internal("anchor slots missing".to_owned()))?;
-    let anchor = anchor::decode_anchor(height, fields);
     Ok(AnchorProof {
         service,
         height: alloy_primitives::U64::from(height),
         anchor: AnchorJson::from(&anchor),
-        frozen: values.get(1).is_some_and(|v| !v.is_zero()),
+        frozen,
         proof,
     })
 }
