@@ -242,3 +242,24 @@ fn the_light_client_trusts_a_block_by_hash_then_skips_ahead_and_refuses_going_ba
         .unwrap_err();
     assert!(matches!(err, LightError::Fetch { .. }), "{err}");
 }
+
+#[test]
+fn a_light_client_trusting_the_genesis_verifies_block_one_and_each_next() {
+    use gont_core::light::{LightClient, TrustOptions};
+
+    let chain = chain(4, true, 5);
+    let (first, set) = &chain[0];
+    let genesis_time = gont_core::Timestamp(first.block.header.time.as_millis() - 1_000);
+    let mut lc = LightClient::from_genesis(
+        first.block.header.chain_id,
+        genesis_time,
+        set.core(),
+        TrustOptions::default(),
+    )
+    .unwrap();
+    for (block, set) in &chain {
+        let now = block.block.header.time;
+        lc.update(light_block_of(block, set), now).unwrap();
+        assert_eq!(lc.height(), block.block.header.height.0);
+    }
+}

@@ -15,8 +15,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::block::{Block, RawTransaction};
-use crate::primitives::{Address, BlockId, Timestamp};
-use crate::validator_set::{ValidatorAddress, ValidatorSetHash};
+use crate::primitives::{Address, BlockId, Height, Timestamp};
+use crate::validator_set::{ValidatorAddress, ValidatorSet, ValidatorSetHash};
 
 /// What consensus fixes about the block to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,10 +27,10 @@ pub struct PayloadAttributes {
     pub proposer: ValidatorAddress,
     /// The account that receives priority fees (the EVM's `COINBASE`).
     pub fee_recipient: Address,
-    /// The set deciding this block.
+    /// The set deciding this block. The next block's set is the engine's
+    /// to announce: it follows from the staking state after this block
+    /// ([`ExecutionEngine::validator_set`]).
     pub validators_hash: ValidatorSetHash,
-    /// The set deciding the next block.
-    pub next_validators_hash: ValidatorSetHash,
 }
 
 /// The verdict on a proposed block.
@@ -79,4 +79,12 @@ pub trait ExecutionEngine {
     /// Makes `state.finalized`, built or validated earlier, the committed
     /// head, persisting its execution.
     fn forkchoice_updated(&mut self, state: ForkchoiceState) -> Result<(), Self::Error>;
+
+    /// The validator set that decides block `height`, as the committed
+    /// state after block `height − 1` holds it (the staking contract's
+    /// active set; what a consensus client reads from its execution client
+    /// with a call). `None` when this engine's chain keeps its genesis set
+    /// (no staking contract), or when block `height − 1` is not committed
+    /// yet.
+    fn validator_set(&self, height: Height) -> Result<Option<ValidatorSet>, Self::Error>;
 }

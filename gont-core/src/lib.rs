@@ -18,9 +18,9 @@
 //! This crate does no I/O: no files, sockets or clocks. Time comes in as a
 //! [`Timestamp`] argument where a rule needs it.
 //!
-//! Not built yet: the genesis's `epoch_length` has no effect, and
-//! `unbonding_period_blocks` only bounds the anchor registry's trust
-//! (validator sets are fixed in the genesis).
+//! The staking rules of the genesis (`epoch_length`,
+//! `unbonding_period_blocks`, [`StakingParams`]) are enforced by the
+//! staking contract in `gont-vm`.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
@@ -48,7 +48,7 @@ pub use encoding::{DecodeError, decode, encode};
 pub use engine::{ExecutionEngine, ForkchoiceState, PayloadAttributes, PayloadStatus};
 pub use genesis::{
     ConsensusParams, Genesis, GenesisAccount, GenesisError, GenesisErrorKind, GenesisErrors,
-    GenesisValidator, Timeouts,
+    GenesisValidator, StakingParams, Timeouts,
 };
 pub use header::{ExecutionFields, Header, HeaderError};
 pub use primitives::{

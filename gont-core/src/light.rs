@@ -334,7 +334,9 @@ impl LightClient {
             } => TrustedBlockState {
                 chain_id,
                 header_time: *time,
-                height: tendermint::block::Height::default(),
+                // Height 0, so that block 1 is adjacent (tendermint-rs's
+                // `Height::default()` is 1).
+                height: tendermint::block::Height::from(0_u32),
                 next_validators: validators,
                 next_validators_hash: validators.hash(),
             },
@@ -356,28 +358,54 @@ impl LightClient {
         Ok(())
     }
 
-    /// Advances the trusted state to `target` in one skip, fetching the
-    /// block with `fetch`. Until validator sets change (staking is not
-    /// built), the trusted set always signs the target, so no bisection is
-    /// needed; a [`LightError::NotEnoughTrust`] is returned as is.
+    /// Advances the trusted state to `target`, fetching blocks with
+    /// `fetch`, as tendermint-rs's light client does: it tries the target
+    /// in one skip, and when too little of the trusted set signed it
+    /// (validator sets changed: [`LightError::NotEnoughTrust`]) it first
+    /// verifies the block halfway there, and so on (bisection). Every
+    /// block verified on the way is trusted in turn; at most
+    /// [`MAX_FETCHES`] blocks are fetched.
     pub fn advance_to<E: std::fmt::Display>(
         &mut self,
         target: u64,
         now: Timestamp,
-        fetch: impl FnOnce(u64) -> Result<LightBlock, E>,
+        mut fetch: impl FnMut(u64) -> Result<LightBlock, E>,
     ) -> Result<&LightBlock, LightError> {
-        if target > self.height() {
-            let block = fetch(target).map_err(|e| LightError::Fetch {
-                height: target,
+        let mut pending = vec![target];
+        let mut fetches = 0;
+        while let Some(&next) = pending.last() {
+            if next <= self.height() {
+                pending.pop();
+                continue;
+            }
+            fetches += 1;
+            if fetches > MAX_FETCHES {
+                return Err(LightError::Fetch {
+                    height: next,
+                    reason: format!("bisection needs more than {MAX_FETCHES} blocks"),
+                });
+            }
+            let block = fetch(next).map_err(|e| LightError::Fetch {
+                height: next,
                 reason: e.to_string(),
             })?;
-            if block.height().value() != target {
+            if block.height().value() != next {
                 return Err(LightError::Fetch {
-                    height: target,
+                    height: next,
                     reason: format!("the source answered with height {}", block.height()),
                 });
             }
-            self.update(block, now)?;
+            match self.update(block, now) {
+                Ok(()) => {
+                    pending.pop();
+                }
+                // An adjacent block never lacks trust: it is checked
+                // against the trusted next-validators hash.
+                Err(LightError::NotEnoughTrust(_)) if next > self.height() + 1 => {
+                    pending.push(self.height() + (next - self.height()) / 2);
+                }
+                Err(e) => return Err(e),
+            }
         }
         self.trusted_block().ok_or(LightError::NotAbove {
             trusted: 0,
@@ -385,6 +413,9 @@ impl LightClient {
         })
     }
 }
+
+/// The most blocks [`LightClient::advance_to`] fetches for one target.
+pub const MAX_FETCHES: u32 = 256;
 
 /// A trusted point in GONT terms: what the Space's anchor registry keeps of
 /// an anchored checkpoint (or of a service's genesis, at height 0).

@@ -10,7 +10,8 @@
 )]
 
 use gont_core::genesis::{
-    DEV_ADDRESSES, DEV_MNEMONIC, DEV_PRIVATE_KEYS, DevnetChain, devnet_validator_key,
+    DEV_ADDRESSES, DEV_MNEMONIC, DEV_OPERATOR_ADDRESSES, DEV_OPERATOR_KEYS, DEV_PRIVATE_KEYS,
+    DevnetChain, devnet_validator_key,
 };
 use gont_core::{ConsensusKey, Genesis, GenesisErrorKind, Stake, Timestamp};
 
@@ -75,7 +76,7 @@ fn genesis_hash_is_pinned() {
     // devnet, and so of every devnet's identity: make it on purpose.
     assert_eq!(
         Genesis::devnet(4, 1).hash().to_string(),
-        "0xf512878d4e173f26e17767bff387b8fd4c3501d94b89b8cff8f96965f02e9245"
+        "0xac2e39800e7b0a59fef0aae34cc7ef1a8202b5c17b6eb091bfb690e4ee341055"
     );
 }
 
@@ -84,7 +85,11 @@ fn dev_accounts_are_the_well_known_ones_of_the_test_mnemonic() {
     // BIP-39 seed of the mnemonic with an empty passphrase.
     let seed =
         pbkdf2::pbkdf2_hmac_array::<sha2::Sha512, 64>(DEV_MNEMONIC.as_bytes(), b"mnemonic", 2048);
-    for (i, (key_hex, address)) in DEV_PRIVATE_KEYS.iter().zip(DEV_ADDRESSES).enumerate() {
+    let accounts = DEV_PRIVATE_KEYS
+        .iter()
+        .zip(DEV_ADDRESSES)
+        .chain(DEV_OPERATOR_KEYS.iter().zip(DEV_OPERATOR_ADDRESSES));
+    for (i, (key_hex, address)) in accounts.enumerate() {
         let path: bip32::DerivationPath = format!("m/44'/60'/0'/0/{i}").parse().unwrap();
         let derived = bip32::XPrv::derive_from_path(seed, &path).unwrap();
         let secret = derived.private_key().to_bytes();
@@ -142,7 +147,7 @@ fn refuses_duplicate_operator_address() {
     assert_eq!(path, "validators[1].operator");
     assert!(matches!(kind, GenesisErrorKind::DuplicateOperator { .. }));
     assert!(
-        msg.contains("operator 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 is already used"),
+        msg.contains("operator 0xBcd4042DE499D14e55001CcbB24a551F3b954096 is already used"),
         "{msg}"
     );
 }
@@ -153,7 +158,7 @@ fn refuses_duplicate_funded_account() {
     let dup = g.services[0].accounts[0].clone();
     g.services[0].accounts.push(dup);
     let (path, kind, _) = only_error(&g);
-    assert_eq!(path, "services[0].accounts[10].address");
+    assert_eq!(path, "services[0].accounts[20].address");
     assert!(
         matches!(kind, GenesisErrorKind::DuplicateAccount { ref first, .. } if first == "services[0].accounts[0].address")
     );

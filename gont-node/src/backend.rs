@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 
 use crate::mempool::{Mempool, PoolTransaction};
 use crate::overrides::{Overridden, call_request};
+use crate::rpc::ValidatorInfo;
 use crate::rpc::backend::{CallOutcome, EthBackend, StoredBlock};
 use crate::rpc::error::RpcError;
 
@@ -104,8 +105,8 @@ pub struct ChainBackend {
     store: ChainStore,
     config: EngineConfig,
     genesis_time: Timestamp,
-    /// The chain's validator set: the genesis set, at every height, until
-    /// staking changes it.
+    /// The chain's genesis validator set (what a chain without a staking
+    /// contract keeps at every height).
     validators: ValidatorSet,
     mempool: Arc<Mutex<Mempool>>,
     gossip: mpsc::UnboundedSender<RawTransaction>,
@@ -113,6 +114,73 @@ pub struct ChainBackend {
 }
 
 impl ChainBackend {
+    /// The validator set that decides block `height` (≥ 1): the staking
+    /// contract's set in the committed state after `height − 1`.
+    pub fn validator_set_at(&self, height: Height) -> Result<ValidatorSet, RpcError> {
+        let before = Height(height.0.saturating_sub(1));
+        let state = self.store.state_at(before)?;
+        Ok(gont_vm::system::staking::validator_set(&state)
+            .map_err(internal)?
+            .unwrap_or_else(|| self.validators.clone()))
+    }
+
+    /// The set deciding the next block, then every other staking
+    /// candidate: what `gont_validators` shows.
+    pub fn validator_infos(&self) -> Result<Vec<ValidatorInfo>, RpcError> {
+        let next = Height(self.latest()?.0.saturating_add(1));
+        let set = self.validator_set_at(next)?;
+        let candidates = self.staking_validators()?;
+        let status = |stake: gont_core::U256, unbonding: bool| match (stake.is_zero(), unbonding) {
+            (false, _) => "bonded",
+            (true, true) => "unbonding",
+            (true, false) => "unbonded",
+        };
+        let mut infos: Vec<ValidatorInfo> = set
+            .validators()
+            .iter()
+            .map(|v| {
+                let candidate = candidates.iter().find(|c| c.operator == v.operator);
+                let stake = candidate.map_or(gont_core::U256::ZERO, |c| c.stake);
+                let unbonding = candidate.is_some_and(|c| !c.unbonding.is_empty());
+                ValidatorInfo {
+                    address: v.address().to_string(),
+                    consensus_key: v.consensus_key.to_string(),
+                    operator: v.operator,
+                    power: v.power.0,
+                    stake: stake.to_string(),
+                    status: status(stake, unbonding),
+                    in_set: true,
+                }
+            })
+            .collect();
+        for c in &candidates {
+            if set.validators().iter().any(|v| v.operator == c.operator) {
+                continue;
+            }
+            let key = gont_core::ConsensusKey::from_bytes(c.consensusKey.0).map_err(|e| {
+                RpcError::Internal(format!("a staking candidate's key is invalid: {e}"))
+            })?;
+            infos.push(ValidatorInfo {
+                address: key.address().to_string(),
+                consensus_key: key.to_string(),
+                operator: c.operator,
+                power: 0,
+                stake: c.stake.to_string(),
+                status: status(c.stake, !c.unbonding.is_empty()),
+                in_set: false,
+            });
+        }
+        Ok(infos)
+    }
+
+    /// The staking contract's candidates after the latest block.
+    pub fn staking_validators(
+        &self,
+    ) -> Result<Vec<gont_vm::system::staking::IStaking::Validator>, RpcError> {
+        let state = self.store.state_at(self.latest()?)?;
+        gont_vm::system::staking::validators(&state).map_err(RpcError::from)
+    }
+
     /// The backend of a chain of `genesis`, decided by `validators`.
     pub fn new(
         store: ChainStore,
@@ -492,14 +560,11 @@ impl EthBackend for ChainBackend {
         let Some(decided) = self.store.decided(height)? else {
             return Ok(None);
         };
-        light::light_block(
-            &decided.block.header,
-            &decided.commit,
-            &self.validators,
-            &self.validators,
-        )
-        .map(Some)
-        .map_err(internal)
+        let validators = self.validator_set_at(height)?;
+        let next = self.validator_set_at(Height(height.0.saturating_add(1)))?;
+        light::light_block(&decided.block.header, &decided.commit, &validators, &next)
+            .map(Some)
+            .map_err(internal)
     }
 
     fn prove(&self, height: Height, key: StateKey) -> Result<ProvenState, RpcError> {

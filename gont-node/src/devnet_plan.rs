@@ -2,8 +2,11 @@
 //!
 //! The devnet is `validators` node processes (`gont start`), each with its
 //! own home under the devnet directory, talking over real libp2p sockets on
-//! 127.0.0.1. GONT Space is validated by every node; each example service
-//! by a strict subset of them (see `Genesis::devnet`). Ports are fixed so
+//! 127.0.0.1. GONT Space is validated by every validator node; each example
+//! service by a strict subset of them (see `Genesis::devnet`). Followers
+//! (`--followers`) are more nodes, after the validators, that run every
+//! chain with a validator key outside the genesis sets: node `i` validates
+//! once development account `10 + i` stakes for its key. Ports are fixed so
 //! that tools can be pointed at the devnet without reading its output:
 //!
 //! | what | where |
@@ -100,13 +103,16 @@ pub fn devnet_node_key(index: usize) -> gont_net::NodeKey {
     ))
 }
 
-/// The chains (0 = Space, then services in genesis order) node `index` runs.
+/// The chains (0 = Space, then services in genesis order) node `index` runs:
+/// a validator node runs the Space and the services it validates; a
+/// follower (index past the validators) runs them all.
 fn chains_of(genesis: &Genesis, index: usize) -> Vec<(usize, ChainId, Option<ServiceId>)> {
     let mut out = vec![(0, genesis.chain_id, None)];
+    let follower = index >= genesis.validators.len();
     for (k, service) in genesis.services.iter().enumerate() {
         let participant_nodes =
             gont_core::genesis::devnet_service_nodes(genesis.validators.len(), k);
-        if participant_nodes.contains(&index) {
+        if follower || participant_nodes.contains(&index) {
             out.push((k + 1, service.chain_id, Some(service.id)));
         }
     }
@@ -128,27 +134,73 @@ fn rpc_addr(genesis: &Genesis, ports: DevnetPorts, index: usize, k: usize) -> So
     loopback(port(index, 50 + k))
 }
 
-/// The plan of a devnet of `validators` nodes and `services` services under
-/// `dir`, on `ports`, whose genesis is at `genesis_time`. `gont devnet`
-/// takes the time of its first start (so that light clients may trust the
-/// genesis within their trusting period) and keeps it on restarts.
+/// The shape of a devnet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DevnetShape {
+    /// Validator nodes (the genesis validators of the Space).
+    pub validators: usize,
+    /// Example services.
+    pub services: usize,
+    /// Nodes past the validators that run every chain with a validator key
+    /// of their own outside the genesis sets: they follow, and validate
+    /// once their operator (account `10 + i`) stakes for them.
+    pub followers: usize,
+    /// Every chain's `epoch_length`, if not `Genesis::devnet`'s.
+    pub epoch_length: Option<u64>,
+    /// Every chain's `unbonding_period_blocks`, if not `Genesis::devnet`'s.
+    pub unbonding_period_blocks: Option<u64>,
+}
+
+impl DevnetShape {
+    /// `validators` validators and `services` services, nothing else.
+    pub const fn new(validators: usize, services: usize) -> Self {
+        Self {
+            validators,
+            services,
+            followers: 0,
+            epoch_length: None,
+            unbonding_period_blocks: None,
+        }
+    }
+
+    /// The genesis of this shape, at `genesis_time`.
+    pub fn genesis(&self, genesis_time: Timestamp) -> Genesis {
+        let mut genesis = Genesis::devnet(self.validators, self.services);
+        genesis.genesis_time = genesis_time;
+        let params = std::iter::once(&mut genesis.consensus)
+            .chain(genesis.services.iter_mut().map(|s| &mut s.params));
+        for p in params {
+            if let Some(epoch) = self.epoch_length {
+                p.epoch_length = epoch;
+            }
+            if let Some(unbonding) = self.unbonding_period_blocks {
+                p.unbonding_period_blocks = unbonding;
+            }
+        }
+        genesis
+    }
+}
+
+/// The plan of a devnet of `shape` under `dir`, on `ports`, whose genesis
+/// is at `genesis_time`. `gont devnet` takes the time of its first start
+/// (so that light clients may trust the genesis within their trusting
+/// period) and keeps it on restarts.
 pub fn plan_with(
     dir: &Path,
-    validators: usize,
-    services: usize,
+    shape: DevnetShape,
     ports: DevnetPorts,
     genesis_time: Timestamp,
 ) -> DevnetPlan {
     let port = |index, offset| port_at(ports.base, index, offset);
-    let mut genesis = Genesis::devnet(validators, services);
-    genesis.genesis_time = genesis_time;
+    let genesis = shape.genesis(genesis_time);
+    let nodes_count = shape.validators + shape.followers;
     let bootstrap = format!("{}/p2p/{}", multiaddr(port(0, 0)), devnet_node_key(0).id());
-    let nodes = (0..validators)
+    let nodes = (0..nodes_count)
         .map(|i| {
             let chains: Vec<ChainConfig> = chains_of(&genesis, i)
                 .into_iter()
                 .map(|(k, chain_id, _)| {
-                    let peers = (0..validators)
+                    let peers = (0..nodes_count)
                         .filter(|&j| {
                             j != i
                                 && chains_of(&genesis, j)
@@ -185,8 +237,9 @@ pub fn plan_with(
                         listen: loopback(port(i, 90)),
                     }),
                     storage: crate::config::StorageConfig::default(),
-                    // A node that runs a service relays its checkpoints.
-                    relayer: (chains.len() > 1).then(|| RelayerConfig {
+                    // A validator node that runs a service relays its
+                    // checkpoints (followers have no funded relayer).
+                    relayer: (chains.len() > 1 && i < shape.validators).then(|| RelayerConfig {
                         keystore: home::relayer_key_path(),
                     }),
                     chains,
@@ -256,7 +309,7 @@ pub fn endpoints(plan: &DevnetPlan) -> Vec<(ChainId, SocketAddr)> {
         rpc_addr(&plan.genesis, plan.ports, 0, 0),
     )];
     for (k, s) in plan.genesis.services.iter().enumerate() {
-        let first = gont_core::genesis::devnet_service_nodes(plan.nodes.len(), k)
+        let first = gont_core::genesis::devnet_service_nodes(plan.genesis.validators.len(), k)
             .first()
             .copied()
             .unwrap_or(0);
@@ -274,8 +327,9 @@ pub fn banner(plan: &DevnetPlan, dir: &Path) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "GONT devnet: {} validators, {} service(s), data in {}",
-        plan.nodes.len(),
+        "GONT devnet: {} validators, {} follower(s), {} service(s), data in {}",
+        plan.genesis.validators.len(),
+        plan.nodes.len() - plan.genesis.validators.len(),
         plan.genesis.services.len(),
         dir.display()
     );
@@ -288,13 +342,13 @@ pub fn banner(plan: &DevnetPlan, dir: &Path) -> String {
         rpc_addr(&plan.genesis, plan.ports, 0, 0)
     );
     for (k, s) in plan.genesis.services.iter().enumerate() {
-        let first = gont_core::genesis::devnet_service_nodes(plan.nodes.len(), k)
+        let first = gont_core::genesis::devnet_service_nodes(plan.genesis.validators.len(), k)
             .first()
             .copied()
             .unwrap_or(0);
         let addr = rpc_addr(&plan.genesis, plan.ports, first, k + 1);
         let participants: Vec<String> =
-            gont_core::genesis::devnet_service_nodes(plan.nodes.len(), k)
+            gont_core::genesis::devnet_service_nodes(plan.genesis.validators.len(), k)
                 .iter()
                 .map(|n| format!("node{n}"))
                 .collect();
@@ -317,6 +371,25 @@ pub fn banner(plan: &DevnetPlan, dir: &Path) -> String {
         .enumerate()
     {
         let _ = writeln!(out, "  ({i}) {address}  {key}");
+    }
+    let _ = writeln!(
+        out,
+        "\nValidator operators (node i is operated by account 10 + i: its stake on \
+         every chain it validates, through the staking contract at {})",
+        gont_vm::system::STAKING
+    );
+    for (i, (address, key)) in gont_core::genesis::DEV_OPERATOR_ADDRESSES
+        .iter()
+        .zip(gont_core::genesis::DEV_OPERATOR_KEYS)
+        .take(plan.nodes.len())
+        .enumerate()
+    {
+        let role = if i < plan.genesis.validators.len() {
+            ""
+        } else {
+            " (follower: stake for it to validate)"
+        };
+        let _ = writeln!(out, "  ({}) {address}  {key}  node{i}{role}", 10 + i);
     }
     out
 }

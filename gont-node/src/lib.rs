@@ -12,8 +12,8 @@
 //! - [`verify`]: `gont verify account`, a service account checked against
 //!   GONT Space alone.
 //!
-//! Not built yet: the `service-user` and `abi` placements, and staking;
-//! see ARCHITECTURE.md, "Not built".
+//! Not built yet: the `service-user` and `abi` placements, and evidence and
+//! slashing; see ARCHITECTURE.md, "Not built".
 
 pub mod backend;
 pub mod client;

@@ -59,6 +59,19 @@ enum Command {
         /// Example services, each validated by a subset of the nodes.
         #[arg(long, default_value_t = 1)]
         services: usize,
+        /// Extra nodes that follow every chain with a validator key outside
+        /// the genesis sets; follower i validates once account 10 + i
+        /// stakes for its key.
+        #[arg(long, default_value_t = 0)]
+        followers: usize,
+        /// Blocks per epoch on every chain (the validator set changes at
+        /// epoch ends); default 20.
+        #[arg(long)]
+        epoch_length: Option<u64>,
+        /// Blocks from `unstake` to `withdraw` on every chain; default
+        /// 10000.
+        #[arg(long)]
+        unbonding_blocks: Option<u64>,
         /// Data directory; run again with the same one to continue.
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -212,14 +225,22 @@ fn run(cli: Cli) -> Result<()> {
         Command::Devnet {
             validators,
             services,
+            followers,
+            epoch_length,
+            unbonding_blocks,
             dir,
             fresh,
             rpc_port,
             base_port,
         } => cmd::devnet::run(&cmd::devnet::Options {
             dir: dir.unwrap_or_else(cmd::devnet::default_dir),
-            validators,
-            services,
+            shape: gont_node::devnet_plan::DevnetShape {
+                validators,
+                services,
+                followers,
+                epoch_length,
+                unbonding_period_blocks: unbonding_blocks,
+            },
             fresh,
             ports: gont_node::devnet_plan::DevnetPorts {
                 rpc: rpc_port,

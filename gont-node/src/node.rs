@@ -32,6 +32,7 @@ use crate::config::{ChainConfig, NodeConfig, files};
 use crate::mempool::{Mempool, MempoolConfig};
 use crate::relay::RelayedService;
 use crate::rpc::backend::{EthBackend, StoredBlock};
+use crate::rpc::error::RpcError;
 use crate::rpc::{self, ChainInfo, NodeInfo, RpcLimits, RpcServer, ValidatorInfo};
 use crate::{home, keystore};
 
@@ -222,11 +223,12 @@ struct RunningChain {
     config: ChainConfig,
     name: String,
     service_id: Option<u32>,
-    validators: gont_core::ValidatorSet,
     validator: bool,
     backend: Arc<ChainBackend>,
     /// The last height whose commit carries this node's precommit.
     last_signed: Arc<AtomicU64>,
+    /// This node's consensus address on the chain, once consensus starts.
+    signer: Arc<std::sync::OnceLock<gont_core::ValidatorAddress>>,
 }
 
 /// What `gont_chains`, `gont_validators` and `gont_status` report.
@@ -244,7 +246,6 @@ struct RunningChainInfo {
     service_id: Option<u32>,
     rpc: Option<SocketAddr>,
     validator: bool,
-    validators: gont_core::ValidatorSet,
     backend: Arc<ChainBackend>,
     /// Connected consensus peers, as last counted by [`count_consensus_peers`].
     consensus_peers: AtomicUsize,
@@ -252,6 +253,18 @@ struct RunningChainInfo {
     configured_peers: usize,
     /// The last height whose commit carries this node's precommit.
     last_signed: Arc<AtomicU64>,
+    /// This node's consensus address on the chain, once consensus starts.
+    signer: Arc<std::sync::OnceLock<gont_core::ValidatorAddress>>,
+}
+
+impl RunningChainInfo {
+    /// The set deciding the next block.
+    fn current_set(&self) -> Option<gont_core::ValidatorSet> {
+        self.backend
+            .latest()
+            .and_then(|h| self.backend.validator_set_at(Height(h.0 + 1)))
+            .ok()
+    }
 }
 
 impl NodeInfo for Info {
@@ -274,20 +287,9 @@ impl NodeInfo for Info {
             .collect()
     }
 
-    fn validators(&self, chain: ChainId) -> Option<Vec<ValidatorInfo>> {
+    fn validators(&self, chain: ChainId) -> Option<Result<Vec<ValidatorInfo>, RpcError>> {
         let c = self.chains.iter().find(|c| c.chain_id == chain)?;
-        Some(
-            c.validators
-                .validators()
-                .iter()
-                .map(|v| ValidatorInfo {
-                    address: v.address().to_string(),
-                    consensus_key: v.consensus_key.to_string(),
-                    operator: v.operator,
-                    power: v.power.0,
-                })
-                .collect(),
-        )
+        Some(c.backend.validator_infos())
     }
 
     fn genesis(&self) -> Option<String> {
@@ -300,12 +302,15 @@ impl NodeInfo for Info {
             "nodeId": self.node_id,
             "version": env!("CARGO_PKG_VERSION"),
             "peers": self.peers.load(Ordering::Relaxed),
-            "chains": self.chains.iter().map(|c| json!({
+            "chains": self.chains.iter().map(|c| (c, c.current_set())).map(|(c, set)| json!({
                 "chainId": c.chain_id,
                 "name": c.name,
                 "height": c.backend.latest().map(|h| h.0).unwrap_or(0),
                 "validator": c.validator,
-                "validators": c.validators.len(),
+                "inSet": c.signer.get().is_some_and(|me| {
+                    set.as_ref().is_some_and(|s| s.get(me).is_some())
+                }),
+                "validators": set.as_ref().map(gont_core::ValidatorSet::len),
                 "syncing": c.backend.syncing().is_some(),
                 "consensusPeers": c.consensus_peers.load(Ordering::Relaxed),
                 "configuredPeers": c.configured_peers,
@@ -421,11 +426,11 @@ impl Node {
                         service_id: c.service_id,
                         rpc: c.config.rpc,
                         validator: c.validator,
-                        validators: c.validators.clone(),
                         backend: c.backend.clone(),
                         consensus_peers: AtomicUsize::new(0),
                         configured_peers: c.config.consensus.peers.len(),
                         last_signed: c.last_signed.clone(),
+                        signer: c.signer.clone(),
                     })
                 })
                 .collect(),
@@ -451,7 +456,6 @@ impl Node {
                     RelayedService {
                         id: service.id,
                         chain: chain.backend.clone(),
-                        validators: chain.validators.clone(),
                         interval: service.params.checkpoint_interval,
                     },
                     new_blocks.subscribe(),
@@ -584,7 +588,7 @@ fn open_chain(
     let backend = Arc::new(ChainBackend::new(
         chain_store,
         genesis,
-        validators.clone(),
+        validators,
         engine_config,
         Arc::new(Mutex::new(Mempool::new(MempoolConfig::default()))),
         gossip_tx,
@@ -597,9 +601,9 @@ fn open_chain(
             name: service.map_or_else(|| "GONT Space".to_owned(), |s| s.name.clone()),
             service_id: service.map(|s| s.id.0),
             validator: chain.validator_key.is_some(),
-            validators,
             backend,
             last_signed: Arc::new(AtomicU64::new(0)),
+            signer: Arc::new(std::sync::OnceLock::new()),
         },
         gossip_rx,
     ))
@@ -692,6 +696,9 @@ async fn start_consensus(
         signer: chain.validator.then(|| key.public_key().address()),
         last_signed: chain.last_signed.clone(),
     };
+    if chain.validator {
+        let _ = chain.signer.set(key.public_key().address());
+    }
     let role = if chain.validator {
         "validator"
     } else {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use alloy_consensus::{SignableTransaction, TxEip1559};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, SolValue};
-use gont_core::{Address, B256, Checkpoint, Height, ServiceId, U256, ValidatorSet, encode};
+use gont_core::{Address, B256, Checkpoint, Height, ServiceId, U256, encode};
 use gont_vm::system::ANCHOR_REGISTRY;
 use gont_vm::system::anchor::IAnchorRegistry;
 use tokio::sync::broadcast;
@@ -63,8 +63,6 @@ pub struct RelayedService {
     pub id: ServiceId,
     /// Its chain's backend (store, for decided blocks and commits).
     pub chain: Arc<ChainBackend>,
-    /// Its validator set (the genesis set: sets do not change yet).
-    pub validators: ValidatorSet,
     /// Blocks between checkpoints; 0 relays nothing.
     pub interval: u64,
 }
@@ -83,6 +81,8 @@ impl std::fmt::Debug for RelayedService {
 enum RelayError {
     #[error("reading the Space: {0}")]
     Space(String),
+    #[error("reading the service: {0}")]
+    Service(String),
     #[error("service block {0} has no recorded commit")]
     NoCommit(u64),
     #[error("signing: {0}")]
@@ -163,14 +163,20 @@ impl Relayer {
             .decided(Height(height))
             .map_err(|e| RelayError::Space(e.to_string()))?
             .ok_or(RelayError::NoCommit(height))?;
+        let set_at = |h: u64| {
+            service
+                .chain
+                .validator_set_at(Height(h))
+                .map_err(|e| RelayError::Service(e.to_string()))
+        };
         let checkpoint = Checkpoint {
             service: service.id,
             header: decided.block.header,
             commit: decided.commit,
-            validators: service.validators.clone(),
-            next_validators: service.validators.clone(),
+            validators: set_at(height)?,
+            next_validators: set_at(height.saturating_add(1))?,
             trusted_height: Height(anchored.height),
-            trusted_next_validators: service.validators.clone(),
+            trusted_next_validators: set_at(anchored.height.saturating_add(1))?,
         };
         let data = IAnchorRegistry::submitCheckpointCall {
             checkpoint: encode(&checkpoint).into(),

@@ -11,12 +11,12 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use common::{Devnet, SPACE};
+use common::{Devnet, SPACE, genesis_client, now};
 use gont_core::genesis::DEV_ADDRESSES;
-use gont_core::light::{self, LightClient, LightError, TrustOptions};
-use gont_core::{Address, ChainId, Genesis, Timestamp, U256};
+use gont_core::light::{self, LightError};
+use gont_core::{Address, Genesis, U256};
 use gont_node::client::blocking::{self as client, RpcClient};
 use gont_node::client::quantity;
 use gont_node::config::files;
@@ -25,32 +25,8 @@ use serde_json::json;
 
 const SERVICE: u64 = 31338;
 
-fn now() -> Timestamp {
-    Timestamp(
-        u64::try_from(
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_millis(),
-        )
-        .unwrap(),
-    )
-}
-
 fn height(rpc: &RpcClient) -> u64 {
     quantity(&rpc.call("eth_blockNumber", &json!([])).unwrap()).unwrap()
-}
-
-/// A client trusting `chain`'s genesis, as read from the devnet's genesis file.
-fn genesis_client(genesis: &Genesis, chain: u64) -> LightClient {
-    let (validators, _) = genesis.chain_consensus(ChainId(chain)).unwrap().unwrap();
-    LightClient::from_genesis(
-        ChainId(chain),
-        genesis.genesis_time,
-        &validators,
-        TrustOptions::default(),
-    )
-    .unwrap()
 }
 
 #[test]

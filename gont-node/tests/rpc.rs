@@ -38,7 +38,7 @@ impl NodeInfo for NoInfo {
     fn chains(&self) -> Vec<ChainInfo> {
         Vec::new()
     }
-    fn validators(&self, _: ChainId) -> Option<Vec<ValidatorInfo>> {
+    fn validators(&self, _: ChainId) -> Option<Result<Vec<ValidatorInfo>, rpc::error::RpcError>> {
         None
     }
     fn genesis(&self) -> Option<String> {
@@ -80,7 +80,6 @@ fn attributes(height: u64) -> PayloadAttributes {
         proposer: ValidatorAddress([1; 20]),
         fee_recipient: Address::repeat_byte(0xfe),
         validators_hash: ValidatorSetHash([2; 32]),
-        next_validators_hash: ValidatorSetHash([2; 32]),
     }
 }
 

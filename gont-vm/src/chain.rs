@@ -60,7 +60,10 @@ impl ChainConfig {
             chain_id,
             fork: Fork::Prague,
             blob_transactions: false,
-            system: SystemContracts { anchor: None },
+            system: SystemContracts {
+                staking: None,
+                anchor: None,
+            },
         }
     }
 

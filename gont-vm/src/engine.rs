@@ -12,14 +12,15 @@ use gont_core::receipt::receipts_root;
 use gont_core::{
     Address, Block, BlockId, Body, ExecutedBlock, ExecutionEngine, ExecutionFields, ExecutionStore,
     ForkchoiceState, Hash, Header, HeaderError, Height, PayloadAttributes, PayloadStatus,
-    RawTransaction,
+    RawTransaction, ValidatorSet,
 };
 
 use crate::chain::{BlockContext, ChainConfig, evm_timestamp, prevrandao};
 use crate::error::ExecError;
 use crate::executor::{InvalidTxPolicy, RecoveredTx, execute_block, recover_all};
 use crate::fees::{INITIAL_BASE_FEE, next_base_fee};
-use crate::system::AnchorConfig;
+use crate::system::staking::{self, SetReadError};
+use crate::system::{AnchorConfig, StakingConfig};
 
 /// What an engine must know about its chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +35,8 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     /// The configuration of chain `chain_id` of `genesis`: the Space (with
-    /// the anchor registry of the genesis's services) or a service; `None`
+    /// the anchor registry of the genesis's services) or a service, each
+    /// with its staking contract; `None`
     /// if the genesis has no such chain.
     pub fn from_genesis(
         genesis: &gont_core::Genesis,
@@ -47,6 +49,7 @@ impl EngineConfig {
         } else {
             genesis.service_by_chain(chain_id)?.params
         };
+        chain.system.staking = Some(StakingConfig::of(&params));
         Some(Self {
             chain,
             gas_limit: params.max_block_gas,
@@ -196,6 +199,7 @@ impl<S: ExecutionStore> Engine<S> {
             .store
             .state_root_after(parent.height, &output.changes)
             .map_err(EngineError::Store)?;
+        let next_validators_hash = output.next_validators.unwrap_or(attributes.validators_hash);
         let body = Body {
             transactions: output.transactions,
         };
@@ -208,7 +212,7 @@ impl<S: ExecutionStore> Engine<S> {
             state_root,
             receipts_root: receipts_root(&output.receipts),
             validators_hash: attributes.validators_hash,
-            next_validators_hash: attributes.next_validators_hash,
+            next_validators_hash,
             proposer: attributes.proposer,
             execution: ExecutionFields {
                 gas_used: output.gas_used,
@@ -300,6 +304,25 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
             return invalid(format!("time {} is not after the parent's", header.time));
         }
         let coinbase = header.execution.fee_recipient;
+        // On a chain with staking: the height's set decides the block, its
+        // proposer is in it, and the fees go to the proposer's operator.
+        if let Some(set) = self.validator_set(header.height)? {
+            if header.validators_hash != set.hash() {
+                return invalid("the validators hash is not the height's set".to_owned());
+            }
+            let Some((_, proposer)) = set.get(&header.proposer) else {
+                return invalid(format!(
+                    "proposer {} is not in the height's validator set",
+                    header.proposer
+                ));
+            };
+            if proposer.operator != coinbase {
+                return invalid(format!(
+                    "fee recipient {coinbase} is not the proposer's operator {}",
+                    proposer.operator
+                ));
+            }
+        }
         let context = self.context(&head, header.time.as_millis(), coinbase)?;
         if header.execution.gas_limit != context.gas_limit {
             return invalid(format!(
@@ -328,7 +351,6 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
             proposer: header.proposer,
             fee_recipient: coinbase,
             validators_hash: header.validators_hash,
-            next_validators_hash: header.next_validators_hash,
         };
         let executed = match self.execute(
             &head,
@@ -376,5 +398,26 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
         // Everything else pending was built on the old head.
         self.pending.clear();
         Ok(())
+    }
+
+    fn validator_set(&self, height: Height) -> Result<Option<ValidatorSet>, Self::Error> {
+        if self.config.chain.system.staking.is_none() {
+            return Ok(None);
+        }
+        let Some(before) = height.0.checked_sub(1) else {
+            return Ok(None);
+        };
+        let head = self.parent()?.height;
+        if before > head.0 {
+            return Ok(None);
+        }
+        let state = self
+            .store
+            .state_at(Height(before))
+            .map_err(EngineError::Store)?;
+        staking::validator_set(&state).map_err(|e| match e {
+            SetReadError::State(e) => EngineError::Store(e),
+            SetReadError::Invalid(reason) => EngineError::Exec(reason),
+        })
     }
 }

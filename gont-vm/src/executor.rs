@@ -6,15 +6,17 @@ use std::collections::BTreeSet;
 use alloy_consensus::{Transaction, TxEnvelope, Typed2718};
 use gont_core::{
     AccountState, Address, B256, Log, RawTransaction, Receipt, StateChanges, StateReader,
+    ValidatorSetHash,
 };
 use revm::context::result::{EVMError, ExecutionResult, InvalidTransaction};
 use revm::context::{Context, ContextTr};
-use revm::{ExecuteCommitEvm, MainBuilder, MainContext};
+use revm::{ExecuteCommitEvm, MainBuilder, MainContext, SystemCallCommitEvm};
 
 use crate::chain::{BlockContext, ChainConfig};
 use crate::db::{DbError, StateDb};
 use crate::env::tx_env;
 use crate::error::{ExecError, TxError};
+use crate::system::{STAKING, staking};
 use crate::validation::validate_transaction;
 
 /// A decoded transaction with its sender recovered.
@@ -118,6 +120,9 @@ pub struct BlockOutput {
     pub gas_used: u64,
     /// Transactions left out (only with [`InvalidTxPolicy::Skip`]).
     pub skipped: Vec<SkippedTx>,
+    /// At the end of an epoch, the hash of the validator set the staking
+    /// contract chose for the next height.
+    pub next_validators: Option<ValidatorSetHash>,
 }
 
 /// Executes `txs` in order on the state `state`, in the block context
@@ -202,11 +207,42 @@ pub fn execute_block<R: StateReader>(
             ));
             out.transactions.push(rtx.raw);
         }
+        if let Some(staking) = &chain.system.staking
+            && staking.is_epoch_end(block.height.0)
+        {
+            out.next_validators = Some(end_epoch(&mut evm)?);
+        }
     }
     let (changes, wiped) = db.into_changes();
     out.changes = changes;
     out.wiped = wiped;
     Ok(out)
+}
+
+/// The staking contract's end-of-epoch system call (EIP-4788's mechanism:
+/// no sender account, no fee, no receipt): the hash of the next set.
+fn end_epoch<EVM, E>(evm: &mut EVM) -> Result<ValidatorSetHash, ExecError<E>>
+where
+    EVM: SystemCallCommitEvm<
+            ExecutionResult = ExecutionResult,
+            Error = EVMError<DbError<E>, InvalidTransaction>,
+        >,
+    E: std::error::Error + 'static,
+{
+    let result = match evm.system_call_commit(STAKING, staking::end_block_call()) {
+        Ok(result) => result,
+        Err(EVMError::Database(e)) => return Err(db_error(e)),
+        Err(other) => return Err(ExecError::Evm(other.to_string())),
+    };
+    match &result {
+        ExecutionResult::Success { output, .. } => staking::end_block_output(output.data())
+            .ok_or_else(|| {
+                ExecError::Evm("the staking contract's end of epoch returned no hash".to_owned())
+            }),
+        other => Err(ExecError::Evm(format!(
+            "the staking contract's end of epoch failed: {other:?}"
+        ))),
+    }
 }
 
 fn receipt(

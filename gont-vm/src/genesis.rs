@@ -1,6 +1,8 @@
 //! The genesis state of a chain: the Space's or a service's funded
-//! accounts, and a service's rule contracts deployed by running their
-//! creation code, as `RULES_DEPLOYER` would with nonces 0, 1, ….
+//! accounts, its staking contract holding the genesis validators' stake
+//! (see [`crate::system::staking`]), the Space's anchor registry, and a
+//! service's rule contracts deployed by running their creation code, as
+//! `RULES_DEPLOYER` would with nonces 0, 1, ….
 
 use gont_core::service::RULES_DEPLOYER;
 use gont_core::{
@@ -14,7 +16,7 @@ use revm::{ExecuteCommitEvm, MainBuilder, MainContext};
 use crate::chain::{BlockContext, ChainConfig, prevrandao};
 use crate::db::StateDb;
 use crate::memory::MemoryState;
-use crate::system::ANCHOR_REGISTRY;
+use crate::system::{ANCHOR_REGISTRY, STAKING, staking};
 
 /// Why a genesis state could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,25 +56,45 @@ pub fn genesis_state(
     let mut state = MemoryState::default();
     if chain_id == genesis.chain_id {
         fund(&mut state, &genesis.accounts);
-        // The anchor registry's account exists from genesis, so that
-        // EIP-161 never clears its storage.
-        state
-            .accounts
-            .entry(ANCHOR_REGISTRY)
-            .or_insert(gont_core::AccountState {
-                nonce: 1,
-                balance: U256::ZERO,
-                code_hash: gont_core::state::KECCAK_EMPTY,
-            })
-            .nonce = 1;
+        system_account(&mut state, ANCHOR_REGISTRY);
+        stakes(&mut state, &genesis.validators);
         return Ok(state);
     }
     let manifest = genesis
         .service_by_chain(chain_id)
         .ok_or(GenesisBuildError::UnknownChain(chain_id))?;
     fund(&mut state, &manifest.accounts);
+    stakes(&mut state, &manifest.participants);
     deploy_rules(&mut state, genesis, manifest)?;
     Ok(state)
+}
+
+/// A system contract's account exists from genesis (nonce 1), so that
+/// EIP-161 never clears its storage.
+fn system_account(state: &mut MemoryState, address: Address) -> &mut gont_core::AccountState {
+    let account = state
+        .accounts
+        .entry(address)
+        .or_insert(gont_core::AccountState {
+            nonce: 1,
+            balance: U256::ZERO,
+            code_hash: gont_core::state::KECCAK_EMPTY,
+        });
+    account.nonce = 1;
+    account
+}
+
+/// The genesis validators as the staking contract's candidates and set,
+/// their stake in its balance.
+fn stakes(state: &mut MemoryState, validators: &[gont_core::GenesisValidator]) {
+    let (slots, balance) = staking::genesis_storage(validators);
+    let account = system_account(state, STAKING);
+    account.balance = account.balance.saturating_add(balance);
+    state
+        .storage
+        .entry(STAKING)
+        .or_default()
+        .extend(slots.into_iter().filter(|(_, value)| !value.is_zero()));
 }
 
 /// The genesis state of chain `chain_id` as [`StateChanges`] over an empty

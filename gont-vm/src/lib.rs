@@ -25,10 +25,11 @@
 //! gossip, order or sign transactions; it decides what they do.
 //!
 //! - [`system`]: system contracts at fixed addresses, run by the node inside
-//!   the EVM: GONT Space's anchor registry.
+//!   the EVM: every chain's staking contract, whose set the engine
+//!   announces at each epoch's end, and GONT Space's anchor registry.
 //!
-//! Not built yet: the staking system contract, and the Engine API itself
-//! over HTTP (the boundary is an in-process trait).
+//! Not built yet: evidence and slashing in the staking contract, and the
+//! Engine API itself over HTTP (the boundary is an in-process trait).
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 

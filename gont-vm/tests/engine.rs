@@ -58,7 +58,6 @@ fn attributes(engine: &Engine<Store>, secs: u64) -> PayloadAttributes {
         proposer: proposer.consensus_key.address(),
         fee_recipient: proposer.operator,
         validators_hash: set,
-        next_validators_hash: set,
     }
 }
 

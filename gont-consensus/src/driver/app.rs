@@ -90,10 +90,18 @@ struct Early {
     proposer: Address,
 }
 
+/// How many heights' validator sets are kept at hand.
+const SETS_CACHED: usize = 8;
+
 /// The application side of one chain's consensus.
 pub(super) struct State<E, S, H> {
     ctx: GontContext,
+    /// The set when the engine's chain keeps its genesis set.
+    genesis: ValidatorSet,
+    /// The set of the current height.
     validators: ValidatorSet,
+    /// Sets by height, as the engine answered them.
+    sets: BTreeMap<Height, ValidatorSet>,
     key: PrivateKey,
     address: Address,
     fee_recipient: gont_core::Address,
@@ -106,7 +114,9 @@ pub(super) struct State<E, S, H> {
     /// Values the execution engine holds executed (built or validated by
     /// this process since the last commit).
     executed: HashSet<ValueId>,
-    early: BTreeMap<(Height, u32), Vec<Early>>,
+    /// Complete streams of later heights, checked when the height starts
+    /// (their validator set may not be known before).
+    early: BTreeMap<(Height, u32), Vec<Assembled>>,
     current: Height,
 }
 
@@ -136,7 +146,9 @@ where
         Ok(Self {
             address: Address(key.public_key().address()),
             ctx,
+            genesis: validators.clone(),
             validators,
+            sets: BTreeMap::new(),
             key,
             fee_recipient: config.fee_recipient,
             max_drift_ms: u64::try_from(config.max_clock_drift.as_millis()).unwrap_or(u64::MAX),
@@ -158,6 +170,35 @@ where
     /// The height consensus starts at: after the committed head.
     pub(super) fn next_height(&self) -> Result<Height, DriverError> {
         Ok(Height(self.head()?.map_or(0, |h| h.height.0) + 1))
+    }
+
+    /// The validator set of `height`, at most one above the committed
+    /// head: the staking state's (from the engine), or the genesis set on a
+    /// chain without staking.
+    pub(super) fn set_at(&mut self, height: Height) -> Result<ValidatorSet, DriverError> {
+        if let Some(set) = self.sets.get(&height) {
+            return Ok(set.clone());
+        }
+        let engine = &self.engine;
+        let set = match blocking(|| engine.validator_set(height.to_core())).map_err(exec_err)? {
+            Some(core) => ValidatorSet::new(core),
+            None => self.genesis.clone(),
+        };
+        self.sets.insert(height, set.clone());
+        while self.sets.len() > SETS_CACHED {
+            self.sets.pop_first();
+        }
+        Ok(set)
+    }
+
+    /// Enters `height`: its set becomes the current one.
+    pub(super) fn enter(&mut self, height: Height) -> Result<ValidatorSet, DriverError> {
+        let set = self.set_at(height)?;
+        if set != self.validators {
+            info!(%height, validators = set.members().len(), "the validator set changes");
+        }
+        self.validators = set.clone();
+        Ok(set)
     }
 
     /// Executes and commits decisions recorded before a crash but not yet
@@ -354,12 +395,18 @@ where
             .transpose()
             .map_err(exec_err)?;
         let parent_ms = head.as_ref().map_or(0, |h| h.time.as_millis());
+        // Fees go to this validator's operator in the current set (its
+        // staking account), else to the configured recipient.
+        let fee_recipient = self
+            .validators
+            .core()
+            .get_by_key(&self.key.public_key())
+            .map_or(self.fee_recipient, |(_, v)| v.operator);
         let attributes = PayloadAttributes {
             timestamp: Timestamp(now_ms().max(parent_ms + 1)),
             proposer: self.address.0,
-            fee_recipient: self.fee_recipient,
+            fee_recipient,
             validators_hash: self.validators.hash(),
-            next_validators_hash: self.validators.hash(),
         };
         let params = *self.ctx.params();
         let txs = self
@@ -422,6 +469,11 @@ where
         if height < self.current {
             return Ok(None);
         }
+        if height > self.current {
+            let round = stream.init.round.as_u32().unwrap_or(0);
+            self.early.entry((height, round)).or_default().push(stream);
+            return Ok(None);
+        }
         let early = match self.check_stream(&stream) {
             Ok(early) => early,
             Err(reason) => {
@@ -429,11 +481,6 @@ where
                 return Ok(None);
             }
         };
-        if height > self.current {
-            let round = early.round.as_u32().unwrap_or(0);
-            self.early.entry((height, round)).or_default().push(early);
-            return Ok(None);
-        }
         self.accept(early, height).map(Some)
     }
 
@@ -443,11 +490,19 @@ where
         round: Round,
     ) -> Result<Vec<ProposedValue<GontContext>>, DriverError> {
         self.current = height;
+        self.enter(height)?;
         let r = round.as_u32().unwrap_or(0);
         self.early = self.early.split_off(&(height, 0));
         if let Some(waiting) = self.early.remove(&(height, r)) {
-            for early in waiting {
-                self.accept(early, height)?;
+            for stream in waiting {
+                match self.check_stream(&stream) {
+                    Ok(early) => {
+                        self.accept(early, height)?;
+                    }
+                    Err(reason) => {
+                        warn!(%height, %reason, "refusing an early proposal stream");
+                    }
+                }
             }
         }
         Ok(self
@@ -476,7 +531,8 @@ where
                 ))
             })?;
         let value = entry.value.clone();
-        let commit = commit::to_core(certificate, &self.validators).map_err(exec_err)?;
+        let set = self.set_at(height)?;
+        let commit = commit::to_core(certificate, &set).map_err(exec_err)?;
         let decided = DecidedBlock {
             block: value.block().clone(),
             commit,
@@ -587,7 +643,8 @@ where
             AppMsg::ConsensusReady { reply } => {
                 let height = state.next_height()?;
                 info!(%height, "consensus ready");
-                let _ = reply.send((height, state.validators.clone()));
+                let set = state.enter(height)?;
+                let _ = reply.send((height, set));
             }
             AppMsg::StartedRound {
                 height,
@@ -635,8 +692,14 @@ where
                 let value = state.received_part(from, part)?;
                 let _ = reply.send(value);
             }
-            AppMsg::GetValidatorSet { reply, .. } => {
-                let _ = reply.send(Some(state.validators.clone()));
+            AppMsg::GetValidatorSet { height, reply } => {
+                // Known up to one height above the committed head.
+                let set = if height <= state.next_height()? {
+                    Some(state.set_at(height)?)
+                } else {
+                    None
+                };
+                let _ = reply.send(set);
             }
             AppMsg::Decided {
                 certificate, reply, ..
@@ -648,7 +711,8 @@ where
                 let pause = state.pacing(certificate.value_id.time);
                 tokio::time::sleep(pause).await;
                 let next = Height(certificate.height.0 + 1);
-                let _ = reply.send(Next::Start(next, state.validators.clone()));
+                let set = state.enter(next)?;
+                let _ = reply.send(Next::Start(next, set));
             }
             AppMsg::GetDecidedValue { height, reply } => {
                 let _ = reply.send(state.decided_value(height)?);
@@ -796,7 +860,6 @@ pub(crate) mod tests {
             proposer: proposer.public_key().address(),
             fee_recipient: gont_core::Address::ZERO,
             validators_hash: validators().hash(),
-            next_validators_hash: validators().hash(),
         };
         let block = SimEngine::new(CHAIN)
             .build_payload(None, attributes, txs)

@@ -75,7 +75,9 @@ pub struct DriverConfig {
     pub listen: SocketAddr,
     /// The other validators' consensus addresses, dialled and redialled.
     pub peers: Vec<SocketAddr>,
-    /// Who receives the priority fees of blocks this validator proposes.
+    /// Who receives the priority fees of blocks this validator proposes
+    /// when its key has no operator in the height's set (the operator is
+    /// used when it has one).
     pub fee_recipient: EthAddress,
     /// How far in the future a proposed block's time may be, by our clock.
     pub max_clock_drift: Duration,
@@ -235,9 +237,11 @@ pub fn export_metrics(out: &mut String) {
     malachitebft_app_channel::app::metrics::export(out);
 }
 
-/// Starts consensus for the chain of `ctx` with `validators`, signing with
-/// `key`: finishes any decided but unexecuted block, then runs Malachite's
-/// engine and the application loop on the current tokio runtime.
+/// Starts consensus for the chain of `ctx`, signing with `key`: finishes
+/// any decided but unexecuted block, then runs Malachite's engine and the
+/// application loop on the current tokio runtime. Each height's validator
+/// set is the engine's ([`ExecutionEngine::validator_set`]); `validators`
+/// (the genesis set) serves a chain whose engine keeps none.
 #[allow(clippy::too_many_arguments)]
 pub async fn start<E, L, H>(
     ctx: GontContext,
@@ -255,7 +259,7 @@ where
 {
     let mut state = app::State::new(
         ctx.clone(),
-        validators.clone(),
+        validators,
         key.clone(),
         &config,
         engine,
@@ -264,6 +268,7 @@ where
     )?;
     state.finish_recorded_decisions()?;
     let start_height = state.next_height()?;
+    let validators = state.enter(start_height)?;
     let node =
         malachite_node::GontNode::new(ctx.clone(), key, &config).map_err(DriverError::Config)?;
     let span = tracing::info_span!("consensus", chain = %ctx.chain_id());

@@ -67,7 +67,8 @@ impl SimEngine {
             state_root: state_root(parent, body),
             receipts_root: body.tx_root(),
             validators_hash: attributes.validators_hash,
-            next_validators_hash: attributes.next_validators_hash,
+            // The simulation's sets are fixed.
+            next_validators_hash: attributes.validators_hash,
             proposer: attributes.proposer,
             execution: ExecutionFields::default(),
         }
@@ -115,13 +116,20 @@ impl ExecutionEngine for SimEngine {
             proposer: h.proposer,
             fee_recipient: gont_core::Address::ZERO,
             validators_hash: h.validators_hash,
-            next_validators_hash: h.next_validators_hash,
         };
         if self.expected_header(&attributes, &block.body) != *h {
             return invalid("header does not follow from the parent");
         }
         self.known.insert(h.id()?, h.clone());
         Ok(PayloadStatus::Valid)
+    }
+
+    /// The simulation's sets are fixed: the genesis set at every height.
+    fn validator_set(
+        &self,
+        _height: Height,
+    ) -> Result<Option<gont_core::ValidatorSet>, SimEngineError> {
+        Ok(None)
     }
 
     fn forkchoice_updated(&mut self, state: ForkchoiceState) -> Result<(), SimEngineError> {

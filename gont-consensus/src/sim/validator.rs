@@ -672,7 +672,6 @@ impl Node {
             proposer: self.address.0,
             fee_recipient: gont_core::Address::ZERO,
             validators_hash: self.set.hash(),
-            next_validators_hash: self.set.hash(),
         };
         let parent = self.decided.last().map(|(v, _)| v.id().block);
         let block = self.engine.build_payload(parent, attributes, &txs).ok()?;

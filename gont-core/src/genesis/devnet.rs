@@ -39,6 +39,36 @@ pub const DEV_ADDRESSES: [Address; 10] = [
     alloy_primitives::address!("a0Ee7A142d267C1f36714E4a8F75612F20a79720"),
 ];
 
+/// The private keys of accounts 10 to 19 of [`DEV_MNEMONIC`]: devnet
+/// validator `i` is operated by account `10 + i` (its fees, its stake).
+/// Public knowledge, like [`DEV_PRIVATE_KEYS`].
+pub const DEV_OPERATOR_KEYS: [&str; 10] = [
+    "0xf214f2b2cd398c806f84e317254e0f0b801d0643303237d97a22a48e01628897",
+    "0x701b615bbdfb9de65240bc28bd21bbc0d996645a3dd57e7b12bc2bdf6f192c82",
+    "0xa267530f49f8280200edf313ee7af6b827f2a8bce2897751d06a843f644967b1",
+    "0x47c99abed3324a2707c28affff1267e45918ec8c3f20b8aa892e8b065d2942dd",
+    "0xc526ee95bf44d8fc405a158bb884d9d1238d99f0612e9f33d006bb0789009aaa",
+    "0x8166f546bab6da521a8369cab06c5d2b9e46670292d85c875ee9ec20e84ffb61",
+    "0xea6c44ac03bff858b476bba40716402b03e41b8e97e276d1baec7c37d42484a0",
+    "0x689af8efa8c651a91ad287602527f3af2fe9f6501a7ac4b061667b5a93e037fd",
+    "0xde9be858da4a475276426320d5e9262ecfc3ba460bfac56360bfa6c4c28b4ee0",
+    "0xdf57089febbacf7ba0bc227dafbffa9fc08a93fdc68e1e42411a14efcf23656e",
+];
+
+/// The addresses of [`DEV_OPERATOR_KEYS`], in the same order.
+pub const DEV_OPERATOR_ADDRESSES: [Address; 10] = [
+    alloy_primitives::address!("Bcd4042DE499D14e55001CcbB24a551F3b954096"),
+    alloy_primitives::address!("71bE63f3384f5fb98995898A86B02Fb2426c5788"),
+    alloy_primitives::address!("FABB0ac9d68B0B445fB7357272Ff202C5651694a"),
+    alloy_primitives::address!("1CBd3b2770909D4e10f157cABC84C7264073C9Ec"),
+    alloy_primitives::address!("dF3e18d64BC6A983f673Ab319CCaE4f1a57C7097"),
+    alloy_primitives::address!("cd3B766CCDd6AE721141F452C550Ca635964ce71"),
+    alloy_primitives::address!("2546BcD3c84621e976D8185a91A922aE77ECEc30"),
+    alloy_primitives::address!("bDA5747bFD65F08deb54cb465eB87D40e51B197E"),
+    alloy_primitives::address!("dD2FD4581271e230360230F9337D5c0430Bf44C0"),
+    alloy_primitives::address!("8626f6940E2eb28930eFb4CeF49B2d1F2C9C1199"),
+];
+
 /// Each development account's balance on every devnet chain: 10 000 ether,
 /// as anvil funds them.
 pub const DEV_ACCOUNT_BALANCE: U256 = U256::from_limbs([0x19e0_c9ba_b240_0000, 0x21e, 0, 0]);
@@ -73,9 +103,12 @@ pub fn devnet_validator_key(chain: DevnetChain, index: usize) -> ed25519_consens
     ))
 }
 
+/// The twenty development accounts (0 to 9, and the operators 10 to 19),
+/// each with [`DEV_ACCOUNT_BALANCE`].
 fn dev_accounts() -> Vec<GenesisAccount> {
     DEV_ADDRESSES
         .iter()
+        .chain(&DEV_OPERATOR_ADDRESSES)
         .map(|&address| GenesisAccount {
             address,
             balance: DEV_ACCOUNT_BALANCE,
@@ -91,14 +124,17 @@ fn dev_validator(chain: DevnetChain, node: usize, tokens: u64) -> GenesisValidat
     GenesisValidator {
         name: label,
         consensus_key: ConsensusKey::of(&devnet_validator_key(chain, node)),
-        // Fees of node i go to development account i (wrapping past ten).
+        // Node i is operated by development account 10 + i.
         operator: dev_operator(node),
         stake: Stake::tokens(tokens),
     }
 }
 
-fn dev_operator(node: usize) -> Address {
-    match DEV_ADDRESSES.get(node) {
+/// The operator account of devnet node `node`: development account
+/// `10 + node` ([`DEV_OPERATOR_ADDRESSES`]); past ten nodes, an address
+/// derived from the node's index, whose key nobody has.
+pub fn dev_operator(node: usize) -> Address {
+    match DEV_OPERATOR_ADDRESSES.get(node) {
         Some(a) => *a,
         // Past the ten well-known accounts, a derived one.
         None => {
@@ -147,14 +183,25 @@ pub fn secret_address(secret: B256) -> Option<Address> {
         .ok()
 }
 
+/// A devnet chain's parameters: the defaults with epochs of 20 blocks, so
+/// that staking takes effect within seconds.
+fn devnet_params() -> ConsensusParams {
+    ConsensusParams {
+        epoch_length: 20,
+        ..ConsensusParams::default()
+    }
+}
+
 /// What each devnet relayer account holds on the Space: 1 000 ether.
 pub const DEVNET_RELAYER_BALANCE: U256 = U256::from_limbs([0x35c9_adc5_dea0_0000, 0x36, 0, 0]);
 
 impl Genesis {
     /// A development genesis: `validators` Space validators of 100 tokens
     /// each, and `services` example services whose participants are a strict
-    /// subset of the nodes (10 tokens each), every chain funding the ten
-    /// development accounts of [`DEV_MNEMONIC`] with 10 000 ether, and the
+    /// subset of the nodes (10 tokens each), node `i` operated by
+    /// development account `10 + i` ([`DEV_OPERATOR_ADDRESSES`]), epochs of
+    /// 20 blocks, every chain funding the first twenty accounts of
+    /// [`DEV_MNEMONIC`] with 10 000 ether, and the
     /// Space funding every node's relayer account
     /// ([`devnet_relayer_address`]) with 1 000 ether. Keys come from
     /// [`devnet_validator_key`]. The anchor registry's admin is development
@@ -174,14 +221,14 @@ impl Genesis {
                         .map(|node| dev_validator(DevnetChain::Service(id), node, 10))
                         .collect(),
                     accounts: dev_accounts(),
-                    params: ConsensusParams::default(),
+                    params: devnet_params(),
                 }
             })
             .collect();
         Self {
             chain_id: DEVNET_SPACE_CHAIN_ID,
             genesis_time: DEVNET_GENESIS_TIME,
-            consensus: ConsensusParams::default(),
+            consensus: devnet_params(),
             accounts: dev_accounts()
                 .into_iter()
                 .chain((0..validators).map(|i| GenesisAccount {

@@ -25,11 +25,14 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 pub use devnet::{
-    DEV_ACCOUNT_BALANCE, DEV_ADDRESSES, DEV_MNEMONIC, DEV_PRIVATE_KEYS, DEVNET_GENESIS_TIME,
-    DEVNET_RELAYER_BALANCE, DEVNET_SPACE_CHAIN_ID, DevnetChain, devnet_relayer_address,
-    devnet_relayer_key, devnet_service_nodes, devnet_validator_key, secret_address,
+    DEV_ACCOUNT_BALANCE, DEV_ADDRESSES, DEV_MNEMONIC, DEV_OPERATOR_ADDRESSES, DEV_OPERATOR_KEYS,
+    DEV_PRIVATE_KEYS, DEVNET_GENESIS_TIME, DEVNET_RELAYER_BALANCE, DEVNET_SPACE_CHAIN_ID,
+    DevnetChain, dev_operator, devnet_relayer_address, devnet_relayer_key, devnet_service_nodes,
+    devnet_validator_key, secret_address,
 };
-pub use validate::{GenesisError, GenesisErrorKind, GenesisErrors, MAX_GENESIS_TIME_AHEAD_MS};
+pub use validate::{
+    GenesisError, GenesisErrorKind, GenesisErrors, MAX_GENESIS_TIME_AHEAD_MS, MAX_VALIDATORS,
+};
 
 use crate::encoding::encode;
 use crate::primitives::{Address, ChainId, Hash, Stake, Timestamp, U256};
@@ -100,18 +103,44 @@ pub struct ConsensusParams {
     pub max_block_gas: u64,
     /// The most bytes one block's transactions may take.
     pub max_block_bytes: u64,
-    /// Blocks per epoch, where validator-set changes are to take effect.
-    /// Validated, but without effect yet: sets are fixed in the genesis.
+    /// Blocks per epoch: the staking contract computes the next validator
+    /// set at the end of every block whose height is a multiple of it.
     pub epoch_length: u64,
-    /// Blocks an unbonding stake is to stay slashable. Validated, but
-    /// without effect yet: there is no staking. A service's also bounds
-    /// how long the Space's anchor registry trusts a checkpoint (two
-    /// thirds of it, in target block times).
+    /// Blocks between `unstake` and the `withdraw` that returns the stake.
+    /// A service's also bounds how long the Space's anchor registry trusts
+    /// a checkpoint (two thirds of it, in target block times).
     pub unbonding_period_blocks: u64,
     /// A service's nodes submit a checkpoint to the Space every this many
     /// blocks (0: never). Ignored for the Space. Absent in JSON: 10.
     #[serde(default = "default_checkpoint_interval")]
     pub checkpoint_interval: u64,
+    /// The staking contract's rules. Absent in JSON: the defaults.
+    #[serde(default)]
+    pub staking: StakingParams,
+}
+
+/// The rules of one chain's staking contract.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct StakingParams {
+    /// The least bonded stake that makes a validator eligible for the set
+    /// (JSON: a decimal string). At least one whole token.
+    pub min_stake: Stake,
+    /// The set holds at most this many validators: those with the most
+    /// stake (ties: the lower consensus key first).
+    pub max_validators: u32,
+}
+
+impl Default for StakingParams {
+    /// One token, 100 validators.
+    fn default() -> Self {
+        Self {
+            min_stake: Stake::tokens(1),
+            max_validators: 100,
+        }
+    }
 }
 
 const fn default_checkpoint_interval() -> u64 {
@@ -147,6 +176,7 @@ impl Default for ConsensusParams {
             epoch_length: 100,
             unbonding_period_blocks: 10_000,
             checkpoint_interval: default_checkpoint_interval(),
+            staking: StakingParams::default(),
         }
     }
 }

@@ -12,6 +12,9 @@ use crate::validator_set::{ConsensusKey, MAX_TOTAL_VOTING_POWER};
 /// out is almost always a typo that would leave the chain waiting.
 pub const MAX_GENESIS_TIME_AHEAD_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 
+/// The most validators a chain's set may hold (`staking.max_validators`).
+pub const MAX_VALIDATORS: u32 = 10_000;
+
 /// One mistake in a genesis, at a JSON path such as `validators[2].stake`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {kind}")]
@@ -183,7 +186,19 @@ impl Checker {
                 "must be positive",
             ),
         ];
-        for (bad, field, why) in rules {
+        let staking: [(bool, &str, &'static str); 2] = [
+            (
+                p.staking.min_stake.0 < crate::primitives::STAKE_PER_POWER,
+                "staking.min_stake",
+                "must be at least one whole token (10^18), the least that carries voting power",
+            ),
+            (
+                p.staking.max_validators == 0 || p.staking.max_validators > MAX_VALIDATORS,
+                "staking.max_validators",
+                "must be between 1 and 10000",
+            ),
+        ];
+        for (bad, field, why) in rules.into_iter().chain(staking) {
             if bad {
                 self.push(
                     format!("{at}.{field}"),
@@ -210,7 +225,20 @@ impl Checker {
     }
 
     /// Returns whether the list is non-empty, so the caller words that error.
-    fn validators(&mut self, at: &str, validators: &[GenesisValidator]) -> bool {
+    fn validators(
+        &mut self,
+        at: &str,
+        validators: &[GenesisValidator],
+        params: &ConsensusParams,
+    ) -> bool {
+        if validators.len() > params.staking.max_validators as usize {
+            self.push(
+                at,
+                GenesisErrorKind::InvalidParameter(
+                    "more validators than the chain's staking.max_validators",
+                ),
+            );
+        }
         let mut keys = BTreeMap::new();
         let mut operators = BTreeMap::new();
         let mut total: Option<u64> = Some(0);
@@ -240,6 +268,12 @@ impl Checker {
                     self.push(
                         format!("{at}[{i}].stake"),
                         GenesisErrorKind::ZeroStake { stake: v.stake },
+                    );
+                }
+                Some(_) if v.stake < params.staking.min_stake => {
+                    self.push(
+                        format!("{at}[{i}].stake"),
+                        GenesisErrorKind::InvalidParameter("below the chain's staking.min_stake"),
                     );
                 }
                 Some(power) => total = total.and_then(|t| t.checked_add(power.0)),
@@ -276,7 +310,7 @@ impl Genesis {
         }
         c.params("consensus", &self.consensus);
         c.accounts("accounts", &self.accounts);
-        if !c.validators("validators", &self.validators) {
+        if !c.validators("validators", &self.validators, &self.consensus) {
             c.push("validators", GenesisErrorKind::NoValidators);
         }
 
@@ -320,7 +354,7 @@ impl Genesis {
             }
             c.params(&format!("{at}.params"), &s.params);
             c.accounts(&format!("{at}.accounts"), &s.accounts);
-            if !c.validators(&format!("{at}.participants"), &s.participants) {
+            if !c.validators(&format!("{at}.participants"), &s.participants, &s.params) {
                 c.push(
                     format!("{at}.participants"),
                     GenesisErrorKind::NoParticipants {

@@ -21,10 +21,8 @@ use super::start::DEVNET_CHILD_ENV;
 pub(crate) struct Options {
     /// The data directory.
     pub(crate) dir: PathBuf,
-    /// Validators (= nodes).
-    pub(crate) validators: usize,
-    /// Example services.
-    pub(crate) services: usize,
+    /// Validators, services, followers and epoch rules.
+    pub(crate) shape: devnet::DevnetShape,
     /// Wipe the directory first.
     pub(crate) fresh: bool,
     /// Ports.
@@ -130,7 +128,7 @@ fn check_existing(plan: &DevnetPlan) -> Result<()> {
             && text != plan.genesis.to_json()
         {
             bail!(
-                "{} holds a devnet with another genesis (other --validators or --services?); \
+                "{} holds a devnet with another genesis (other --validators, --services, --epoch-length or --unbonding-blocks?); \
                  run with --fresh to replace it, or choose another --dir",
                 path.display()
             );
@@ -150,7 +148,7 @@ async fn height(client: &RpcClient) -> Option<u64> {
 
 /// Runs the devnet until a signal; see the module documentation.
 pub(crate) fn run(options: &Options) -> Result<()> {
-    if options.validators == 0 {
+    if options.shape.validators == 0 {
         bail!("a devnet needs at least one validator");
     }
     if options.fresh && options.dir.exists() {
@@ -161,8 +159,7 @@ pub(crate) fn run(options: &Options) -> Result<()> {
         .with_context(|| format!("creating {}", options.dir.display()))?;
     let plan = devnet::plan_with(
         &options.dir,
-        options.validators,
-        options.services,
+        options.shape,
         options.ports,
         genesis_time(&options.dir)?,
     );

@@ -47,10 +47,14 @@ pub(crate) fn run(rpc: SocketAddr) -> Result<()> {
         .into_iter()
         .flatten()
     {
-        let role = if chain.get("validator").and_then(Value::as_bool) == Some(true) {
-            "validator"
-        } else {
-            "follower"
+        // In the set deciding the next block; with a key outside it
+        // (not staked, or left); or without a key.
+        let has_key = chain.get("validator").and_then(Value::as_bool) == Some(true);
+        let in_set = chain.get("inSet").and_then(Value::as_bool) == Some(true);
+        let role = match (has_key, in_set) {
+            (true, true) => "validator",
+            (true, false) => "standby",
+            (false, _) => "follower",
         };
         let syncing = if chain.get("syncing").and_then(Value::as_bool) == Some(true) {
             "yes"
@@ -64,7 +68,7 @@ pub(crate) fn run(rpc: SocketAddr) -> Result<()> {
             text(chain, "configuredPeers")
         );
         // The last height whose commit carries this validator's precommit.
-        let signed = if role == "validator" {
+        let signed = if has_key {
             text(chain, "lastSigned")
         } else {
             "-".to_owned()

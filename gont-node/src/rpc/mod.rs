@@ -93,8 +93,16 @@ pub struct ValidatorInfo {
     pub consensus_key: String,
     /// The operator's Ethereum account.
     pub operator: gont_core::Address,
-    /// Voting power (whole staked tokens).
+    /// Voting power in the set deciding the next block (whole staked
+    /// tokens when the epoch began; 0 outside the set).
     pub power: u64,
+    /// Bonded stake now, in wei (decimal).
+    pub stake: String,
+    /// `bonded` (stake > 0), `unbonding` (no stake, unbonding entries
+    /// left) or `unbonded`.
+    pub status: &'static str,
+    /// Whether it is in the set deciding the next block.
+    pub in_set: bool,
 }
 
 /// What the node tells about itself through `gont_*`.
@@ -102,7 +110,7 @@ pub trait NodeInfo: Send + Sync + 'static {
     /// The chains of this network and what this node does with each.
     fn chains(&self) -> Vec<ChainInfo>;
     /// The validators of a chain.
-    fn validators(&self, chain: ChainId) -> Option<Vec<ValidatorInfo>>;
+    fn validators(&self, chain: ChainId) -> Option<Result<Vec<ValidatorInfo>, RpcError>>;
     /// Node status: peers, sync, version.
     fn status(&self) -> serde_json::Value;
     /// The genesis this node runs, as its JSON file has it.
@@ -268,11 +276,13 @@ fn register_gont<B: EthBackend>(
     module.register_method("gont_validators", |params, ctx, _| {
         let chain: Option<alloy_primitives::U64> = params.sequence().optional_next()?;
         let chain = chain.map_or(ctx.backend.chain_id(), |c| ChainId(c.to()));
-        ctx.node.validators(chain).ok_or_else(|| {
-            ErrorObjectOwned::from(RpcError::InvalidParams(format!(
-                "chain {chain} is not known to this node"
-            )))
-        })
+        ctx.node
+            .validators(chain)
+            .ok_or_else(|| {
+                RpcError::InvalidParams(format!("chain {chain} is not known to this node"))
+            })
+            .and_then(|infos| infos)
+            .map_err(ErrorObjectOwned::from)
     })?;
     module.register_method(
         "gont_status",

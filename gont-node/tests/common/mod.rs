@@ -10,7 +10,7 @@
 //! 127.0.0.1:37390: Address already in use"). In use (RPC / base port):
 //! `devnet.rs` 20545 / 20600, `heal.rs` 21545 / 21600 and 22545 / 22600,
 //! `light_client.rs` 23545 / 23600, `anchoring.rs` 24545 / 24600 (five
-//! nodes).
+//! nodes), `staking.rs` 26545 / 26600 (four validators and a follower).
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
@@ -50,6 +50,17 @@ impl Devnet {
     /// [`Self::start`] with `validators` nodes; the service runs on all
     /// of them but node 0.
     pub(crate) fn start_with(dir: &Path, validators: usize, rpc_port: u16, base_port: u16) -> Self {
+        Self::start_args(dir, validators, &[], rpc_port, base_port)
+    }
+
+    /// [`Self::start_with`] with more `gont devnet` arguments.
+    pub(crate) fn start_args(
+        dir: &Path,
+        validators: usize,
+        extra: &[&str],
+        rpc_port: u16,
+        base_port: u16,
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gont"))
             .args([
                 "devnet",
@@ -58,6 +69,7 @@ impl Devnet {
                 "--services",
                 "1",
             ])
+            .args(extra)
             .arg("--dir")
             .arg(dir)
             .args(["--rpc-port", &rpc_port.to_string()])
@@ -113,6 +125,7 @@ impl Devnet {
     /// The JSON-RPC of `chain` on node `i` (see `gont_node::devnet_plan`).
     pub(crate) fn rpc(&self, i: usize, chain: u64) -> SocketAddr {
         let k = u16::try_from(chain - SPACE).unwrap();
+        // The service's first participant is node 1.
         let first = if chain == SPACE { 0 } else { 1 };
         let port = if i == first {
             self.rpc_port + k
@@ -181,4 +194,30 @@ fn wait_gone(pids: &[i32]) -> bool {
         std::thread::sleep(Duration::from_millis(100));
     }
     true
+}
+
+/// Now, by the system clock.
+pub(crate) fn now() -> gont_core::Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    gont_core::Timestamp(u64::try_from(ms).unwrap())
+}
+
+/// A light client trusting `chain`'s genesis, as read from the devnet's
+/// genesis file.
+pub(crate) fn genesis_client(
+    genesis: &gont_core::Genesis,
+    chain: u64,
+) -> gont_core::light::LightClient {
+    let chain = gont_core::ChainId(chain);
+    let (validators, _) = genesis.chain_consensus(chain).unwrap().unwrap();
+    gont_core::light::LightClient::from_genesis(
+        chain,
+        genesis.genesis_time,
+        &validators,
+        gont_core::light::TrustOptions::default(),
+    )
+    .unwrap()
 }

@@ -30,15 +30,17 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use alloy_sol_types::{SolCall, SolError, SolEvent, SolValue, sol};
+use alloy_sol_types::{SolCall, SolValue, sol};
 use gont_core::light::{self, LightError, TrustOptions, TrustedState};
 use gont_core::{
     Address, B256, ChainId, Checkpoint, Hash, Height, ServiceId, Timestamp, U256, ValidatorSet,
     decode, encode,
 };
-use revm::context::{Block, ContextTr, JournalTr};
-use revm::interpreter::{CallInputs, Gas, InstructionResult, InterpreterResult};
-use revm::primitives::{Bytes, Log, address};
+use revm::context::ContextTr;
+use revm::interpreter::{CallInputs, InterpreterResult};
+use revm::primitives::{Bytes, address};
+
+use super::call::{Fatal, Refusal, SystemCall, finish, selector, tri};
 
 sol!("contracts/IAnchorRegistry.sol");
 
@@ -53,10 +55,6 @@ const BASE_GAS: u64 = 30_000;
 const BYTE_GAS: u64 = 8;
 /// Gas per commit signature (an ed25519 verification, as `ecrecover`).
 const SIGNATURE_GAS: u64 = 3_000;
-/// Gas per slot read.
-const SLOAD_GAS: u64 = 2_100;
-/// Gas per slot written.
-const SSTORE_GAS: u64 = 22_100;
 /// The largest checkpoint accepted, in bytes.
 const MAX_CHECKPOINT_BYTES: usize = 1024 * 1024;
 
@@ -245,56 +243,28 @@ pub enum AnchorError {
     OutOfGas,
 }
 
-macro_rules! tri {
-    ($e:expr) => {
-        match $e? {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        }
-    };
-}
-
-/// A failure that is not the caller's: the database.
-struct Fatal(String);
-
-type Outcome<T> = Result<Result<T, AnchorError>, Fatal>;
-
-/// The registry's view of the Space state during a call.
-struct Registry<'a, CTX> {
-    ctx: &'a mut CTX,
-    gas_used: u64,
-    gas_limit: u64,
-}
-
-impl<CTX: ContextTr> Registry<'_, CTX> {
-    fn charge(&mut self, gas: u64) -> Result<(), AnchorError> {
-        self.gas_used = self.gas_used.saturating_add(gas);
-        if self.gas_used > self.gas_limit {
-            return Err(AnchorError::OutOfGas);
-        }
-        Ok(())
+impl Refusal for AnchorError {
+    fn out_of_gas() -> Self {
+        Self::OutOfGas
     }
 
+    fn is_out_of_gas(&self) -> bool {
+        matches!(self, Self::OutOfGas)
+    }
+}
+
+type Outcome<T> = super::call::Outcome<T, AnchorError>;
+
+/// The registry's view of the Space state during a call.
+type Registry<'a, CTX> = SystemCall<'a, CTX>;
+
+impl<CTX: ContextTr> SystemCall<'_, CTX> {
     fn load(&mut self, service: ServiceId, height: u64, field: Field) -> Outcome<U256> {
-        if let Err(e) = self.charge(SLOAD_GAS) {
-            return Ok(Err(e));
-        }
-        self.ctx
-            .journal_mut()
-            .sload(ANCHOR_REGISTRY, slot(service, height, field))
-            .map(|v| Ok(v.data))
-            .map_err(|e| Fatal(e.to_string()))
+        self.sload(slot(service, height, field))
     }
 
     fn store(&mut self, service: ServiceId, height: u64, field: Field, value: U256) -> Outcome<()> {
-        if let Err(e) = self.charge(SSTORE_GAS) {
-            return Ok(Err(e));
-        }
-        self.ctx
-            .journal_mut()
-            .sstore(ANCHOR_REGISTRY, slot(service, height, field), value)
-            .map(|_| Ok(()))
-            .map_err(|e| Fatal(e.to_string()))
+        self.sstore(slot(service, height, field), value)
     }
 
     fn anchor(&mut self, service: ServiceId, height: u64) -> Outcome<AnchorRecord> {
@@ -303,24 +273,6 @@ impl<CTX: ContextTr> Registry<'_, CTX> {
             *value = tri!(self.load(service, height, field));
         }
         Ok(Ok(decode_anchor(height, values)))
-    }
-
-    fn now(&self) -> Timestamp {
-        let secs: u64 = self.ctx.block().timestamp().saturating_to();
-        Timestamp::from_secs(secs)
-    }
-
-    fn space_height(&self) -> u64 {
-        self.ctx.block().number().saturating_to()
-    }
-
-    fn log(&mut self, topics: Vec<B256>, data: Bytes) {
-        if let Some(log) = revm::primitives::LogData::new(topics, data) {
-            self.ctx.journal_mut().log(Log {
-                address: ANCHOR_REGISTRY,
-                data: log,
-            });
-        }
     }
 }
 
@@ -332,28 +284,9 @@ pub(crate) fn run<CTX: ContextTr>(
     inputs: &CallInputs,
 ) -> Result<InterpreterResult, String> {
     let input = inputs.input.as_bytes(ctx).to_vec();
-    let mut registry = Registry {
-        ctx,
-        gas_used: 0,
-        gas_limit: inputs.gas_limit,
-    };
+    let mut registry = SystemCall::new(ctx, ANCHOR_REGISTRY, inputs.gas_limit);
     let outcome = dispatch(config, &mut registry, inputs, &input).map_err(|Fatal(e)| e)?;
-    let mut gas = Gas::new(inputs.gas_limit);
-    Ok(match outcome {
-        Ok(output) => {
-            let _ = gas.record_regular_cost(registry.gas_used);
-            InterpreterResult::new(InstructionResult::Return, output, gas)
-        }
-        Err(AnchorError::OutOfGas) => {
-            gas.spend_all();
-            InterpreterResult::new(InstructionResult::PrecompileOOG, Bytes::new(), gas)
-        }
-        Err(refusal) => {
-            let _ = gas.record_regular_cost(registry.gas_used.min(inputs.gas_limit));
-            let reason = alloy_sol_types::Revert::from(refusal.to_string()).abi_encode();
-            InterpreterResult::new(InstructionResult::Revert, reason.into(), gas)
-        }
-    })
+    Ok(finish(outcome, registry.gas_used, inputs))
 }
 
 fn dispatch<CTX: ContextTr>(
@@ -362,16 +295,15 @@ fn dispatch<CTX: ContextTr>(
     inputs: &CallInputs,
     input: &[u8],
 ) -> Outcome<Bytes> {
-    tri!(Ok(registry.charge(BASE_GAS)));
+    tri!(Ok(registry.charge::<AnchorError>(BASE_GAS)));
     if inputs.target_address != ANCHOR_REGISTRY {
         return Ok(Err(AnchorError::CallKind));
     }
     if !inputs.value.get().is_zero() {
         return Ok(Err(AnchorError::Payable));
     }
-    let selector: [u8; 4] = match input.get(..4).and_then(|s| s.try_into().ok()) {
-        Some(s) => s,
-        None => return Ok(Err(AnchorError::UnknownFunction)),
+    let Some(selector) = selector(input) else {
+        return Ok(Err(AnchorError::UnknownFunction));
     };
     let malformed = |e: alloy_sol_types::Error| AnchorError::MalformedCall(e.to_string());
     match selector {
@@ -425,10 +357,7 @@ fn dispatch<CTX: ContextTr>(
             tri!(registry.store(service, 0, Field::Frozen, U256::ZERO));
             tri!(registry.store(service, 0, Field::Evidence, U256::ZERO));
             let event = IAnchorRegistry::ServiceUnfrozen { service: service.0 };
-            registry.log(
-                event.encode_topics().into_iter().map(|t| t.0).collect(),
-                event.encode_data().into(),
-            );
+            registry.emit(&event);
             Ok(Ok(Bytes::new()))
         }
         _ => Ok(Err(AnchorError::UnknownFunction)),
@@ -446,9 +375,9 @@ fn submit<CTX: ContextTr>(
             bytes.len()
         ))));
     }
-    tri!(Ok(
-        registry.charge(BYTE_GAS.saturating_mul(bytes.len() as u64))
-    ));
+    tri!(Ok(registry.charge::<AnchorError>(
+        BYTE_GAS.saturating_mul(bytes.len() as u64)
+    )));
     let checkpoint: Checkpoint =
         tri!(Ok(decode(bytes).map_err(|e| {
             AnchorError::MalformedCheckpoint(e.to_string())
@@ -500,7 +429,9 @@ fn submit<CTX: ContextTr>(
         Timestamp(trusted.time)
     };
     let signatures = checkpoint.commit.signatures.len() as u64;
-    tri!(Ok(registry.charge(SIGNATURE_GAS.saturating_mul(signatures))));
+    tri!(Ok(registry.charge::<AnchorError>(
+        SIGNATURE_GAS.saturating_mul(signatures)
+    )));
     let block = tri!(Ok(checkpoint.light_block().map_err(AnchorError::from)));
     let trusted = TrustedState {
         chain_id: known.chain_id,
@@ -515,7 +446,7 @@ fn submit<CTX: ContextTr>(
     tri!(Ok(light::verify_from(
         &trusted,
         &block,
-        registry.now(),
+        Timestamp::from_secs(registry.block_timestamp()),
         options
     )
     .map_err(AnchorError::from)));
@@ -543,15 +474,12 @@ fn submit<CTX: ContextTr>(
             anchoredBlockId: anchored,
             conflictingBlockId: B256::from(block_id.0),
         };
-        registry.log(
-            event.encode_topics().into_iter().map(|t| t.0).collect(),
-            event.encode_data().into(),
-        );
+        registry.emit(&event);
         return Ok(Ok(()));
     }
 
     let header = &checkpoint.header;
-    let times = (U256::from(time) << 128usize) | U256::from(registry.space_height());
+    let times = (U256::from(time) << 128usize) | U256::from(registry.block_number());
     for (field, value) in [
         (Field::BlockId, U256::from_be_bytes(block_id.0)),
         (Field::StateRoot, U256::from_be_bytes(header.state_root.0)),
@@ -574,9 +502,6 @@ fn submit<CTX: ContextTr>(
         blockId: B256::from(block_id.0),
         stateRoot: B256::from(header.state_root.0),
     };
-    registry.log(
-        event.encode_topics().into_iter().map(|t| t.0).collect(),
-        event.encode_data().into(),
-    );
+    registry.emit(&event);
     Ok(Ok(()))
 }

@@ -4,12 +4,16 @@
 //! a Solidity interface in `gont-vm/contracts/` so that contracts and tools
 //! call them as any contract.
 //!
+//! - [`staking`]: every chain's staking contract ([`STAKING`]), whose set
+//!   of validators decides the chain's blocks;
 //! - [`anchor`]: GONT Space's anchor registry ([`ANCHOR_REGISTRY`]).
 //!
 //! [`GontPrecompiles`] is revm's precompile provider of every GONT EVM:
 //! Ethereum's precompiles, plus the chain's system contracts.
 
 pub mod anchor;
+mod call;
+pub mod staking;
 
 use std::sync::Arc;
 
@@ -21,11 +25,14 @@ use revm::primitives::AddressSet;
 use revm::primitives::hardfork::SpecId;
 
 pub use anchor::{ANCHOR_REGISTRY, AnchorConfig, AnchorError, ServiceAnchorConfig};
+pub use staking::{STAKING, StakingConfig, StakingError};
 
-/// The system contracts one chain has. GONT Space has the anchor registry;
-/// services have none yet.
+/// The system contracts one chain has. Every GONT chain has the staking
+/// contract; GONT Space also has the anchor registry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SystemContracts {
+    /// The staking contract and its rules.
+    pub staking: Option<StakingConfig>,
     /// The anchor registry (GONT Space only).
     pub anchor: Option<Arc<AnchorConfig>>,
 }
@@ -34,7 +41,9 @@ impl SystemContracts {
     /// The system contracts' addresses; their accounts exist from genesis
     /// (nonce 1), so that EIP-161 never clears their storage.
     pub fn addresses(&self) -> Vec<Address> {
-        self.anchor.iter().map(|_| ANCHOR_REGISTRY).collect()
+        let staking = self.staking.iter().map(|_| STAKING);
+        let anchor = self.anchor.iter().map(|_| ANCHOR_REGISTRY);
+        staking.chain(anchor).collect()
     }
 }
 
@@ -81,6 +90,11 @@ impl<CTX: ContextTr> PrecompileProvider<CTX> for GontPrecompiles {
         context: &mut CTX,
         inputs: &CallInputs,
     ) -> Result<Option<Self::Output>, String> {
+        if inputs.bytecode_address == STAKING
+            && let Some(config) = &self.system.staking
+        {
+            return staking::run(config, context, inputs).map(Some);
+        }
         if inputs.bytecode_address == ANCHOR_REGISTRY
             && let Some(config) = &self.system.anchor
         {

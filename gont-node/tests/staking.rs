@@ -1,0 +1,386 @@
+//! Proof of stake on real node processes: a `gont devnet` of four
+//! validators and one follower (node 4), with epochs of 10 blocks and an
+//! unbonding period of 15. On GONT Space and on the service, the
+//! follower's operator (development account 14) stakes for the follower's
+//! key with an ordinary signed transaction; from the next epoch the
+//! follower is in the set and signs commits, and the chain keeps
+//! finalizing; it unstakes, leaves at the following epoch, and `withdraw`
+//! after the unbonding period returns the stake. Then validator 3's
+//! operator (account 13) unstakes all of its Space stake, and the Space
+//! goes on with three validators. Last, tendermint-rs's light client
+//! verifies both chains across every set change, adjacent and skipping.
+
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{TxKind, U256};
+use alloy_sol_types::SolCall;
+use common::{Devnet, SPACE, genesis_client, now};
+use gont_core::genesis::{
+    DEV_OPERATOR_ADDRESSES, DEV_OPERATOR_KEYS, DevnetChain, devnet_validator_key,
+};
+use gont_core::{Address, ConsensusKey, Genesis, ServiceId};
+use gont_node::client::{self, quantity};
+use gont_node::config::files;
+use gont_vm::system::STAKING;
+use gont_vm::system::staking::IStaking;
+use gont_vm::testing::{raw, sign, signing_key};
+use serde_json::{Value, json};
+
+const RPC_PORT: u16 = 26_545;
+const BASE_PORT: u16 = 26_600;
+const SERVICE: u64 = SPACE + 1;
+const EPOCH: u64 = 10;
+const UNBONDING: u64 = 15;
+const FOLLOWER: usize = 4;
+const ETHER: u128 = 1_000_000_000_000_000_000;
+
+fn call(addr: SocketAddr, method: &str, params: &Value) -> Value {
+    client::blocking::call(addr, method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
+}
+
+fn height(addr: SocketAddr) -> u64 {
+    quantity(&call(addr, "eth_blockNumber", &json!([]))).unwrap()
+}
+
+fn balance(addr: SocketAddr, who: Address) -> U256 {
+    call(addr, "eth_getBalance", &json!([who, "latest"]))
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Polls `check` every 250 ms until it gives a value; panics with `what`
+/// after `within`.
+fn wait_for<T>(within: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(start.elapsed() < within, "{what}: not within {within:?}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Signs a call of the staking contract by operator `operator` (its
+/// index in `DEV_OPERATOR_KEYS`), sends it with `eth_sendRawTransaction`
+/// and returns the receipt.
+fn send(addr: SocketAddr, chain_id: u64, operator: usize, value: U256, input: Vec<u8>) -> Value {
+    let from = DEV_OPERATOR_ADDRESSES[operator];
+    let nonce = quantity(&call(
+        addr,
+        "eth_getTransactionCount",
+        &json!([from, "pending"]),
+    ))
+    .unwrap();
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 1_000_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(STAKING),
+        value,
+        access_list: Default::default(),
+        input: input.into(),
+    };
+    let key = signing_key(DEV_OPERATOR_KEYS[operator]).unwrap();
+    let raw = raw(&sign(tx, &key).unwrap());
+    let hash = call(
+        addr,
+        "eth_sendRawTransaction",
+        &json!([format!("0x{}", alloy_primitives::hex::encode(&raw.0))]),
+    );
+    let receipt = wait_for(Duration::from_secs(60), "the transaction was mined", || {
+        let receipt = call(addr, "eth_getTransactionReceipt", &json!([hash]));
+        (!receipt.is_null()).then_some(receipt)
+    });
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    receipt
+}
+
+/// `gont_validators` of `chain`.
+fn validators(addr: SocketAddr, chain: u64) -> Vec<Value> {
+    call(addr, "gont_validators", &json!([chain]))
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn entry_of(addr: SocketAddr, chain: u64, key: &str) -> Option<Value> {
+    validators(addr, chain)
+        .into_iter()
+        .find(|v| v["consensusKey"].as_str() == Some(key))
+}
+
+/// `chain`'s entry in `gont_status` of the node serving `addr`.
+fn status(addr: SocketAddr, chain: u64) -> Value {
+    call(addr, "gont_status", &json!([]))["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["chainId"] == json!(chain))
+        .cloned()
+        .unwrap()
+}
+
+/// Whether the commit of block `h` carries a signature of `address`
+/// (Tendermint's upper-case hex), read from `gont_getSignedHeader`.
+fn signed_by(addr: SocketAddr, h: u64, address: &str) -> bool {
+    let block = call(addr, "gont_getSignedHeader", &json!([format!("{h:#x}")]));
+    block["signed_header"]["commit"]["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| {
+            s["validator_address"]
+                .as_str()
+                .is_some_and(|a| a.eq_ignore_ascii_case(address))
+        })
+}
+
+struct Chain {
+    id: u64,
+    /// The follower's RPC on this chain.
+    rpc: SocketAddr,
+    /// The follower's consensus key on this chain.
+    key: ConsensusKey,
+    /// What the operator stakes.
+    stake: U256,
+}
+
+#[test]
+fn a_follower_stakes_into_the_set_signs_commits_leaves_and_withdraws_and_a_validator_unstakes_out()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let net = Devnet::start_args(
+        dir.path(),
+        4,
+        &[
+            "--followers",
+            "1",
+            "--epoch-length",
+            &EPOCH.to_string(),
+            "--unbonding-blocks",
+            &UNBONDING.to_string(),
+        ],
+        RPC_PORT,
+        BASE_PORT,
+    );
+    let chains = [
+        Chain {
+            id: SPACE,
+            rpc: net.rpc(FOLLOWER, SPACE),
+            key: ConsensusKey::of(&devnet_validator_key(DevnetChain::Space, FOLLOWER)),
+            stake: U256::from(100 * ETHER),
+        },
+        Chain {
+            id: SERVICE,
+            rpc: net.rpc(FOLLOWER, SERVICE),
+            key: ConsensusKey::of(&devnet_validator_key(
+                DevnetChain::Service(ServiceId(1)),
+                FOLLOWER,
+            )),
+            stake: U256::from(10 * ETHER),
+        },
+    ];
+    let operator = DEV_OPERATOR_ADDRESSES[FOLLOWER];
+
+    for chain in &chains {
+        let me = status(chain.rpc, chain.id);
+        assert_eq!(me["validator"], json!(true), "{me}");
+        assert_eq!(me["inSet"], json!(false), "{me}");
+        assert_eq!(
+            validators(chain.rpc, chain.id).len(),
+            4 - usize::from(chain.id == SERVICE)
+        );
+    }
+
+    // Stake on both chains through the follower's own RPC.
+    for chain in &chains {
+        let input = IStaking::stakeCall {
+            consensusKey: chain.key.as_bytes().into(),
+        }
+        .abi_encode();
+        let receipt = send(chain.rpc, chain.id, FOLLOWER, chain.stake, input);
+        println!("chain {}: staked at {}", chain.id, receipt["blockNumber"]);
+    }
+
+    // From the next epoch the follower is in the set and signs.
+    let key_text = |c: &Chain| c.key.to_string();
+    for chain in &chains {
+        let entry = wait_for(
+            Duration::from_secs(6 * EPOCH),
+            "the staker entered the set",
+            || {
+                entry_of(chain.rpc, chain.id, &key_text(chain))
+                    .filter(|e| e["inSet"] == json!(true))
+            },
+        );
+        assert_eq!(entry["operator"], json!(operator));
+        assert_eq!(entry["status"], "bonded");
+        let power: u64 = (chain.stake / U256::from(ETHER)).to();
+        assert_eq!(entry["power"], json!(power));
+        let signed = wait_for(
+            Duration::from_secs(4 * EPOCH),
+            "a commit carries the new validator's signature",
+            || {
+                let s = status(chain.rpc, chain.id);
+                let h = s["lastSigned"].as_u64().unwrap_or(0);
+                (h > 0 && s["inSet"] == json!(true)).then_some(h)
+            },
+        );
+        let address = chain
+            .key
+            .address()
+            .to_string()
+            .trim_start_matches("0x")
+            .to_owned();
+        assert!(
+            signed_by(chain.rpc, signed, &address),
+            "block {signed}'s commit has no signature of {address}"
+        );
+        let from = height(chain.rpc);
+        wait_for(
+            Duration::from_secs(30),
+            "the chain keeps finalizing",
+            || (height(chain.rpc) >= from + 5).then_some(()),
+        );
+        println!("chain {}: in the set, signed block {signed}", chain.id);
+    }
+
+    // Unstake everything: out of the set at the next epoch.
+    let mut unstaked_at = Vec::new();
+    for chain in &chains {
+        let input = IStaking::unstakeCall {
+            amount: chain.stake,
+        }
+        .abi_encode();
+        let receipt = send(chain.rpc, chain.id, FOLLOWER, U256::ZERO, input);
+        unstaked_at.push(quantity(&receipt["blockNumber"]).unwrap());
+    }
+    for chain in &chains {
+        let entry = wait_for(
+            Duration::from_secs(6 * EPOCH),
+            "the unstaker left the set",
+            || {
+                entry_of(chain.rpc, chain.id, &key_text(chain))
+                    .filter(|e| e["inSet"] == json!(false))
+            },
+        );
+        assert_eq!(entry["status"], "unbonding");
+        assert_eq!(
+            validators(chain.rpc, chain.id)
+                .iter()
+                .filter(|v| v["inSet"] == json!(true))
+                .count(),
+            4 - usize::from(chain.id == SERVICE)
+        );
+    }
+
+    // After the unbonding period, withdraw returns the stake.
+    for (chain, at) in chains.iter().zip(&unstaked_at) {
+        wait_for(
+            Duration::from_secs(3 * UNBONDING),
+            "the unbonding period ended",
+            || (height(chain.rpc) >= at + UNBONDING).then_some(()),
+        );
+        let before = balance(chain.rpc, operator);
+        let receipt = send(
+            chain.rpc,
+            chain.id,
+            FOLLOWER,
+            U256::ZERO,
+            IStaking::withdrawCall {}.abi_encode(),
+        );
+        let fee = U256::from(quantity(&receipt["gasUsed"]).unwrap())
+            * U256::from(quantity(&receipt["effectiveGasPrice"]).unwrap());
+        assert_eq!(balance(chain.rpc, operator), before + chain.stake - fee);
+        println!("chain {}: withdrew {} wei", chain.id, chain.stake);
+    }
+
+    // Validator 3's operator (account 13) unstakes all of its Space stake:
+    // within an epoch the Space has three bonded validators, and blocks
+    // keep coming.
+    let space = net.rpc(0, SPACE);
+    send(
+        space,
+        SPACE,
+        3,
+        U256::ZERO,
+        IStaking::unstakeCall {
+            amount: U256::from(100 * ETHER),
+        }
+        .abi_encode(),
+    );
+    wait_for(
+        Duration::from_secs(3 * EPOCH),
+        "three bonded validators in the Space's set",
+        || {
+            let set = validators(space, SPACE);
+            let bonded = set
+                .iter()
+                .filter(|v| v["inSet"] == json!(true) && v["status"] == "bonded")
+                .count();
+            let in_set = set.iter().filter(|v| v["inSet"] == json!(true)).count();
+            (bonded == 3 && in_set == 3).then_some(())
+        },
+    );
+    let from = height(space);
+    wait_for(
+        Duration::from_secs(30),
+        "the Space keeps finalizing",
+        || (height(space) >= from + 5).then_some(()),
+    );
+
+    // tendermint-rs's light client follows every set change: adjacent,
+    // block after block from genesis, and skipping to the tip (bisecting
+    // where the trusted set no longer signs).
+    let genesis = Genesis::from_json(
+        &std::fs::read_to_string(dir.path().join("node0").join(files::GENESIS)).unwrap(),
+    )
+    .unwrap();
+    for chain in &chains {
+        let rpc = client::blocking::RpcClient::new(chain.rpc).unwrap();
+        let tip = height(chain.rpc);
+        let mut adjacent = genesis_client(&genesis, chain.id);
+        let mut changes = 0;
+        for h in 1..=tip {
+            let block = rpc.signed_header(h).unwrap();
+            if block.signed_header.header.validators_hash
+                != block.signed_header.header.next_validators_hash
+            {
+                changes += 1;
+            }
+            adjacent.update(block, now()).unwrap();
+        }
+        let expected = if chain.id == SPACE { 3 } else { 2 };
+        assert_eq!(changes, expected, "set changes seen on chain {}", chain.id);
+        let mut skipping = genesis_client(&genesis, chain.id);
+        let fetched = std::cell::Cell::new(0);
+        skipping
+            .advance_to(tip, now(), |h| {
+                fetched.set(fetched.get() + 1);
+                rpc.signed_header(h)
+            })
+            .unwrap();
+        println!(
+            "chain {}: {changes} set changes; verified {tip} blocks adjacent, and the tip from genesis with {} fetches",
+            chain.id,
+            fetched.get()
+        );
+    }
+}
