@@ -16,8 +16,9 @@
 //! changes inside an epoch, and so never within a height. Power zero
 //! removes a validator; a change that would leave the set empty is refused.
 //!
-//! Not used yet: the driver runs every height with the genesis set, and no
-//! header announces a change (staking is not built).
+//! The simulation's sets follow a schedule fixed before the run. The driver
+//! does not use it: a real chain's sets come from its staking contract,
+//! through `ExecutionEngine::validator_set`.
 
 use std::collections::BTreeMap;
 

@@ -9,7 +9,8 @@
 //! - [`commit`]: a Malachite commit certificate as gont-core's
 //!   [`gont_core::CommitCertificate`] and as tendermint-rs's `SignedHeader`.
 //! - [`evidence`]: double votes, detected, packaged and verified.
-//! - [`epoch`]: validator-set changes at epoch boundaries.
+//! - [`epoch`]: validator-set changes at epoch boundaries (the
+//!   simulation's schedule).
 //! - [`codec::BorshCodec`]: the wire and WAL encoding.
 //! - `sim` (feature `sim`, on for this crate's tests): the deterministic
 //!   simulation (binary `gont-sim`); not part of what users link.
@@ -20,8 +21,9 @@
 //! store them (it records decisions through [`gont_core::DecidedStore`]), or
 //! run gont-net's network; Malachite's engine brings its own.
 //!
-//! Not built yet: the driver runs every height with the genesis validator
-//! set and does not call [`evidence`] or [`epoch`]; nothing is slashed.
+//! Each height's validator set is the execution engine's
+//! ([`gont_core::ExecutionEngine::validator_set`]). Not built yet: the
+//! driver does not call [`evidence`]; nothing is slashed.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 

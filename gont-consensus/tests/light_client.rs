@@ -31,6 +31,7 @@ fn chain(validators: usize, equal_power: bool, seed: u64) -> Vec<(DecidedBlock, 
         liveness_bound_ms: 30_000,
         equal_power,
         crash_plans: Vec::new(),
+        epoch_length: None,
     };
     let report = sim::run(&cfg);
     assert!(report.violations.is_empty(), "{:?}", report.violations);

@@ -19,6 +19,8 @@ fn agreement_validity_and_liveness_hold_over_many_seeds() {
     let next = AtomicU64::new(0);
     let failures = Mutex::new(Vec::new());
     let totals = Mutex::new((0u64, 0u64, 0usize));
+    // Runs with changing sets: runs, heights decided, set changes crossed.
+    let epochs = Mutex::new((0u64, 0u64, 0u64));
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(4);
@@ -35,6 +37,12 @@ fn agreement_validity_and_liveness_hold_over_many_seeds() {
                     t.0 += report.heights_decided;
                     t.1 = t.1.max(report.slowest_height_ms);
                     t.2 += report.evidence;
+                    if report.config.epoch_length.is_some() {
+                        let mut e = epochs.lock().unwrap();
+                        e.0 += 1;
+                        e.1 += report.heights_decided;
+                        e.2 += report.set_changes;
+                    }
                     if !report.violations.is_empty() {
                         failures
                             .lock()
@@ -50,6 +58,12 @@ fn agreement_validity_and_liveness_hold_over_many_seeds() {
         "{SEEDS} seeds: {heights} heights decided, slowest height {slowest} ms virtual, \
          {evidence} double votes caught"
     );
+    let (runs, epoch_heights, changes) = *epochs.lock().unwrap();
+    println!(
+        "{runs} of them with epochs: {epoch_heights} heights decided across {changes} \
+         validator-set changes"
+    );
+    assert!(runs > 0 && changes > 0, "no run changed its validator set");
     let failures = failures.into_inner().unwrap();
     for (seed, mix, v) in &failures {
         println!("seed {seed} ({mix:?}) failed: {v:?}; replay: cargo xtask sim --seed {seed}");
@@ -115,6 +129,7 @@ fn a_validator_crashing_after_each_step_resumes_without_double_signing() {
                         downtime_ms: 50,
                     })
                     .collect(),
+                epoch_length: None,
             };
             let report = sim::run(&cfg);
             assert!(

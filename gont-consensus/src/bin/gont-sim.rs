@@ -45,19 +45,23 @@ fn run_seeds(seeds: std::ops::Range<u64>, verbose: bool) -> ExitCode {
     let mut failed = 0;
     let mut heights = 0;
     let mut slowest = 0;
+    let mut changes = 0;
     let count = seeds.end.saturating_sub(seeds.start);
     for seed in seeds {
         let cfg = SimConfig::for_seed(seed);
         let report = sim::run(&cfg);
         heights += report.heights_decided;
         slowest = slowest.max(report.slowest_height_ms);
+        changes += report.set_changes;
         if verbose || !report.violations.is_empty() {
             println!(
-                "seed {seed}: mix {:?}, {} validators, gst {} ms: {} heights, slowest {} ms, {} messages, {} evidence, end {} ms",
+                "seed {seed}: mix {:?}, {} validators, gst {} ms, epochs {:?}: {} heights ({} set changes), slowest {} ms, {} messages, {} evidence, end {} ms",
                 cfg.mix,
                 cfg.validators,
                 cfg.gst_ms,
+                cfg.epoch_length,
                 report.heights_decided,
+                report.set_changes,
                 report.slowest_height_ms,
                 report.messages,
                 report.evidence,
@@ -75,7 +79,7 @@ fn run_seeds(seeds: std::ops::Range<u64>, verbose: bool) -> ExitCode {
         }
     }
     println!(
-        "{count} seeds, {heights} heights decided, slowest height {slowest} ms (virtual), {failed} failed"
+        "{count} seeds, {heights} heights decided across {changes} validator-set changes, slowest height {slowest} ms (virtual), {failed} failed"
     );
     if failed == 0 {
         ExitCode::SUCCESS

@@ -844,13 +844,18 @@ pub(crate) mod tests {
             validators(),
             key,
             &config,
-            SimEngine::new(CHAIN),
+            SimEngine::new(CHAIN, fixed_sets()),
             Decisions::default(),
             NoTransactions,
         )
         .unwrap();
         state.started_round(Height(1), Round::new(0)).unwrap();
         state
+    }
+
+    /// The test set at every height.
+    fn fixed_sets() -> std::sync::Arc<crate::epoch::ValidatorSchedule> {
+        std::sync::Arc::new(crate::epoch::ValidatorSchedule::new(validators(), 1_000).unwrap())
     }
 
     /// A block of `txs` at height 1 naming `proposer`.
@@ -861,7 +866,7 @@ pub(crate) mod tests {
             fee_recipient: gont_core::Address::ZERO,
             validators_hash: validators().hash(),
         };
-        let block = SimEngine::new(CHAIN)
+        let block = SimEngine::new(CHAIN, fixed_sets())
             .build_payload(None, attributes, txs)
             .unwrap();
         Value::new(block).unwrap()

@@ -1,9 +1,15 @@
 //! A small deterministic execution engine for the simulation: blocks of
 //! opaque transactions, a state root chained by blake3, and a rule that
 //! rejects any block containing the [`POISON`] transaction (what byzantine
-//! proposers use to propose invalid blocks).
+//! proposers use to propose invalid blocks). Its validator sets are the
+//! simulation's [`ValidatorSchedule`], fixed before the run, which stands
+//! in for the staking state of a real engine: each header announces the
+//! next height's set.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::epoch::ValidatorSchedule;
 
 use gont_core::{
     Block, BlockId, Body, ChainId, ExecutionEngine, ExecutionFields, ForkchoiceState, Hash, Header,
@@ -28,6 +34,7 @@ pub enum SimEngineError {
 #[derive(Debug, Clone)]
 pub struct SimEngine {
     chain_id: ChainId,
+    schedule: Arc<ValidatorSchedule>,
     /// Blocks built or validated, by id.
     known: BTreeMap<BlockId, Header>,
     head: Option<Header>,
@@ -40,10 +47,11 @@ fn state_root(parent: Option<&Header>, body: &Body) -> Hash {
 }
 
 impl SimEngine {
-    /// An engine at genesis.
-    pub const fn new(chain_id: ChainId) -> Self {
+    /// An engine at genesis, whose sets follow `schedule`.
+    pub const fn new(chain_id: ChainId, schedule: Arc<ValidatorSchedule>) -> Self {
         Self {
             chain_id,
+            schedule,
             known: BTreeMap::new(),
             head: None,
         }
@@ -67,8 +75,7 @@ impl SimEngine {
             state_root: state_root(parent, body),
             receipts_root: body.tx_root(),
             validators_hash: attributes.validators_hash,
-            // The simulation's sets are fixed.
-            next_validators_hash: attributes.validators_hash,
+            next_validators_hash: self.schedule.set_at(height + 1).hash(),
             proposer: attributes.proposer,
             execution: ExecutionFields::default(),
         }
@@ -124,12 +131,12 @@ impl ExecutionEngine for SimEngine {
         Ok(PayloadStatus::Valid)
     }
 
-    /// The simulation's sets are fixed: the genesis set at every height.
+    /// The schedule's set of `height`.
     fn validator_set(
         &self,
-        _height: Height,
+        height: Height,
     ) -> Result<Option<gont_core::ValidatorSet>, SimEngineError> {
-        Ok(None)
+        Ok(Some(self.schedule.set_at(height.0).core().clone()))
     }
 
     fn forkchoice_updated(&mut self, state: ForkchoiceState) -> Result<(), SimEngineError> {

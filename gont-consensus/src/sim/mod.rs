@@ -23,6 +23,7 @@ pub mod rng;
 mod validator;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use gont_core::{ChainId, ConsensusParams, DecidedBlock, Timeouts, VotingPower};
@@ -30,6 +31,7 @@ use malachitebft_core_types::{self as mc, NilOrVal};
 
 use crate::commit::{self, MalachiteCommit};
 use crate::context::GontContext;
+use crate::epoch::{PowerChange, ValidatorSchedule};
 use crate::signing::PrivateKey;
 use crate::types::{Height, Value, ValueId};
 use crate::validators::ValidatorSet;
@@ -107,6 +109,10 @@ pub struct SimConfig {
     pub equal_power: bool,
     /// Crashes at exact steps.
     pub crash_plans: Vec<CrashPlan>,
+    /// Epochs of this many heights, at whose ends honest validators gain
+    /// power (the set changes, never in favour of the byzantine ones);
+    /// `None`: the genesis set decides every height.
+    pub epoch_length: Option<u64>,
 }
 
 impl SimConfig {
@@ -138,6 +144,8 @@ impl SimConfig {
             liveness_bound_ms: 10_000,
             equal_power: rng.chance(300),
             crash_plans: Vec::new(),
+            // Half the runs change sets, except where a stall is asserted.
+            epoch_length: (mix != FaultMix::Stalled && rng.chance(500)).then(|| rng.range(1, 3)),
         }
     }
 }
@@ -193,6 +201,9 @@ pub struct SimReport {
     pub violations: Vec<Violation>,
     /// Heights decided by every honest validator.
     pub heights_decided: u64,
+    /// Validator-set changes among the heights decided (heights whose set
+    /// is not the previous height's).
+    pub set_changes: u64,
     /// The longest virtual time between two consecutive first decisions
     /// (from the start for height 1), stabilisation included.
     pub slowest_height_ms: u64,
@@ -269,7 +280,7 @@ struct Sim {
     seq: u64,
     queue: BTreeMap<(u64, u64), Event>,
     nodes: Vec<Node>,
-    set: ValidatorSet,
+    schedule: Arc<ValidatorSchedule>,
     ctx: GontContext,
     honest: Vec<bool>,
     lossy_until: u64,
@@ -321,6 +332,7 @@ impl Sim {
         };
         let behaviors = choose_behaviors(&cfg, &keys, &set, &mut rng);
         let honest: Vec<bool> = behaviors.iter().map(|b| *b == Behavior::Honest).collect();
+        let schedule = Arc::new(schedule(&cfg, set, &keys, &honest, &mut rng));
         let nodes: Vec<Node> = keys
             .into_iter()
             .zip(&behaviors)
@@ -331,7 +343,7 @@ impl Sim {
                     *b,
                     ctx.clone(),
                     k,
-                    set.clone(),
+                    schedule.clone(),
                     SIM_GENESIS_MS,
                     rng.next_u64(),
                 )
@@ -346,7 +358,7 @@ impl Sim {
             seq: 0,
             queue: BTreeMap::new(),
             nodes,
-            set,
+            schedule,
             ctx,
             honest,
             lossy_until,
@@ -588,7 +600,7 @@ impl Sim {
             if !honest {
                 continue;
             }
-            if let Err(e) = commit::verify(&self.ctx, &cert, &self.set) {
+            if let Err(e) = commit::verify(&self.ctx, &cert, self.schedule.set_at(height.0)) {
                 if std::env::var_os("GONT_SIM_DEBUG").is_some() {
                     eprintln!("bad commit by {from} at {}: {e}", height.0);
                 }
@@ -700,7 +712,8 @@ impl Sim {
                 let offender = self.nodes.iter().position(|n| n.address() == e.validator());
                 match offender {
                     Some(idx) if !self.honest.get(idx).copied().unwrap_or(true) => {
-                        if e.verify(&self.ctx, &self.set).is_ok() {
+                        let set = self.schedule.set_at(e.first.vote.height.0);
+                        if e.verify(&self.ctx, set).is_ok() {
                             evidence.insert((
                                 idx,
                                 e.first.vote.height,
@@ -744,12 +757,16 @@ impl Sim {
             .map(|(n, _)| {
                 n.decided
                     .iter()
-                    .filter_map(|(v, c)| decided_block(v, c, &self.set))
+                    .filter_map(|(v, c)| decided_block(v, c, self.schedule.set_at(c.height.0)))
                     .collect()
             })
             .unwrap_or_default();
         let final_states = self.nodes.iter().map(Node::describe).collect();
+        let set_changes = (2..=heights_decided)
+            .filter(|&h| self.schedule.set_at(h) != self.schedule.set_at(h - 1))
+            .count() as u64;
         SimReport {
+            set_changes,
             final_states,
             heights_decided,
             slowest_height_ms: slowest,
@@ -779,6 +796,54 @@ fn decided_block(
         },
         set.clone(),
     ))
+}
+
+/// The set of every height: the genesis set, and with epochs, at the end
+/// of each (up to far beyond the run), one honest validator gaining 1 to
+/// 50 power, so that the byzantine share only shrinks.
+fn schedule(
+    cfg: &SimConfig,
+    genesis: ValidatorSet,
+    keys: &[PrivateKey],
+    honest: &[bool],
+    rng: &mut Rng,
+) -> ValidatorSchedule {
+    let length = cfg.epoch_length.unwrap_or(u64::MAX).max(1);
+    let mut schedule = match ValidatorSchedule::new(genesis, length) {
+        Ok(s) => s,
+        Err(e) => unreachable_config(&e.to_string()),
+    };
+    let Some(length) = cfg.epoch_length else {
+        return schedule;
+    };
+    let honest_keys: Vec<&PrivateKey> = keys
+        .iter()
+        .zip(honest)
+        .filter_map(|(k, h)| h.then_some(k))
+        .collect();
+    if honest_keys.is_empty() {
+        return schedule;
+    }
+    let mut end = length.max(1);
+    while end <= cfg.heights.saturating_mul(20) {
+        let pick = usize::try_from(rng.below(honest_keys.len() as u64)).unwrap_or(0);
+        let key = honest_keys.get(pick).map(|k| k.public_key());
+        let current = key.and_then(|k| {
+            schedule
+                .set_at(schedule.effective_height(end - 1))
+                .core()
+                .get_by_key(&k)
+                .map(|(_, v)| *v)
+        });
+        if let Some(mut v) = current {
+            v.power = VotingPower(v.power.0 + rng.range(1, 50));
+            if let Err(e) = schedule.record(end - 1, &[PowerChange::set(v)]) {
+                unreachable_config(&e.to_string());
+            }
+        }
+        end += length.max(1);
+    }
+    schedule
 }
 
 /// Picks byzantine validators for the mix: below a third of the power, or
@@ -862,6 +927,7 @@ pub fn bench(validators: usize, heights: u64) -> BenchRow {
         liveness_bound_ms: 60_000,
         equal_power: true,
         crash_plans: Vec::new(),
+        epoch_length: None,
     };
     let start = Instant::now();
     let report = run(&cfg);

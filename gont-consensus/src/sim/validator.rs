@@ -3,6 +3,7 @@
 //! inputs) and a volatile part lost on a crash.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use gont_core::{
     ExecutionEngine, ForkchoiceState, PayloadAttributes, PayloadStatus, RawTransaction, Timestamp,
@@ -15,10 +16,10 @@ use malachitebft_core_types::{
 
 use crate::commit::{self, MalachiteCommit};
 use crate::context::{GontContext, select_proposer};
+use crate::epoch::ValidatorSchedule;
 use crate::evidence::{self, EvidenceDetector};
 use crate::signing::{PrivateKey, Signer, sign_vote, verify_vote};
 use crate::types::{Address, Height, Value, ValueId};
-use crate::validators::ValidatorSet;
 
 use super::engine::{POISON, SimEngine};
 use super::rng::Rng;
@@ -118,7 +119,8 @@ pub(crate) struct Node {
     key: PrivateKey,
     signer: Signer,
     address: Address,
-    set: ValidatorSet,
+    /// The set of every height (the simulation fixes it in advance).
+    schedule: Arc<ValidatorSchedule>,
     genesis_ms: u64,
     // Durable.
     pub(crate) decided: Vec<(Value, MalachiteCommit)>,
@@ -152,7 +154,7 @@ impl Node {
         behavior: Behavior,
         ctx: GontContext,
         key: PrivateKey,
-        set: ValidatorSet,
+        schedule: Arc<ValidatorSchedule>,
         genesis_ms: u64,
         seed: u64,
     ) -> Self {
@@ -160,7 +162,7 @@ impl Node {
         let driver = Driver::new(
             ctx.clone(),
             Height(1),
-            set.clone(),
+            schedule.set_at(1).clone(),
             address,
             ThresholdParams::default(),
         );
@@ -170,12 +172,12 @@ impl Node {
             alive: true,
             incarnation: 0,
             signer: Signer::new(ctx.clone(), key.clone()),
-            engine: SimEngine::new(ctx.chain_id()),
+            engine: SimEngine::new(ctx.chain_id(), schedule.clone()),
             evidence: EvidenceDetector::new(ctx.chain_id()),
             ctx,
             key,
             address,
-            set,
+            schedule,
             genesis_ms,
             decided: Vec::new(),
             wal: Vec::new(),
@@ -229,7 +231,8 @@ impl Node {
     /// Starts the current height (at boot, after a decision, after a restart).
     pub(crate) fn start_height(&mut self, now: u64, fx: &mut Effects) {
         let height = self.height();
-        self.driver.move_to_height(height, self.set.clone());
+        self.driver
+            .move_to_height(height, self.schedule.set_at(height.0).clone());
         self.own_votes.clear();
         self.own_proposal = None;
         self.evidence.prune_below(height);
@@ -245,7 +248,7 @@ impl Node {
     }
 
     fn proposer(&self, height: Height, round: Round) -> Address {
-        select_proposer(&self.set, height, round).address()
+        select_proposer(self.schedule.set_at(height.0), height, round).address()
     }
 
     /// Loses volatile state.
@@ -263,7 +266,7 @@ impl Node {
     /// decided blocks and replays the WAL into a fresh driver.
     pub(crate) fn restart(&mut self, now: u64, fx: &mut Effects) {
         self.alive = true;
-        self.engine = SimEngine::new(self.ctx.chain_id());
+        self.engine = SimEngine::new(self.ctx.chain_id(), self.schedule.clone());
         for (value, _) in &self.decided {
             // Re-validating our own decided chain cannot fail; a failure
             // would show as a validity or liveness violation.
@@ -274,7 +277,7 @@ impl Node {
         self.driver = Driver::new(
             self.ctx.clone(),
             height,
-            self.set.clone(),
+            self.schedule.set_at(height.0).clone(),
             self.address,
             ThresholdParams::default(),
         );
@@ -387,7 +390,8 @@ impl Node {
     }
 
     fn on_vote(&mut self, v: SignedVote<GontContext>, now: u64, fx: &mut Effects) {
-        let Some((_, member)) = self.set.position(&v.message.validator_address) else {
+        let set = self.schedule.set_at(v.message.height.0);
+        let Some((_, member)) = set.position(&v.message.validator_address) else {
             return;
         };
         if !verify_vote(
@@ -410,7 +414,8 @@ impl Node {
         if self.proposer(proposal.height, proposal.round) != proposal.validator_address {
             return;
         }
-        let Some((_, member)) = self.set.position(&proposal.validator_address) else {
+        let set = self.schedule.set_at(proposal.height.0);
+        let Some((_, member)) = set.position(&proposal.validator_address) else {
             return;
         };
         use mc::SigningProvider as _;
@@ -449,8 +454,9 @@ impl Node {
     fn on_polka(&mut self, cert: mc::PolkaCertificate<GontContext>, now: u64, fx: &mut Effects) {
         let mut power = 0u64;
         let mut seen = BTreeSet::new();
+        let set = self.schedule.set_at(cert.height.0);
         for sig in &cert.polka_signatures {
-            let Some((_, member)) = self.set.position(&sig.address) else {
+            let Some((_, member)) = set.position(&sig.address) else {
                 return;
             };
             let vote = crate::messages::Vote::new(
@@ -472,13 +478,14 @@ impl Node {
             }
             power += member.core().power.0;
         }
-        if self.set.core().is_quorum(gont_core::VotingPower(power)) {
+        if set.core().is_quorum(gont_core::VotingPower(power)) {
             self.feed(Input::PolkaCertificate(cert), now, fx);
         }
     }
 
     fn on_decision(&mut self, value: Value, cert: MalachiteCommit, fx: &mut Effects) {
-        if value.id() != cert.value_id || commit::verify(&self.ctx, &cert, &self.set).is_err() {
+        let set = self.schedule.set_at(cert.height.0);
+        if value.id() != cert.value_id || commit::verify(&self.ctx, &cert, set).is_err() {
             return;
         }
         if !matches!(
@@ -671,7 +678,7 @@ impl Node {
             timestamp: Timestamp(self.genesis_ms + now),
             proposer: self.address.0,
             fee_recipient: gont_core::Address::ZERO,
-            validators_hash: self.set.hash(),
+            validators_hash: self.schedule.set_at(height.0).hash(),
         };
         let parent = self.decided.last().map(|(v, _)| v.id().block);
         let block = self.engine.build_payload(parent, attributes, &txs).ok()?;
