@@ -7,8 +7,10 @@
 //! finalizing; it unstakes, leaves at the following epoch, and `withdraw`
 //! after the unbonding period returns the stake. Then validator 3's
 //! operator (account 13) unstakes all of its Space stake, and the Space
-//! goes on with three validators. Last, tendermint-rs's light client
-//! verifies both chains across every set change, adjacent and skipping.
+//! goes on with three validators, while the follower, paused meanwhile,
+//! catches up across the change. Then tendermint-rs's light client
+//! verifies both chains across every set change, adjacent and skipping,
+//! and a restart of every node resumes both chains.
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
@@ -36,6 +38,7 @@ use gont_node::config::files;
 use gont_vm::system::STAKING;
 use gont_vm::system::staking::IStaking;
 use gont_vm::testing::{raw, sign, signing_key};
+use rustix::process::Signal;
 use serde_json::{Value, json};
 
 const RPC_PORT: u16 = 26_545;
@@ -166,20 +169,16 @@ struct Chain {
 fn a_follower_stakes_into_the_set_signs_commits_leaves_and_withdraws_and_a_validator_unstakes_out()
 {
     let dir = tempfile::tempdir().unwrap();
-    let net = Devnet::start_args(
-        dir.path(),
-        4,
-        &[
-            "--followers",
-            "1",
-            "--epoch-length",
-            &EPOCH.to_string(),
-            "--unbonding-blocks",
-            &UNBONDING.to_string(),
-        ],
-        RPC_PORT,
-        BASE_PORT,
-    );
+    let (epoch, unbonding) = (EPOCH.to_string(), UNBONDING.to_string());
+    let args = [
+        "--followers",
+        "1",
+        "--epoch-length",
+        &epoch,
+        "--unbonding-blocks",
+        &unbonding,
+    ];
+    let net = Devnet::start_args(dir.path(), 4, &args, RPC_PORT, BASE_PORT);
     let chains = [
         Chain {
             id: SPACE,
@@ -315,7 +314,9 @@ fn a_follower_stakes_into_the_set_signs_commits_leaves_and_withdraws_and_a_valid
     // Validator 3's operator (account 13) unstakes all of its Space stake:
     // within an epoch the Space has three bonded validators, and blocks
     // keep coming.
+    // The follower is paused meanwhile, and catches up across the change.
     let space = net.rpc(0, SPACE);
+    net.signal(&[FOLLOWER], Signal::STOP);
     send(
         space,
         SPACE,
@@ -345,6 +346,24 @@ fn a_follower_stakes_into_the_set_signs_commits_leaves_and_withdraws_and_a_valid
         "the Space keeps finalizing",
         || (height(space) >= from + 5).then_some(()),
     );
+    net.signal(&[FOLLOWER], Signal::CONT);
+    let follower = net.rpc(FOLLOWER, SPACE);
+    let target = height(space);
+    wait_for(
+        Duration::from_secs(60),
+        "the paused follower caught up across the set change",
+        || (height(follower) >= target).then_some(()),
+    );
+    let block = |addr: SocketAddr| {
+        call(
+            addr,
+            "eth_getBlockByNumber",
+            &json!([format!("{target:#x}"), false]),
+        )["hash"]
+            .clone()
+    };
+    assert_eq!(block(follower), block(space));
+    println!("the follower caught up to {target} across the set change");
 
     // tendermint-rs's light client follows every set change: adjacent,
     // block after block from genesis, and skipping to the tip (bisecting
@@ -383,4 +402,25 @@ fn a_follower_stakes_into_the_set_signs_commits_leaves_and_withdraws_and_a_valid
             fetched.get()
         );
     }
+
+    // A restart of every node resumes each chain with the sets its state
+    // holds.
+    let before = height(space);
+    net.kill();
+    let net = Devnet::start_args(dir.path(), 4, &args, RPC_PORT, BASE_PORT);
+    for chain in [SPACE, SERVICE] {
+        let rpc = net.rpc(1, chain);
+        let from = height(rpc);
+        wait_for(
+            Duration::from_secs(60),
+            "the chain resumes after a restart",
+            || (height(rpc) >= from + 3).then_some(()),
+        );
+    }
+    assert!(height(space) > before);
+    let in_set = validators(space, SPACE)
+        .iter()
+        .filter(|v| v["inSet"] == json!(true))
+        .count();
+    assert_eq!(in_set, 3);
 }
