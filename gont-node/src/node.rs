@@ -296,6 +296,10 @@ impl NodeInfo for Info {
         Some(self.genesis.clone())
     }
 
+    fn peer_count(&self) -> usize {
+        self.peers.load(Ordering::Relaxed)
+    }
+
     fn status(&self) -> Value {
         json!({
             "moniker": self.moniker,

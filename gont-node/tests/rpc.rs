@@ -44,6 +44,9 @@ impl NodeInfo for NoInfo {
     fn genesis(&self) -> Option<String> {
         None
     }
+    fn peer_count(&self) -> usize {
+        0
+    }
 
     fn status(&self) -> Value {
         json!({})
@@ -509,4 +512,113 @@ async fn gont_get_proof_proves_accounts_and_slots_against_each_heights_state_roo
     assert_eq!(response["error"]["code"], -32000, "{response}");
     let response = request(&f.module, "gont_getProof", json!(["0x12"])).await;
     assert_eq!(response["error"]["code"], -32602, "{response}");
+}
+
+#[tokio::test]
+async fn blocks_by_position_headers_and_probes_have_geths_shapes() {
+    let f = fixture();
+    let block = result(&f.module, "eth_getBlockByNumber", json!(["0x1", false])).await;
+    let hash = block["hash"].clone();
+
+    // Every receipt of a block, by number, hash or EIP-1898 object.
+    let receipts = result(&f.module, "eth_getBlockReceipts", json!(["0x1"])).await;
+    let receipts = receipts.as_array().unwrap();
+    assert_eq!(receipts.len(), 2);
+    assert_eq!(receipts[0]["transactionHash"], f.deploy_hash);
+    assert_eq!(receipts[1]["transactionIndex"], "0x1");
+    assert_eq!(
+        result(&f.module, "eth_getBlockReceipts", json!([hash])).await,
+        Value::Array(receipts.clone())
+    );
+    assert_eq!(
+        result(
+            &f.module,
+            "eth_getBlockReceipts",
+            json!([{"blockHash": hash}])
+        )
+        .await,
+        Value::Array(receipts.clone())
+    );
+    let logs = result(&f.module, "eth_getBlockReceipts", json!(["0x2"])).await;
+    assert_eq!(logs[0]["logs"][0]["logIndex"], "0x0");
+    assert_eq!(
+        result(&f.module, "eth_getBlockReceipts", json!(["0x9"])).await,
+        Value::Null
+    );
+
+    // A transaction by block and index.
+    let tx = result(
+        &f.module,
+        "eth_getTransactionByBlockNumberAndIndex",
+        json!(["0x1", "0x0"]),
+    )
+    .await;
+    assert_eq!(tx["hash"], f.deploy_hash);
+    assert_eq!(tx["blockHash"], hash);
+    let second = result(
+        &f.module,
+        "eth_getTransactionByBlockHashAndIndex",
+        json!([hash, "0x1"]),
+    )
+    .await;
+    assert_eq!(second["transactionIndex"], "0x1");
+    for (method, block) in [
+        ("eth_getTransactionByBlockNumberAndIndex", json!("0x1")),
+        ("eth_getTransactionByBlockHashAndIndex", hash.clone()),
+    ] {
+        assert_eq!(
+            result(&f.module, method, json!([block, "0x5"])).await,
+            Value::Null
+        );
+    }
+
+    // Headers: the block without its transactions.
+    let header = result(&f.module, "eth_getHeaderByNumber", json!(["0x1"])).await;
+    assert_eq!(header["hash"], hash);
+    assert_eq!(header["stateRoot"], block["stateRoot"]);
+    assert!(header.get("transactions").is_none(), "{header}");
+    assert_eq!(
+        result(&f.module, "eth_getHeaderByHash", json!([hash])).await,
+        header
+    );
+
+    // No uncles, no user accounts, keccak.
+    assert_eq!(
+        result(&f.module, "eth_getUncleCountByBlockNumber", json!(["0x1"])).await,
+        "0x0"
+    );
+    assert_eq!(
+        result(&f.module, "eth_getUncleCountByBlockHash", json!([hash])).await,
+        "0x0"
+    );
+    assert_eq!(
+        result(&f.module, "eth_getUncleCountByBlockNumber", json!(["0x9"])).await,
+        Value::Null
+    );
+    assert_eq!(
+        result(
+            &f.module,
+            "eth_getUncleByBlockNumberAndIndex",
+            json!(["0x1", "0x0"])
+        )
+        .await,
+        Value::Null
+    );
+    assert_eq!(
+        result(&f.module, "eth_accounts", json!([])).await,
+        json!([])
+    );
+    assert_eq!(result(&f.module, "net_peerCount", json!([])).await, "0x0");
+    assert_eq!(
+        result(&f.module, "web3_sha3", json!(["0x68656c6c6f20776f726c64"])).await,
+        "0x47173285a8d7341e5e972fc677286384f802f8ef42a5ec5f03bbfa254cb01fad"
+    );
+    // Bad parameters are invalid params, not internal errors.
+    let bad = request(
+        &f.module,
+        "eth_getTransactionByBlockNumberAndIndex",
+        json!(["0x1"]),
+    )
+    .await;
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
 }

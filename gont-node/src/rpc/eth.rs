@@ -62,11 +62,11 @@ impl<B: EthBackend> EthApi<B> {
         }
     }
 
-    fn stored(&self, height: Height) -> Result<Option<StoredBlock>, RpcError> {
+    pub(super) fn stored(&self, height: Height) -> Result<Option<StoredBlock>, RpcError> {
         self.backend.block(height)
     }
 
-    fn rpc_block(
+    pub(super) fn rpc_block(
         &self,
         stored: Option<StoredBlock>,
         full: bool,
@@ -85,6 +85,46 @@ impl<B: EthBackend> EthApi<B> {
         }
     }
 
+    /// Transaction `index` of a stored block, if it has one.
+    pub(super) fn transaction_at(
+        stored: &StoredBlock,
+        index: u32,
+    ) -> Result<Option<alloy_rpc_types_eth::Transaction>, RpcError> {
+        let Some(raw) = stored.block.body.transactions.get(index as usize) else {
+            return Ok(None);
+        };
+        let (tx, from) = raw
+            .decode_and_recover()
+            .map_err(|e| RpcError::Internal(e.to_string()))?;
+        let base_fee = stored.block.header.execution.base_fee_per_gas;
+        Ok(Some(convert::rpc_transaction(
+            tx,
+            from,
+            Some(Self::position(stored, index)),
+            Some(base_fee),
+        )))
+    }
+
+    /// The receipt of transaction `index` of a stored block, its logs
+    /// indexed within the block.
+    pub(super) fn receipt_at(
+        stored: &StoredBlock,
+        index: u32,
+    ) -> Option<alloy_rpc_types_eth::TransactionReceipt> {
+        let before: usize = stored
+            .receipts
+            .iter()
+            .take(index as usize)
+            .map(|r| r.logs.len())
+            .sum();
+        let receipt = stored.receipts.get(index as usize)?;
+        Some(convert::rpc_receipt(
+            receipt,
+            Self::position(stored, index),
+            before as u64,
+        ))
+    }
+
     fn transaction_by_hash(
         &self,
         hash: B256,
@@ -93,19 +133,7 @@ impl<B: EthBackend> EthApi<B> {
             let Some(stored) = self.stored(height)? else {
                 return Ok(None);
             };
-            let Some(raw) = stored.block.body.transactions.get(index as usize) else {
-                return Ok(None);
-            };
-            let (tx, from) = raw
-                .decode_and_recover()
-                .map_err(|e| RpcError::Internal(e.to_string()))?;
-            let base_fee = stored.block.header.execution.base_fee_per_gas;
-            return Ok(Some(convert::rpc_transaction(
-                tx,
-                from,
-                Some(Self::position(&stored, index)),
-                Some(base_fee),
-            )));
+            return Self::transaction_at(&stored, index);
         }
         match self.backend.pending_transaction(hash) {
             Some(raw) => {
@@ -128,20 +156,7 @@ impl<B: EthBackend> EthApi<B> {
         let Some(stored) = self.stored(height)? else {
             return Ok(None);
         };
-        let before: usize = stored
-            .receipts
-            .iter()
-            .take(index as usize)
-            .map(|r| r.logs.len())
-            .sum();
-        let Some(receipt) = stored.receipts.get(index as usize) else {
-            return Ok(None);
-        };
-        Ok(Some(convert::rpc_receipt(
-            receipt,
-            Self::position(&stored, index),
-            before as u64,
-        )))
+        Ok(Self::receipt_at(&stored, index))
     }
 
     /// A filter's query, its range checked against the limit.
@@ -510,5 +525,6 @@ pub(crate) fn register<B: EthBackend>(
         to_rpc(api.logs(&query))
     })?;
     super::filters::register(module)?;
+    super::blocks::register(module)?;
     Ok(())
 }

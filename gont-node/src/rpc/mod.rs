@@ -6,6 +6,7 @@
 //! result count of a log query.
 
 pub mod backend;
+mod blocks;
 pub mod convert;
 pub mod error;
 mod eth;
@@ -113,6 +114,8 @@ pub trait NodeInfo: Send + Sync + 'static {
     fn validators(&self, chain: ChainId) -> Option<Result<Vec<ValidatorInfo>, RpcError>>;
     /// Node status: peers, sync, version.
     fn status(&self) -> serde_json::Value;
+    /// Connected gont-net peers (`net_peerCount`).
+    fn peer_count(&self) -> usize;
     /// The genesis this node runs, as its JSON file has it.
     fn genesis(&self) -> Option<String>;
 }
