@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use crate::mempool::{Mempool, PoolTransaction};
 use crate::overrides::{Overridden, call_request};
 use crate::rpc::ValidatorInfo;
-use crate::rpc::backend::{CallOutcome, EthBackend, StoredBlock};
+use crate::rpc::backend::{CallOutcome, EthBackend, StoredBlock, TxPool};
 use crate::rpc::error::RpcError;
 
 fn internal(e: impl std::fmt::Display) -> RpcError {
@@ -573,6 +573,31 @@ impl EthBackend for ChainBackend {
 
     fn has_anchor_registry(&self) -> bool {
         self.config.chain.system.anchor.is_some()
+    }
+
+    fn txpool(&self) -> Result<TxPool, RpcError> {
+        let latest = self.latest()?;
+        let state = self.store.state_at(latest)?;
+        let pool = self
+            .mempool
+            .lock()
+            .map_err(|_| internal("mempool lock poisoned"))?;
+        let mut out = TxPool::default();
+        for (sender, txs) in pool.by_sender() {
+            let mut next = state.account(*sender)?.map_or(0, |a| a.nonce);
+            for (nonce, tx) in txs.range(next..) {
+                let side = if *nonce == next {
+                    next = next.saturating_add(1);
+                    &mut out.pending
+                } else {
+                    &mut out.queued
+                };
+                side.entry(*sender)
+                    .or_default()
+                    .insert(*nonce, tx.raw.clone());
+            }
+        }
+        Ok(out)
     }
 }
 

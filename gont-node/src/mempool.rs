@@ -296,6 +296,11 @@ impl Mempool {
         self.by_sender.keys()
     }
 
+    /// Each sender's pooled transactions, by nonce.
+    pub fn by_sender(&self) -> impl Iterator<Item = (&Address, &BTreeMap<u64, PoolTransaction>)> {
+        self.by_sender.iter()
+    }
+
     /// The transactions a proposer should include next, best tip first,
     /// each sender's in nonce order starting at its account nonce, within
     /// `max_gas` and `max_bytes`, leaving out those whose fee cap is below

@@ -622,3 +622,48 @@ async fn blocks_by_position_headers_and_probes_have_geths_shapes() {
     .await;
     assert_eq!(bad["error"]["code"], -32602, "{bad}");
 }
+
+#[tokio::test]
+async fn txpool_shows_pending_and_queued_transactions_as_geth_does() {
+    let f = fixture();
+    let sender = address_of(&dev_key(0).unwrap()).to_checksum(None);
+    let to = Address::repeat_byte(0x22);
+    // The fixture's blocks used nonces 0 to 2: 3 is executable, 5 waits
+    // for 4.
+    let next = tx1559(3, TxKind::Call(to), U256::from(7u64), "", 21_000);
+    let later = tx1559(5, TxKind::Create, U256::ZERO, INIT, 200_000);
+    for tx in [&next, &later] {
+        let hex = format!("0x{}", hex::encode(&tx.0));
+        result(&f.module, "eth_sendRawTransaction", json!([hex])).await;
+    }
+    assert_eq!(
+        result(&f.module, "txpool_status", json!([])).await,
+        json!({"pending": "0x1", "queued": "0x1"})
+    );
+    let content = result(&f.module, "txpool_content", json!([])).await;
+    assert_eq!(
+        content["pending"][&sender]["3"]["hash"],
+        next.hash().to_string()
+    );
+    assert_eq!(content["pending"][&sender]["3"]["blockHash"], Value::Null);
+    assert_eq!(
+        content["queued"][&sender]["5"]["hash"],
+        later.hash().to_string()
+    );
+    assert_eq!(
+        result(&f.module, "txpool_contentFrom", json!([sender])).await,
+        json!({"pending": content["pending"][&sender], "queued": content["queued"][&sender]})
+    );
+    let inspect = result(&f.module, "txpool_inspect", json!([])).await;
+    assert_eq!(
+        inspect["pending"][&sender]["3"],
+        format!(
+            "{}: 7 wei + 21000 gas × 10000000000 wei",
+            to.to_checksum(None)
+        )
+    );
+    assert_eq!(
+        inspect["queued"][&sender]["5"],
+        "contract creation: 0 wei + 200000 gas × 10000000000 wei"
+    );
+}

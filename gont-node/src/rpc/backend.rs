@@ -2,6 +2,8 @@
 //! calls through the VM, and the mempool. The node implements this over
 //! `gont-storage`, `gont-vm` and its pool; the RPC sees only this trait.
 
+use std::collections::BTreeMap;
+
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_rpc_types_eth::state::StateOverride;
 use gont_core::light::LightBlock;
@@ -112,4 +114,19 @@ pub trait EthBackend: Send + Sync + 'static {
 
     /// Whether this chain has the anchor registry (GONT Space).
     fn has_anchor_registry(&self) -> bool;
+
+    /// The pool's transactions by sender and nonce, split as geth's
+    /// `txpool_*` methods show them.
+    fn txpool(&self) -> Result<TxPool, RpcError>;
+}
+
+/// The pool as `txpool_*` shows it: `pending` transactions are executable
+/// now (their nonces follow the sender's account nonce without a gap);
+/// `queued` ones wait for a gap to fill.
+#[derive(Clone, Debug, Default)]
+pub struct TxPool {
+    /// Executable transactions, by sender and nonce.
+    pub pending: BTreeMap<Address, BTreeMap<u64, gont_core::RawTransaction>>,
+    /// Waiting transactions, by sender and nonce.
+    pub queued: BTreeMap<Address, BTreeMap<u64, gont_core::RawTransaction>>,
 }

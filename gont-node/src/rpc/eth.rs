@@ -526,5 +526,6 @@ pub(crate) fn register<B: EthBackend>(
     })?;
     super::filters::register(module)?;
     super::blocks::register(module)?;
+    super::txpool::register(module)?;
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod error;
 mod eth;
 mod filters;
 pub mod proofs;
+mod txpool;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
