@@ -16,13 +16,17 @@ use gont_core::{
 };
 use gont_storage::{ChainStore, IndexedLog, LogFilter, StoreError};
 use gont_vm::{BlockContext, EngineConfig};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::mempool::{Mempool, PoolTransaction};
 use crate::overrides::{Overridden, call_request};
 use crate::rpc::ValidatorInfo;
 use crate::rpc::backend::{CallOutcome, EthBackend, StoredBlock, TxPool};
 use crate::rpc::error::RpcError;
+
+/// Admitted-transaction notices a slow listener may fall behind by before
+/// it misses some (a subscription or a filter not polled in time).
+const PENDING_NOTICES: usize = 4096;
 
 fn internal(e: impl std::fmt::Display) -> RpcError {
     RpcError::Internal(e.to_string())
@@ -111,6 +115,9 @@ pub struct ChainBackend {
     mempool: Arc<Mutex<Mempool>>,
     gossip: mpsc::UnboundedSender<RawTransaction>,
     syncing: Arc<Mutex<Option<(Height, Height)>>>,
+    /// Hashes of admitted transactions, for pending-transaction
+    /// subscriptions and filters.
+    admitted: broadcast::Sender<B256>,
 }
 
 impl ChainBackend {
@@ -199,6 +206,7 @@ impl ChainBackend {
             mempool,
             gossip,
             syncing,
+            admitted: broadcast::channel(PENDING_NOTICES).0,
         }
     }
 
@@ -318,6 +326,8 @@ impl ChainBackend {
             .lock()
             .map_err(|_| internal("mempool lock poisoned"))?
             .admit(pooled, account.nonce)?;
+        // Nobody listening is not an error.
+        let _ = self.admitted.send(hash);
         if origin == Origin::Local {
             // Gossip is best effort: the pool holds the transaction either way.
             let _ = self.gossip.send(raw);
@@ -573,6 +583,10 @@ impl EthBackend for ChainBackend {
 
     fn has_anchor_registry(&self) -> bool {
         self.config.chain.system.anchor.is_some()
+    }
+
+    fn new_pending_transactions(&self) -> broadcast::Receiver<B256> {
+        self.admitted.subscribe()
     }
 
     fn txpool(&self) -> Result<TxPool, RpcError> {

@@ -667,3 +667,55 @@ async fn txpool_shows_pending_and_queued_transactions_as_geth_does() {
         "contract creation: 0 wei + 200000 gas × 10000000000 wei"
     );
 }
+
+#[tokio::test]
+async fn pending_transactions_reach_filters_and_subscriptions() {
+    let f = fixture();
+    let filter = result(&f.module, "eth_newPendingTransactionFilter", json!([])).await;
+    let mut hashes = f
+        .module
+        .subscribe_unbounded("eth_subscribe", ["newPendingTransactions"])
+        .await
+        .unwrap();
+    let mut full = f
+        .module
+        .subscribe_unbounded(
+            "eth_subscribe",
+            jsonrpsee::rpc_params!["newPendingTransactions", true],
+        )
+        .await
+        .unwrap();
+
+    let tx = tx1559(
+        3,
+        TxKind::Call(Address::repeat_byte(0x33)),
+        U256::from(1u64),
+        "",
+        21_000,
+    );
+    let hex = format!("0x{}", hex::encode(&tx.0));
+    let hash = result(&f.module, "eth_sendRawTransaction", json!([hex])).await;
+    assert_eq!(hash, tx.hash().to_string());
+
+    let (notified, _) = hashes.next::<String>().await.unwrap().unwrap();
+    assert_eq!(notified, tx.hash().to_string());
+    let (object, _) = full.next::<Value>().await.unwrap().unwrap();
+    assert_eq!(object["hash"], hash);
+    assert_eq!(object["nonce"], "0x3");
+
+    assert_eq!(
+        result(&f.module, "eth_getFilterChanges", json!([filter])).await,
+        json!([hash])
+    );
+    assert_eq!(
+        result(&f.module, "eth_getFilterChanges", json!([filter])).await,
+        json!([])
+    );
+    // Not a log filter.
+    let e = request(&f.module, "eth_getFilterLogs", json!([filter])).await;
+    assert_eq!(e["error"]["code"], -32602, "{e}");
+    assert_eq!(
+        result(&f.module, "eth_uninstallFilter", json!([filter])).await,
+        true
+    );
+}

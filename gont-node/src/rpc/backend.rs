@@ -118,6 +118,10 @@ pub trait EthBackend: Send + Sync + 'static {
     /// The pool's transactions by sender and nonce, split as geth's
     /// `txpool_*` methods show them.
     fn txpool(&self) -> Result<TxPool, RpcError>;
+
+    /// The hashes of transactions the pool admits from now on (sent to
+    /// this node or gossiped to it), for `newPendingTransactions`.
+    fn new_pending_transactions(&self) -> tokio::sync::broadcast::Receiver<B256>;
 }
 
 /// The pool as `txpool_*` shows it: `pending` transactions are executable

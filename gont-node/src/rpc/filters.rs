@@ -1,6 +1,9 @@
 //! Polled filters (`eth_newFilter`, `eth_newBlockFilter`,
-//! `eth_getFilterChanges`, `eth_getFilterLogs`, `eth_uninstallFilter`), as
-//! geth keeps them: in memory, removed after five minutes without a poll.
+//! `eth_newPendingTransactionFilter`, `eth_getFilterChanges`,
+//! `eth_getFilterLogs`, `eth_uninstallFilter`), as geth keeps them: in
+//! memory, removed after five minutes without a poll. A pending-transaction
+//! filter reports the hashes the pool admitted since its last poll (up to
+//! the backend's notice buffer; older ones are missed).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,6 +15,7 @@ use gont_core::{B256, Height};
 use jsonrpsee::RpcModule;
 use jsonrpsee::types::ErrorObjectOwned;
 use serde::Serialize;
+use tokio::sync::broadcast;
 
 use super::backend::EthBackend;
 use super::convert;
@@ -24,10 +28,11 @@ const FILTER_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// The most filters kept at once.
 const MAX_FILTERS: usize = 10_000;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum FilterKind {
     Logs(Box<Filter>),
     Blocks,
+    PendingTransactions,
 }
 
 #[derive(Debug)]
@@ -43,6 +48,8 @@ struct Installed {
 pub(crate) struct Filters {
     next_id: Mutex<u64>,
     installed: Mutex<HashMap<U256, Installed>>,
+    /// The admitted-transaction notices of each pending-transaction filter.
+    pending: Mutex<HashMap<U256, broadcast::Receiver<B256>>>,
 }
 
 /// What `eth_getFilterChanges` returns.
@@ -110,10 +117,50 @@ impl Filters {
     }
 
     fn uninstall(&self, id: U256) -> bool {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.remove(&id);
+        }
         self.installed
             .lock()
             .map(|mut i| i.remove(&id).is_some())
             .unwrap_or(false)
+    }
+
+    fn install_pending(
+        &self,
+        notices: broadcast::Receiver<B256>,
+        latest: Height,
+    ) -> Result<U256, RpcError> {
+        let id = self.install(FilterKind::PendingTransactions, latest)?;
+        let mut pending = self
+            .pending
+            .lock()
+            .map_err(|_| RpcError::Internal("filter table poisoned".into()))?;
+        // Expired filters' receivers go with them.
+        if let Ok(installed) = self.installed.lock() {
+            pending.retain(|id, _| installed.contains_key(id));
+        }
+        pending.insert(id, notices);
+        Ok(id)
+    }
+
+    /// The hashes admitted since the filter's last poll.
+    fn drain_pending(&self, id: U256) -> Result<Vec<B256>, RpcError> {
+        let mut pending = self
+            .pending
+            .lock()
+            .map_err(|_| RpcError::Internal("filter table poisoned".into()))?;
+        let notices = pending
+            .get_mut(&id)
+            .ok_or_else(|| RpcError::Refused("filter not found".into()))?;
+        let mut hashes = Vec::new();
+        loop {
+            match notices.try_recv() {
+                Ok(hash) => hashes.push(hash),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+                Err(_) => return Ok(hashes),
+            }
+        }
     }
 }
 
@@ -135,6 +182,11 @@ pub(crate) fn register<B: EthBackend>(
         let latest = to_rpc(api.backend.latest())?;
         to_rpc(api.filters.install(FilterKind::Blocks, latest))
     })?;
+    module.register_method("eth_newPendingTransactionFilter", |_, api, _| {
+        let latest = to_rpc(api.backend.latest())?;
+        let notices = api.backend.new_pending_transactions();
+        to_rpc(api.filters.install_pending(notices, latest))
+    })?;
     module.register_method(
         "eth_uninstallFilter",
         |params, api, _| -> Result<bool, ErrorObjectOwned> {
@@ -146,13 +198,17 @@ pub(crate) fn register<B: EthBackend>(
         let (id,): (U256,) = params.parse()?;
         let latest = to_rpc(api.backend.latest())?;
         let (kind, since) = to_rpc(api.filters.poll(id, latest))?;
+        if kind == FilterKind::PendingTransactions {
+            return to_rpc(api.filters.drain_pending(id)).map(Changes::Hashes);
+        }
         if latest <= since {
             return Ok(match kind {
-                FilterKind::Blocks => Changes::Hashes(Vec::new()),
+                FilterKind::Blocks | FilterKind::PendingTransactions => Changes::Hashes(Vec::new()),
                 FilterKind::Logs(_) => Changes::Logs(Vec::new()),
             });
         }
         match kind {
+            FilterKind::PendingTransactions => Ok(Changes::Hashes(Vec::new())),
             FilterKind::Blocks => {
                 let mut hashes = Vec::new();
                 for h in since.0 + 1..=latest.0 {
@@ -198,10 +254,9 @@ pub(crate) fn register<B: EthBackend>(
                 let query = to_rpc(api.log_query(&filter))?;
                 to_rpc(api.logs(&query))
             }
-            FilterKind::Blocks => Err(RpcError::InvalidParams(
-                "filter is a block filter, not a log filter".into(),
-            )
-            .into()),
+            FilterKind::Blocks | FilterKind::PendingTransactions => {
+                Err(RpcError::InvalidParams("filter is not a log filter".into()).into())
+            }
         }
     })?;
     Ok(())

@@ -305,11 +305,12 @@ fn register_gont<B: EthBackend>(
     Ok(())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, PartialEq, Eq, Clone, Copy)]
 #[serde(rename_all = "camelCase")]
 enum SubscriptionKind {
     NewHeads,
     Logs,
+    NewPendingTransactions,
 }
 
 fn register_subscriptions<B: EthBackend>(
@@ -328,6 +329,17 @@ fn register_subscriptions<B: EthBackend>(
                     return Ok(());
                 }
             };
+            if kind == SubscriptionKind::NewPendingTransactions {
+                // geth's optional flag: full transactions instead of hashes.
+                let full: Option<bool> = match seq.optional_next() {
+                    Ok(full) => full,
+                    Err(e) => {
+                        pending.reject(e).await;
+                        return Ok(());
+                    }
+                };
+                return subscribe_pending(full.unwrap_or(false), pending, ctx).await;
+            }
             let filter: Option<Filter> = seq.optional_next().unwrap_or(None);
             subscribe(kind, filter, pending, ctx).await
         },
@@ -354,6 +366,8 @@ async fn subscribe<B: EthBackend>(
                     Err(broadcast::error::RecvError::Closed) => return Ok(()),
                 };
                 let messages = match kind {
+                    // Served by `subscribe_pending`.
+                    SubscriptionKind::NewPendingTransactions => Vec::new(),
                     SubscriptionKind::NewHeads => {
                         vec![serde_json::value::to_raw_value(&convert::rpc_header(&stored))?]
                     }
@@ -366,6 +380,43 @@ async fn subscribe<B: EthBackend>(
                     if sink.send(SubscriptionMessage::from(message)).await.is_err() {
                         return Ok(());
                     }
+                }
+            }
+        }
+    }
+}
+
+/// `newPendingTransactions`: the hash (or, with `full`, the transaction)
+/// of each transaction the pool admits.
+async fn subscribe_pending<B: EthBackend>(
+    full: bool,
+    pending: PendingSubscriptionSink,
+    ctx: Arc<EthApi<B>>,
+) -> jsonrpsee::core::SubscriptionResult {
+    let mut admitted = ctx.backend.new_pending_transactions();
+    let sink = pending.accept().await?;
+    loop {
+        tokio::select! {
+            () = sink.closed() => return Ok(()),
+            next = admitted.recv() => {
+                let hash = match next {
+                    Ok(hash) => hash,
+                    // A slow subscriber misses some rather than holding the node.
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                };
+                let message = if full {
+                    // Gone already (included or replaced): nothing to show.
+                    let Some(raw) = ctx.backend.pending_transaction(hash) else {
+                        continue;
+                    };
+                    let (tx, from) = raw.decode_and_recover()?;
+                    serde_json::value::to_raw_value(&convert::rpc_transaction(tx, from, None, None))?
+                } else {
+                    serde_json::value::to_raw_value(&hash)?
+                };
+                if sink.send(SubscriptionMessage::from(message)).await.is_err() {
+                    return Ok(());
                 }
             }
         }
