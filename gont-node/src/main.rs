@@ -49,6 +49,9 @@ enum Command {
         home: PathBuf,
         #[command(flatten)]
         passphrase: Passphrase,
+        /// Log lines as text, or as one JSON object each.
+        #[arg(long, value_enum, default_value_t)]
+        log_format: cmd::LogFormat,
     },
     /// Run a local network: N validator processes on loopback, GONT Space
     /// plus example services, the development accounts funded.
@@ -72,6 +75,9 @@ enum Command {
         /// 10000.
         #[arg(long)]
         unbonding_blocks: Option<u64>,
+        /// The nodes' log format in their `node.log`.
+        #[arg(long, value_enum, default_value_t)]
+        log_format: cmd::LogFormat,
         /// Data directory; run again with the same one to continue.
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -213,13 +219,17 @@ fn run(cli: Cli) -> Result<()> {
         } => init(&home, genesis.as_deref(), moniker, &passphrase),
         Command::Keys { command } => keys(command),
         #[cfg(feature = "masternode")]
-        Command::Start { home, passphrase } => {
+        Command::Start {
+            home,
+            passphrase,
+            log_format,
+        } => {
             let passphrase = if needs_passphrase(&home)? {
                 Some(passphrase.read()?)
             } else {
                 None
             };
-            cmd::start::run(&home, passphrase.as_deref())
+            cmd::start::run(&home, passphrase.as_deref(), log_format)
         }
         #[cfg(feature = "masternode")]
         Command::Devnet {
@@ -228,6 +238,7 @@ fn run(cli: Cli) -> Result<()> {
             followers,
             epoch_length,
             unbonding_blocks,
+            log_format,
             dir,
             fresh,
             rpc_port,
@@ -242,6 +253,7 @@ fn run(cli: Cli) -> Result<()> {
                 unbonding_period_blocks: unbonding_blocks,
             },
             fresh,
+            log_format,
             ports: gont_node::devnet_plan::DevnetPorts {
                 rpc: rpc_port,
                 base: base_port,

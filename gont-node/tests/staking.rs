@@ -10,7 +10,8 @@
 //! goes on with three validators, while the follower, paused meanwhile,
 //! catches up across the change. Then tendermint-rs's light client
 //! verifies both chains across every set change, adjacent and skipping,
-//! and a restart of every node resumes both chains.
+//! and a restart of every node resumes both chains. The nodes log JSON
+//! (`--log-format json`), one object per line.
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
@@ -177,6 +178,8 @@ fn a_follower_stakes_into_the_set_signs_commits_leaves_and_withdraws_and_a_valid
         &epoch,
         "--unbonding-blocks",
         &unbonding,
+        "--log-format",
+        "json",
     ];
     let net = Devnet::start_args(dir.path(), 4, &args, RPC_PORT, BASE_PORT);
     let chains = [
@@ -423,4 +426,21 @@ fn a_follower_stakes_into_the_set_signs_commits_leaves_and_withdraws_and_a_valid
         .filter(|v| v["inSet"] == json!(true))
         .count();
     assert_eq!(in_set, 3);
+
+    // `--log-format json`: every line of a node's log is one JSON object.
+    let log = std::fs::read_to_string(dir.path().join("node4").join("node.log")).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["level"].is_string() && l["target"].is_string())
+    );
+    let started = lines
+        .iter()
+        .filter(|l| l["message"] == "starting consensus")
+        .count();
+    assert_eq!(started, 4, "two chains, started twice");
 }

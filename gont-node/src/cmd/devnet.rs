@@ -25,6 +25,8 @@ pub(crate) struct Options {
     pub(crate) shape: devnet::DevnetShape,
     /// Wipe the directory first.
     pub(crate) fresh: bool,
+    /// The nodes' log format.
+    pub(crate) log_format: super::LogFormat,
     /// Ports.
     pub(crate) ports: DevnetPorts,
 }
@@ -173,6 +175,9 @@ pub(crate) fn run(options: &Options) -> Result<()> {
     );
 
     let exe = std::env::current_exe().context("locating the gont binary")?;
+    let log_format = clap::ValueEnum::to_possible_value(&options.log_format)
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default();
     let mut nodes = Nodes {
         children: Vec::new(),
     };
@@ -182,6 +187,8 @@ pub(crate) fn run(options: &Options) -> Result<()> {
             .arg("start")
             .arg("--home")
             .arg(&node.home)
+            .arg("--log-format")
+            .arg(&log_format)
             .env("GONT_PASSPHRASE", DEVNET_PASSPHRASE)
             .env(DEVNET_CHILD_ENV, "1")
             .stdin(Stdio::null())

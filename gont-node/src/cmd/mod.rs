@@ -6,3 +6,14 @@ pub(crate) mod devnet;
 pub(crate) mod start;
 pub(crate) mod status;
 pub(crate) mod verify;
+
+/// How `gont start` writes its logs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Lines for people (colours on a terminal).
+    #[default]
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `target`,
+    /// `message` and the event's fields), for log collectors.
+    Json,
+}

@@ -4,12 +4,14 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use super::LogFormat;
+
 /// Set by `gont devnet` on its children: they stop when the devnet does,
 /// even if it is killed.
 pub(crate) const DEVNET_CHILD_ENV: &str = "GONT_DEVNET_CHILD";
 
-/// Logs to stderr, readable by default; `RUST_LOG` overrides.
-pub(crate) fn init_logs() {
+/// Logs to stderr in `format`; `RUST_LOG` overrides the levels.
+pub(crate) fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(
             "info,informalsystems_malachitebft_network=off,informalsystems_malachitebft_discovery=warn,\
@@ -17,19 +19,23 @@ pub(crate) fn init_logs() {
              informalsystems_malachitebft_sync=warn,libp2p=warn,ractor=warn",
         )
     });
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }
 
 /// Runs the node of `home` until a signal (or a consensus failure).
-pub(crate) fn run(home: &Path, passphrase: Option<&str>) -> Result<()> {
+pub(crate) fn run(home: &Path, passphrase: Option<&str>, logs: LogFormat) -> Result<()> {
     if std::env::var_os(DEVNET_CHILD_ENV).is_some() {
         rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM))?;
     }
-    init_logs();
+    init_logs(logs);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("gont")
