@@ -84,7 +84,7 @@ pub trait ExecutionEngine {
     /// state after block `height − 1` holds it (the staking contract's
     /// active set; what a consensus client reads from its execution client
     /// with a call). `None` when this engine's chain keeps its genesis set
-    /// (no staking contract), or when block `height − 1` is not committed
-    /// yet.
+    /// (no staking contract); an error when block `height − 1` is not
+    /// committed yet.
     fn validator_set(&self, height: Height) -> Result<Option<ValidatorSet>, Self::Error>;
 }

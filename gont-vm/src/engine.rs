@@ -90,6 +90,14 @@ pub enum EngineError<E: std::error::Error + 'static> {
     /// `forkchoice_updated` names a block this engine has not executed.
     #[error("block {0} was neither built nor validated by this engine")]
     UnknownBlock(BlockId),
+    /// A validator set asked of a height whose state is not committed yet.
+    #[error("block {height} is not committed (the head is {head})")]
+    NotCommitted {
+        /// The block whose state was asked for.
+        height: Height,
+        /// The committed head.
+        head: Height,
+    },
 }
 
 /// The execution engine of one chain.
@@ -409,7 +417,10 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
         };
         let head = self.parent()?.height;
         if before > head.0 {
-            return Ok(None);
+            return Err(EngineError::NotCommitted {
+                height: Height(before),
+                head,
+            });
         }
         let state = self
             .store

@@ -221,6 +221,9 @@ fn genesis_validators_are_bonded_candidates_and_the_first_set() {
     }
     // The contract holds the genesis stake.
     assert_eq!(chain.balance(STAKING), ether(200));
+    // The set of a height whose parent is not committed is not known.
+    let err = chain.engine.validator_set(Height(3)).unwrap_err();
+    assert!(err.to_string().contains("is not committed"), "{err}");
     let params = chain.view(&IStaking::paramsCall {});
     assert_eq!(params.minStake, ether(1));
     assert_eq!(params.epochLength, EPOCH);
