@@ -143,43 +143,39 @@ impl Chain {
         }
     }
 
-    fn view<C: SolCall>(&self, call: &C) -> C::Return {
-        let head = Height(self.height());
-        let state = self.engine.store().state_at(head).unwrap();
+    /// `request` to the staking contract as `eth_call`, on the head.
+    fn call(&self, request: gont_vm::CallRequest) -> gont_vm::CallResult {
+        let state = self.engine.store().state_at(Height(self.height())).unwrap();
         let request = gont_vm::CallRequest {
             to: Some(STAKING),
-            input: Bytes::from(call.abi_encode()),
-            ..Default::default()
+            ..request
         };
-        let result = gont_vm::call(
+        gont_vm::call(
             &state,
             &self.engine.config().chain,
             &self.next_block(),
             &request,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    fn view<C: SolCall>(&self, call: &C) -> C::Return {
+        let result = self.call(gont_vm::CallRequest {
+            input: Bytes::from(call.abi_encode()),
+            ..Default::default()
+        });
         assert!(result.success, "view reverted: {}", result.output);
         C::abi_decode_returns(&result.output).unwrap()
     }
 
     /// The revert reason of `input` sent by account `from` with `value`.
     fn revert_reason(&self, from: usize, value: U256, input: Vec<u8>) -> String {
-        let head = Height(self.height());
-        let state = self.engine.store().state_at(head).unwrap();
-        let request = gont_vm::CallRequest {
+        let result = self.call(gont_vm::CallRequest {
             from: Some(address_of(&dev_key(from).unwrap())),
-            to: Some(STAKING),
             value: Some(value),
             input: Bytes::from(input),
             ..Default::default()
-        };
-        let result = gont_vm::call(
-            &state,
-            &self.engine.config().chain,
-            &self.next_block(),
-            &request,
-        )
-        .unwrap();
+        });
         assert!(!result.success, "expected a revert");
         alloy_sol_types::Revert::abi_decode(&result.output)
             .unwrap()

@@ -33,14 +33,14 @@ use std::time::Duration;
 use alloy_sol_types::{SolCall, SolValue, sol};
 use gont_core::light::{self, LightError, TrustOptions, TrustedState};
 use gont_core::{
-    Address, B256, ChainId, Checkpoint, Hash, Height, ServiceId, Timestamp, U256, ValidatorSet,
-    decode, encode,
+    Address, B256, ChainId, Checkpoint, Height, ServiceId, Timestamp, U256, ValidatorSet, decode,
+    encode,
 };
 use revm::context::ContextTr;
 use revm::interpreter::{CallInputs, InterpreterResult};
 use revm::primitives::{Bytes, address};
 
-use super::call::{Fatal, Refusal, SystemCall, finish, selector, tri};
+use super::call::{Fatal, Refusal, SystemCall, finish, keyed_slot, selector, tri};
 
 sol!("contracts/IAnchorRegistry.sol");
 
@@ -134,8 +134,10 @@ pub enum Field {
 
 /// The slot of `field` of `service` at `height` (0 for per-service fields).
 pub fn slot(service: ServiceId, height: u64, field: Field) -> U256 {
-    let key = encode(&(service.0, height, field as u8));
-    U256::from_be_bytes(Hash::digest_in("gont anchor registry slot v1", &key).0)
+    keyed_slot(
+        "gont anchor registry slot v1",
+        &encode(&(service.0, height, field as u8)),
+    )
 }
 
 /// The fields kept per anchored height, in the order [`decode_anchor`]

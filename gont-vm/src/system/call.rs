@@ -139,6 +139,12 @@ pub(crate) fn finish<E: Refusal>(
     }
 }
 
+/// A system contract's storage slot: blake3, keyed to `context`, of
+/// `key` (the borsh encoding of what names the slot).
+pub(crate) fn keyed_slot(context: &str, key: &[u8]) -> U256 {
+    U256::from_be_bytes(gont_core::Hash::digest_in(context, key).0)
+}
+
 /// The first four bytes of `input`, if it has them.
 pub(crate) fn selector(input: &[u8]) -> Option<[u8; 4]> {
     input.get(..4).and_then(|s| s.try_into().ok())

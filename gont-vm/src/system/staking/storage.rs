@@ -2,12 +2,12 @@
 //! during a call or from a committed state, and the genesis layout.
 
 use gont_core::{
-    Address, B256, ConsensusKey, GenesisValidator, Hash, StateReader, U256, Validator,
-    ValidatorSet, VotingPower, encode,
+    Address, B256, ConsensusKey, GenesisValidator, StateReader, U256, Validator, ValidatorSet,
+    VotingPower, encode,
 };
 use revm::context::ContextTr;
 
-use super::super::call::{Fatal, SystemCall};
+use super::super::call::{Fatal, SystemCall, keyed_slot};
 use super::{IStaking, MAX_CANDIDATES, MAX_UNBONDING_ENTRIES, STAKING, StakingError, Stop};
 
 /// What each slot holds; see the module documentation.
@@ -45,8 +45,7 @@ pub enum Tag {
 /// The slot of `tag` for `who` (an operator or key; zero for globals) and
 /// `index` (zero unless the tag is a list's).
 pub fn slot(tag: Tag, who: [u8; 32], index: u64) -> U256 {
-    let key = encode(&(tag as u8, who, index));
-    U256::from_be_bytes(Hash::digest_in("gont staking slot v1", &key).0)
+    keyed_slot("gont staking slot v1", &encode(&(tag as u8, who, index)))
 }
 
 pub(super) fn of(operator: Address) -> [u8; 32] {
