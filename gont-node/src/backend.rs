@@ -15,6 +15,9 @@ use gont_core::{
     ValidatorSet,
 };
 use gont_storage::{ChainStore, IndexedLog, LogFilter, StoreError};
+use gont_vm::trace::{
+    AccessListOutcome, GethDebugTracingOptions, GethTrace, TraceError, TraceResult,
+};
 use gont_vm::{BlockContext, EngineConfig};
 use tokio::sync::{broadcast, mpsc};
 
@@ -533,13 +536,91 @@ impl EthBackend for ChainBackend {
             ),
             None => gont_vm::estimate_gas(&state, &self.config.chain, &block, &request),
         }
-        .map_err(|e| match e {
-            gont_vm::CallError::Reverted { output } => RpcError::Reverted {
-                reason: crate::rpc::error::revert_reason(&output),
-                data: output,
-            },
-            other => RpcError::Refused(other.to_string()),
-        })
+        .map_err(call_error)
+    }
+
+    fn trace_block(
+        &self,
+        height: Height,
+        only: Option<B256>,
+        options: &GethDebugTracingOptions,
+    ) -> Result<Vec<TraceResult>, RpcError> {
+        let Some(parent) = height.0.checked_sub(1).map(Height) else {
+            return Ok(Vec::new());
+        };
+        let block = self
+            .store
+            .block(height)?
+            .ok_or_else(|| RpcError::Refused(format!("block #{height} not found")))?;
+        let id = block.header.id().map_err(internal)?;
+        let header = &block.header;
+        let context = BlockContext {
+            height,
+            timestamp: gont_vm::evm_timestamp(header.time),
+            gas_limit: header.execution.gas_limit,
+            base_fee: header.execution.base_fee_per_gas,
+            coinbase: header.execution.fee_recipient,
+            prevrandao: gont_vm::prevrandao(header.parent, self.config.genesis_hash),
+            excess_blob_gas: 0,
+        };
+        let txs = block
+            .body
+            .transactions
+            .into_iter()
+            .map(gont_vm::RecoveredTx::recover)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        let state = self.store.state_at(parent)?;
+        gont_vm::trace::trace_block(
+            &state,
+            &self.config.chain,
+            &context,
+            B256::from(id.0),
+            txs,
+            only,
+            options,
+        )
+        .map_err(trace_error)
+    }
+
+    fn trace_call(
+        &self,
+        height: Height,
+        request: &TransactionRequest,
+        overrides: Option<&StateOverride>,
+        options: &GethDebugTracingOptions,
+    ) -> Result<GethTrace, RpcError> {
+        let state = self.store.state_at(height)?;
+        let block = self.call_context(height)?;
+        let request = call_request(request);
+        let chain = &self.config.chain;
+        match overrides {
+            Some(o) => gont_vm::trace::trace_call(
+                &Overridden::new(&state, o),
+                chain,
+                &block,
+                &request,
+                options,
+            ),
+            None => gont_vm::trace::trace_call(&state, chain, &block, &request, options),
+        }
+        .map_err(trace_error)
+    }
+
+    fn create_access_list(
+        &self,
+        height: Height,
+        request: &TransactionRequest,
+    ) -> Result<AccessListOutcome, RpcError> {
+        let state = self.store.state_at(height)?;
+        let block = self.call_context(height)?;
+        gont_vm::trace::create_access_list(
+            &state,
+            &self.config.chain,
+            &block,
+            &call_request(request),
+        )
+        .map_err(call_error)
     }
 
     fn submit(&self, raw: Bytes) -> Result<B256, RpcError> {
@@ -612,6 +693,27 @@ impl EthBackend for ChainBackend {
             }
         }
         Ok(out)
+    }
+}
+
+/// A call the VM could not execute, as the RPC answers it.
+fn call_error(e: gont_vm::CallError) -> RpcError {
+    match e {
+        gont_vm::CallError::Reverted { output } => RpcError::Reverted {
+            reason: crate::rpc::error::revert_reason(&output),
+            data: output,
+        },
+        gont_vm::CallError::State(reason) => RpcError::Internal(reason),
+        other => RpcError::Refused(other.to_string()),
+    }
+}
+
+/// A trace the VM could not make, as the RPC answers it.
+fn trace_error(e: TraceError) -> RpcError {
+    match e {
+        TraceError::Tracer(reason) => RpcError::InvalidParams(reason),
+        TraceError::Call(e) => call_error(e),
+        e @ TraceError::Replay { .. } => RpcError::Internal(e.to_string()),
     }
 }
 

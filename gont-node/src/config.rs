@@ -138,6 +138,11 @@ pub struct ChainConfig {
     /// Ethereum JSON-RPC (HTTP and WebSocket); absent to serve none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rpc: Option<SocketAddr>,
+    /// Origins allowed to call the JSON-RPC from a browser (CORS): `["*"]`
+    /// for any, or origins such as `"http://localhost:3000"`; none when
+    /// empty. `gont start --rpc-cors` overrides it for every chain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rpc_cors: Vec<String>,
     /// The validator keystore, relative to the home; absent for a full node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validator_key: Option<PathBuf>,
@@ -221,6 +226,8 @@ impl NodeConfig {
             if !seen.insert(c.chain_id) {
                 return Err(invalid(format!("chain {} is configured twice", c.chain_id)));
             }
+            crate::rpc::cors::layer(&c.rpc_cors)
+                .map_err(|e| invalid(format!("chain {}: rpc_cors: {e}", c.chain_id)))?;
         }
         Ok(())
     }
@@ -250,6 +257,7 @@ mod tests {
             chains: vec![ChainConfig {
                 chain_id: ChainId(31337),
                 rpc: Some("127.0.0.1:8545".parse().unwrap()),
+                rpc_cors: Vec::new(),
                 validator_key: Some("keystore/31337.json".into()),
                 consensus: ConsensusNetConfig {
                     listen: "/ip4/127.0.0.1/tcp/27000".into(),

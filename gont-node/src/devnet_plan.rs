@@ -212,6 +212,8 @@ pub fn plan_with(
                     ChainConfig {
                         chain_id,
                         rpc: Some(rpc_addr(&genesis, ports, i, k)),
+                        // Loopback only: any page on this machine may call.
+                        rpc_cors: vec!["*".to_owned()],
                         validator_key: Some(home::validator_key_path(chain_id)),
                         consensus: ConsensusNetConfig {
                             listen: multiaddr(port(i, 10 + k)),

@@ -138,6 +138,7 @@ pub fn init(options: InitOptions<'_>) -> Result<NodeConfig, HomeError> {
         chains: vec![ChainConfig {
             chain_id: genesis.chain_id,
             rpc: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8545))),
+            rpc_cors: Vec::new(),
             validator_key: home.join(&space_key).exists().then_some(space_key),
             consensus: ConsensusNetConfig {
                 listen: "/ip4/0.0.0.0/tcp/27000".into(),

@@ -52,6 +52,12 @@ enum Command {
         /// Log lines as text, or as one JSON object each.
         #[arg(long, value_enum, default_value_t)]
         log_format: cmd::LogFormat,
+        /// Origins allowed to call the JSON-RPC from a browser, comma
+        /// separated (`*` for any, or `http://localhost:3000,…`); overrides
+        /// every chain's `rpc_cors` in config.toml. Default: the config's,
+        /// which is none.
+        #[arg(long, value_delimiter = ',')]
+        rpc_cors: Option<Vec<String>>,
     },
     /// Run a local network: N validator processes on loopback, GONT Space
     /// plus example services, the development accounts funded.
@@ -223,13 +229,14 @@ fn run(cli: Cli) -> Result<()> {
             home,
             passphrase,
             log_format,
+            rpc_cors,
         } => {
             let passphrase = if needs_passphrase(&home)? {
                 Some(passphrase.read()?)
             } else {
                 None
             };
-            cmd::start::run(&home, passphrase.as_deref(), log_format)
+            cmd::start::run(&home, passphrase.as_deref(), log_format, rpc_cors)
         }
         #[cfg(feature = "masternode")]
         Command::Devnet {

@@ -287,4 +287,52 @@ async fn services_are_anchored_into_the_space_and_gont_verify_proves_their_accou
         .unwrap();
     println!("{anchored_metric}");
     assert!(metrics.contains("gont_anchor_submissions_total{service=\"1\",outcome=\"submitted\"}"));
+
+    // Every metric the Grafana dashboard queries is one this node exports.
+    let queried = dashboard_metrics();
+    assert!(queried.len() >= 16, "{queried:?}");
+    let exported: std::collections::BTreeSet<&str> = metrics
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    let missing: Vec<_> = queried
+        .iter()
+        .filter(|m| !exported.contains(m.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the dashboard queries metrics no node exports: {missing:?}"
+    );
+}
+
+/// The `gont_*` metric names in the expressions of the Grafana dashboard.
+fn dashboard_metrics() -> std::collections::BTreeSet<String> {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../../monitoring/gont-dashboard.json")).unwrap();
+    let mut exprs = Vec::new();
+    let mut stack = vec![&dashboard];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(expr)) = map.get("expr") {
+                    exprs.push(expr.clone());
+                }
+                stack.extend(map.values());
+            }
+            serde_json::Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    exprs
+        .iter()
+        .flat_map(|expr| {
+            expr.match_indices("gont_").map(move |(at, _)| {
+                expr[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect::<String>()
+            })
+        })
+        .collect()
 }

@@ -8,8 +8,8 @@
 
 use alloy_eips::eip2930::AccessList;
 use gont_core::{Address, Bytes, StateReader, U256};
-use revm::context::result::EVMError;
-use revm::context::{Context, TxEnv};
+use revm::context::result::{EVMError, InvalidTransaction};
+use revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
 use revm::primitives::TxKind;
 use revm::{ExecuteEvm, MainBuilder, MainContext};
 
@@ -117,6 +117,39 @@ pub fn call<R: StateReader>(
     )
 }
 
+/// revm's environments for executing `request` with `gas_limit` as a
+/// call: the nonce unchecked, and a base fee of zero when the request names
+/// no price.
+pub(crate) fn call_env(
+    chain: &ChainConfig,
+    block: &BlockContext,
+    request: &CallRequest,
+    gas_limit: u64,
+) -> (CfgEnv, BlockEnv, TxEnv) {
+    let mut cfg = chain.cfg_env();
+    cfg.disable_nonce_check = true;
+    let mut block_env = block.block_env(chain.fork);
+    let priced = request.gas_price.is_some() || request.max_fee_per_gas.is_some();
+    if !priced {
+        block_env.basefee = 0;
+    }
+    (cfg, block_env, tx_env(request, gas_limit, chain.chain_id.0))
+}
+
+/// revm's refusal to execute a call, as a [`CallError`].
+pub(crate) fn call_error<E: std::fmt::Display>(
+    error: EVMError<E, InvalidTransaction>,
+    sender: Option<Address>,
+) -> CallError {
+    match error {
+        EVMError::Transaction(invalid) => CallError::Invalid(
+            crate::executor::tx_error(invalid, sender.unwrap_or(Address::ZERO)).to_string(),
+        ),
+        EVMError::Database(e) => CallError::State(e.to_string()),
+        other => CallError::Invalid(other.to_string()),
+    }
+}
+
 fn run<R: StateReader>(
     state: &R,
     chain: &ChainConfig,
@@ -125,38 +158,22 @@ fn run<R: StateReader>(
     gas_limit: u64,
 ) -> Result<CallResult, CallError> {
     let mut db = StateDb::new(state);
-    let mut cfg = chain.cfg_env();
-    cfg.disable_nonce_check = true;
-    let mut block_env = block.block_env(chain.fork);
-    let priced = request.gas_price.is_some() || request.max_fee_per_gas.is_some();
-    if !priced {
-        block_env.basefee = 0;
-    }
+    let (cfg, block_env, tx) = call_env(chain, block, request, gas_limit);
     let mut evm = Context::mainnet()
         .with_db(&mut db)
         .with_cfg(cfg)
         .with_block(block_env)
         .build_mainnet()
         .with_precompiles(chain.precompiles());
-    let outcome = evm.transact(tx_env(request, gas_limit, chain.chain_id.0));
-    match outcome {
-        Ok(outcome) => {
-            let result = outcome.result;
-            Ok(CallResult {
-                success: result.is_success(),
-                output: result.output().cloned().unwrap_or_default(),
-                gas_used: result.tx_gas_used(),
-            })
-        }
-        Err(EVMError::Transaction(invalid)) => {
-            let sender = request.from.unwrap_or(Address::ZERO);
-            Err(CallError::Invalid(
-                crate::executor::tx_error(invalid, sender).to_string(),
-            ))
-        }
-        Err(EVMError::Database(e)) => Err(CallError::State(e.to_string())),
-        Err(other) => Err(CallError::Invalid(other.to_string())),
-    }
+    let result = evm
+        .transact(tx)
+        .map_err(|e| call_error(e, request.from))?
+        .result;
+    Ok(CallResult {
+        success: result.is_success(),
+        output: result.output().cloned().unwrap_or_default(),
+        gas_used: result.tx_gas_used(),
+    })
 }
 
 /// The least gas limit with which `request` succeeds on `state`, found by

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use gont_core::state::KECCAK_EMPTY;
 use gont_core::{AccountState, Address, B256, Bytes, Height, StateChanges, StateReader, U256};
 use revm::bytecode::Bytecode;
-use revm::database_interface::{DBErrorMarker, Database, DatabaseCommit};
+use revm::database_interface::{DBErrorMarker, Database, DatabaseCommit, DatabaseRef};
 use revm::primitives::AddressMap;
 use revm::state::{Account, AccountInfo};
 
@@ -122,6 +122,17 @@ impl<'a, R: StateReader> StateDb<'a, R> {
     }
 }
 
+/// revm's view of an account (its code is read by hash when needed).
+fn account_info(account: AccountState) -> AccountInfo {
+    AccountInfo {
+        balance: account.balance,
+        nonce: account.nonce,
+        code_hash: account.code_hash,
+        code: None,
+        ..AccountInfo::default()
+    }
+}
+
 impl<R: StateReader> Database for StateDb<'_, R>
 where
     R::Error: Send + Sync,
@@ -129,16 +140,54 @@ where
     type Error = DbError<R::Error>;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        Ok(self.account(address)?.map(|a| AccountInfo {
-            balance: a.balance,
-            nonce: a.nonce,
-            code_hash: a.code_hash,
-            code: None,
-            ..AccountInfo::default()
-        }))
+        Ok(self.account(address)?.map(account_info))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        if let Some(code) = self.code_cache.get(&code_hash) {
+            return Ok(code.clone());
+        }
+        let code = self.code_by_hash_ref(code_hash)?;
+        if !code.is_empty() {
+            self.code_cache.insert(code_hash, code.clone());
+        }
+        Ok(code)
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, Self::Error> {
+        let value = self.storage_ref(address, index)?;
+        let written = self
+            .storage
+            .get(&address)
+            .is_some_and(|s| s.contains_key(&index));
+        if !written && !self.wiped.contains(&address) {
+            self.original_storage.insert((address, index), value);
+        }
+        Ok(value)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
+        self.block_hash_ref(number)
+    }
+}
+
+/// Reads as [`Database`] does, without filling the caches: for tracers
+/// that look at the state before a transaction (geth's `prestateTracer`).
+impl<R: StateReader> DatabaseRef for StateDb<'_, R>
+where
+    R::Error: Send + Sync,
+{
+    type Error = DbError<R::Error>;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+        let account = match self.accounts.get(&address).or(self.original.get(&address)) {
+            Some(known) => *known,
+            None => self.reader.account(address).map_err(DbError::Read)?,
+        };
+        Ok(account.map(account_info))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
         if code_hash == KECCAK_EMPTY || code_hash == B256::ZERO {
             return Ok(Bytecode::default());
         }
@@ -153,13 +202,10 @@ where
                 .map_err(DbError::Read)?
                 .ok_or(DbError::MissingCode(code_hash))?,
         };
-        let code =
-            Bytecode::new_raw_checked(raw.clone()).unwrap_or_else(|_| Bytecode::new_legacy(raw));
-        self.code_cache.insert(code_hash, code.clone());
-        Ok(code)
+        Ok(Bytecode::new_raw_checked(raw.clone()).unwrap_or_else(|_| Bytecode::new_legacy(raw)))
     }
 
-    fn storage(&mut self, address: Address, index: U256) -> Result<U256, Self::Error> {
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
         if let Some(value) = self.storage.get(&address).and_then(|s| s.get(&index)) {
             return Ok(*value);
         }
@@ -169,12 +215,10 @@ where
         if let Some(value) = self.original_storage.get(&(address, index)) {
             return Ok(*value);
         }
-        let value = self.reader.storage(address, index).map_err(DbError::Read)?;
-        self.original_storage.insert((address, index), value);
-        Ok(value)
+        self.reader.storage(address, index).map_err(DbError::Read)
     }
 
-    fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
+    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
         Ok(self
             .reader
             .block_id(Height(number))

@@ -28,6 +28,9 @@
 //!   the EVM: every chain's staking contract, whose set the engine
 //!   announces at each epoch's end, and GONT Space's anchor registry.
 //!
+//! - [`trace`] (feature `trace`): geth's debug tracers and
+//!   `eth_createAccessList`, through revm-inspectors.
+//!
 //! Not built yet: evidence and slashing in the staking contract, and the
 //! Engine API itself over HTTP (the boundary is an in-process trait).
 
@@ -44,6 +47,8 @@ mod fees;
 mod genesis;
 mod memory;
 pub mod system;
+#[cfg(feature = "trace")]
+pub mod trace;
 mod validation;
 
 #[cfg(feature = "conformance")]

@@ -1,10 +1,14 @@
 //! The acceptance run CI makes before the test suite: a release `gont
-//! devnet` (4 validators, GONT Space and one service), then the shared
-//! ethers.js + solc-js suites (`../shared/acceptance/evm-client`, 8 checks,
-//! and `evm-regression`, 12 with WebSocket heads) against the Space's
-//! endpoint (127.0.0.1:8545) and the service's (127.0.0.1:8546); each run
-//! must close with `N passed, 0 failed`. Then the devnet is stopped with
-//! SIGTERM, also when a run fails.
+//! devnet` (4 validators, GONT Space and one service), then four client
+//! suites against the Space's endpoint (127.0.0.1:8545) and the service's
+//! (127.0.0.1:8546), each of which must close with `N passed, 0 failed`:
+//! the shared ethers.js + solc-js suites (`../shared/acceptance/evm-client`,
+//! 8 checks, and `evm-regression`, 12 with WebSocket heads), and the
+//! repository's own viem and web3.py suites (`acceptance/viem`,
+//! `acceptance/web3py`, 25 checks each: deployment, events, fee history,
+//! block receipts, txpool, subscriptions, geth's tracers). Each suite
+//! installs its pinned libraries once, into `target/acceptance-clients/`.
+//! Then the devnet is stopped with SIGTERM, also when a run fails.
 
 use std::process::Command;
 
@@ -13,8 +17,14 @@ use anyhow::{Context, Result, bail};
 use crate::devnet::Devnet;
 use crate::{cmd, workspace_root};
 
-/// The shared acceptance suites and the least number of checks each runs.
-const SUITES: [(&str, u32); 2] = [("evm-client", 8), ("evm-regression", 12)];
+/// The acceptance suites (folders with a `run.sh`, from the workspace
+/// root) and the least number of checks each runs.
+const SUITES: [(&str, u32); 4] = [
+    ("../shared/acceptance/evm-client", 8),
+    ("../shared/acceptance/evm-regression", 12),
+    ("acceptance/viem", 25),
+    ("acceptance/web3py", 25),
+];
 
 /// Each chain of the devnet: name, JSON-RPC and WebSocket endpoints.
 const CHAINS: [(&str, &str, &str); 2] = [
@@ -65,14 +75,19 @@ pub(crate) fn run() -> Result<()> {
         &dir,
         &["--services", "1"],
     )?;
-    for (suite, least) in SUITES {
-        let script = root.join(format!("../shared/acceptance/{suite}/run.sh"));
+    for (folder, least) in SUITES {
+        let script = root.join(folder).join("run.sh");
+        let suite = folder.rsplit('/').next().unwrap_or(folder);
+        let installed = root.join("target/acceptance-clients").join(suite);
+        std::fs::create_dir_all(&installed)
+            .with_context(|| format!("creating {}", installed.display()))?;
         for (name, rpc, ws) in CHAINS {
             eprintln!("$ GONT_RPC={rpc} GONT_WS={ws} bash {}", script.display());
             let output = Command::new("bash")
                 .arg(&script)
                 .env("GONT_RPC", rpc)
                 .env("GONT_WS", ws)
+                .env("GONT_ACCEPTANCE_DIR", &installed)
                 .output()
                 .with_context(|| format!("running {suite}"))?;
             let text = String::from_utf8_lossy(&output.stdout);

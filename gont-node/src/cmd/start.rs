@@ -30,8 +30,15 @@ pub(crate) fn init_logs(format: LogFormat) {
     };
 }
 
-/// Runs the node of `home` until a signal (or a consensus failure).
-pub(crate) fn run(home: &Path, passphrase: Option<&str>, logs: LogFormat) -> Result<()> {
+/// Runs the node of `home` until a signal (or a consensus failure); with
+/// `rpc_cors`, every chain's JSON-RPC allows those origins instead of its
+/// configured ones.
+pub(crate) fn run(
+    home: &Path,
+    passphrase: Option<&str>,
+    logs: LogFormat,
+    rpc_cors: Option<Vec<String>>,
+) -> Result<()> {
     if std::env::var_os(DEVNET_CHILD_ENV).is_some() {
         rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM))?;
     }
@@ -41,7 +48,14 @@ pub(crate) fn run(home: &Path, passphrase: Option<&str>, logs: LogFormat) -> Res
         .thread_name("gont")
         .build()?;
     runtime.block_on(async {
-        let node = gont_node::node::Node::start(home, passphrase).await?;
+        let node = gont_node::node::Node::start_with(home, passphrase, |config| {
+            if let Some(origins) = rpc_cors {
+                for chain in &mut config.chains {
+                    chain.rpc_cors.clone_from(&origins);
+                }
+            }
+        })
+        .await?;
         node.run_until_signal().await?;
         anyhow::Ok(())
     })?;

@@ -11,6 +11,7 @@ use gont_core::state_proof::{ProvenState, StateKey};
 use gont_core::{
     AccountState, Address, B256, Block, BlockId, Bytes, ChainId, Height, Receipt, U256,
 };
+use gont_vm::trace::{AccessListOutcome, GethDebugTracingOptions, GethTrace, TraceResult};
 
 use super::error::RpcError;
 
@@ -89,6 +90,34 @@ pub trait EthBackend: Send + Sync + 'static {
         request: &TransactionRequest,
         overrides: Option<&StateOverride>,
     ) -> Result<u64, RpcError>;
+
+    /// Traces the transactions of the block at `height` (≥ 1) with geth's
+    /// tracer `options`, replayed on the state before it; with `only`, that
+    /// transaction alone.
+    fn trace_block(
+        &self,
+        height: Height,
+        only: Option<B256>,
+        options: &GethDebugTracingOptions,
+    ) -> Result<Vec<TraceResult>, RpcError>;
+
+    /// Traces a call on the state after `height`, as [`EthBackend::call`]
+    /// executes it.
+    fn trace_call(
+        &self,
+        height: Height,
+        request: &TransactionRequest,
+        overrides: Option<&StateOverride>,
+        options: &GethDebugTracingOptions,
+    ) -> Result<GethTrace, RpcError>;
+
+    /// The access list of a call on the state after `height`
+    /// (`eth_createAccessList`).
+    fn create_access_list(
+        &self,
+        height: Height,
+        request: &TransactionRequest,
+    ) -> Result<AccessListOutcome, RpcError>;
 
     /// Admits a signed transaction to the pool and gossips it; the error is
     /// geth's wording.

@@ -294,7 +294,13 @@ impl<B: EthBackend> EthApi<B> {
                 );
             }
         }
-        base_fee_per_gas.push(u128::from(self.backend.next_base_fee()?));
+        // geth's last entry: the base fee of the block after the newest
+        // (the next block's when the newest is the head).
+        let after = match self.stored(Height(newest.0.saturating_add(1)))? {
+            Some(next) => next.block.header.execution.base_fee_per_gas,
+            None => self.backend.next_base_fee()?,
+        };
+        base_fee_per_gas.push(u128::from(after));
         Ok(FeeHistory {
             base_fee_per_gas,
             gas_used_ratio,
@@ -321,7 +327,7 @@ fn percentile_index(p: f64, len: usize) -> usize {
 
 /// A required parameter and an optional one (clients omit trailing
 /// optional parameters, e.g. the block tag).
-fn required_optional<A: DeserializeOwned, B: DeserializeOwned>(
+pub(super) fn required_optional<A: DeserializeOwned, B: DeserializeOwned>(
     params: &Params<'_>,
 ) -> RpcResult<(A, Option<B>)> {
     let mut seq = params.sequence();
@@ -331,7 +337,7 @@ fn required_optional<A: DeserializeOwned, B: DeserializeOwned>(
 }
 
 /// A required parameter and two optional ones.
-fn required_optional2<A: DeserializeOwned, B: DeserializeOwned, C: DeserializeOwned>(
+pub(super) fn required_optional2<A: DeserializeOwned, B: DeserializeOwned, C: DeserializeOwned>(
     params: &Params<'_>,
 ) -> RpcResult<(A, Option<B>, Option<C>)> {
     let mut seq = params.sequence();

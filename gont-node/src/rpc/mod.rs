@@ -8,6 +8,8 @@
 pub mod backend;
 mod blocks;
 pub mod convert;
+pub mod cors;
+mod debug;
 pub mod error;
 mod eth;
 mod filters;
@@ -16,14 +18,16 @@ mod txpool;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use alloy_rpc_types_eth::Filter;
 use gont_core::{ChainId, Height};
 use jsonrpsee::core::middleware::{Batch, Notification, RpcServiceBuilder, RpcServiceT};
+use jsonrpsee::core::traits::IdProvider;
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
-use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::types::Request;
+use jsonrpsee::types::{ErrorObjectOwned, SubscriptionId};
 use jsonrpsee::{PendingSubscriptionSink, RpcModule, SubscriptionMessage};
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -132,6 +136,9 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
+    /// A `rpc_cors` entry is not an origin.
+    #[error("rpc_cors: {0}")]
+    Cors(#[from] cors::CorsError),
     /// Two methods with one name (a bug).
     #[error("JSON-RPC method table: {0}")]
     Methods(#[from] jsonrpsee::core::RegisterMethodError),
@@ -211,9 +218,27 @@ where
     }
 }
 
+/// geth's subscription ids: `0x` and 32 hex digits, a string (clients such
+/// as viem and web3.py accept no number). 8 random bytes, then a counter
+/// that keeps ids unique even if the system's randomness fails.
+#[derive(Debug)]
+struct HexIds;
+
+impl IdProvider for HexIds {
+    fn next_id(&self) -> SubscriptionId<'static> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let mut random = [0u8; 8];
+        // On failure the counter alone keeps ids unique.
+        let _ = getrandom::getrandom(&mut random);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        SubscriptionId::Str(format!("0x{:016x}{n:016x}", u64::from_be_bytes(random)).into())
+    }
+}
+
 /// Starts one chain's JSON-RPC on `addr` (HTTP and WebSocket on one port).
 /// `new_blocks` carries each committed block, for subscriptions; `observe`,
-/// if given, hears of every call and its duration.
+/// if given, hears of every call and its duration; `cors` lists the origins
+/// allowed to call from a browser ([`cors`]).
 pub async fn serve<B: EthBackend>(
     addr: SocketAddr,
     backend: Arc<B>,
@@ -221,7 +246,9 @@ pub async fn serve<B: EthBackend>(
     new_blocks: broadcast::Sender<StoredBlock>,
     limits: RpcLimits,
     observe: Option<CallObserver>,
+    cors: &[String],
 ) -> Result<RpcServer, ServeError> {
+    let cors = cors::layer(cors)?;
     let module = methods(backend, node, new_blocks, limits)?;
     let config = ServerConfig::builder()
         .max_request_body_size(limits.max_request_bytes)
@@ -229,6 +256,7 @@ pub async fn serve<B: EthBackend>(
         .max_connections(limits.max_connections)
         .max_subscriptions_per_connection(limits.max_subscriptions)
         .set_batch_request_config(BatchRequestConfig::Limit(limits.max_batch))
+        .set_id_provider(HexIds)
         .build();
     let observe: CallObserver = observe.unwrap_or_else(|| Arc::new(|_: &str, _: Duration| {}));
     let middleware = RpcServiceBuilder::new().layer_fn(move |inner| Timed {
@@ -237,6 +265,7 @@ pub async fn serve<B: EthBackend>(
     });
     let server = Server::builder()
         .set_config(config)
+        .set_http_middleware(tower::ServiceBuilder::new().option_layer(cors))
         .set_rpc_middleware(middleware)
         .build(addr)
         .await
@@ -266,6 +295,7 @@ pub fn methods<B: EthBackend>(
     eth::register(&mut module)?;
     register_gont(&mut module)?;
     proofs::register(&mut module)?;
+    debug::register(&mut module)?;
     register_subscriptions(&mut module)?;
     Ok(module.remove_context())
 }

@@ -23,7 +23,6 @@ use gont_net::{
 };
 use gont_storage::{ChainStore, Store};
 use gont_vm::{Engine, EngineConfig, genesis_changes};
-use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 use tracing::{error, info, warn};
 
@@ -31,10 +30,12 @@ use crate::backend::ChainBackend;
 use crate::config::{ChainConfig, NodeConfig, files};
 use crate::mempool::{Mempool, MempoolConfig};
 use crate::relay::RelayedService;
-use crate::rpc::backend::{EthBackend, StoredBlock};
-use crate::rpc::error::RpcError;
-use crate::rpc::{self, ChainInfo, NodeInfo, RpcLimits, RpcServer, ValidatorInfo};
+use crate::rpc::backend::StoredBlock;
+use crate::rpc::{self, RpcLimits, RpcServer};
 use crate::{home, keystore};
+
+mod info;
+use info::{Info, RunningChainInfo};
 
 /// Why the node could not start or had to stop.
 #[derive(Debug, thiserror::Error)]
@@ -231,100 +232,6 @@ struct RunningChain {
     signer: Arc<std::sync::OnceLock<gont_core::ValidatorAddress>>,
 }
 
-/// What `gont_chains`, `gont_validators` and `gont_status` report.
-struct Info {
-    genesis: String,
-    moniker: String,
-    node_id: String,
-    peers: Arc<AtomicUsize>,
-    chains: Vec<Arc<RunningChainInfo>>,
-}
-
-struct RunningChainInfo {
-    chain_id: ChainId,
-    name: String,
-    service_id: Option<u32>,
-    rpc: Option<SocketAddr>,
-    validator: bool,
-    backend: Arc<ChainBackend>,
-    /// Connected consensus peers, as last counted by [`count_consensus_peers`].
-    consensus_peers: AtomicUsize,
-    /// The chain's configured consensus peers.
-    configured_peers: usize,
-    /// The last height whose commit carries this node's precommit.
-    last_signed: Arc<AtomicU64>,
-    /// This node's consensus address on the chain, once consensus starts.
-    signer: Arc<std::sync::OnceLock<gont_core::ValidatorAddress>>,
-}
-
-impl RunningChainInfo {
-    /// The set deciding the next block.
-    fn current_set(&self) -> Option<gont_core::ValidatorSet> {
-        self.backend
-            .latest()
-            .and_then(|h| self.backend.validator_set_at(Height(h.0 + 1)))
-            .ok()
-    }
-}
-
-impl NodeInfo for Info {
-    fn chains(&self) -> Vec<ChainInfo> {
-        self.chains
-            .iter()
-            .map(|c| ChainInfo {
-                kind: if c.service_id.is_some() {
-                    "service"
-                } else {
-                    "space"
-                },
-                name: c.name.clone(),
-                chain_id: c.chain_id,
-                service_id: c.service_id,
-                rpc: c.rpc.map(|a| format!("http://{a}")),
-                height: c.backend.latest().unwrap_or(Height(0)),
-                validator: c.validator,
-            })
-            .collect()
-    }
-
-    fn validators(&self, chain: ChainId) -> Option<Result<Vec<ValidatorInfo>, RpcError>> {
-        let c = self.chains.iter().find(|c| c.chain_id == chain)?;
-        Some(c.backend.validator_infos())
-    }
-
-    fn genesis(&self) -> Option<String> {
-        Some(self.genesis.clone())
-    }
-
-    fn peer_count(&self) -> usize {
-        self.peers.load(Ordering::Relaxed)
-    }
-
-    fn status(&self) -> Value {
-        json!({
-            "moniker": self.moniker,
-            "nodeId": self.node_id,
-            "version": env!("CARGO_PKG_VERSION"),
-            "peers": self.peers.load(Ordering::Relaxed),
-            "chains": self.chains.iter().map(|c| (c, c.current_set())).map(|(c, set)| json!({
-                "chainId": c.chain_id,
-                "name": c.name,
-                "height": c.backend.latest().map(|h| h.0).unwrap_or(0),
-                "validator": c.validator,
-                "inSet": c.signer.get().is_some_and(|me| {
-                    set.as_ref().is_some_and(|s| s.get(me).is_some())
-                }),
-                "validators": set.as_ref().map(gont_core::ValidatorSet::len),
-                "syncing": c.backend.syncing().is_some(),
-                "consensusPeers": c.consensus_peers.load(Ordering::Relaxed),
-                "configuredPeers": c.configured_peers,
-                "lastSigned": c.last_signed.load(Ordering::Relaxed),
-                "mempool": c.backend.pool_len(),
-            })).collect::<Vec<_>>(),
-        })
-    }
-}
-
 /// A started node.
 pub struct Node {
     drivers: Vec<(ChainId, DriverHandle)>,
@@ -346,7 +253,18 @@ impl std::fmt::Debug for Node {
 impl Node {
     /// Starts the node of `home`. `passphrase` unlocks validator keys.
     pub async fn start(home: &Path, passphrase: Option<&str>) -> Result<Self, NodeError> {
-        let config = NodeConfig::load(home)?;
+        Self::start_with(home, passphrase, |_| {}).await
+    }
+
+    /// As [`Node::start`], with `adjust` applied to the home's
+    /// configuration first (the command line's overrides).
+    pub async fn start_with(
+        home: &Path,
+        passphrase: Option<&str>,
+        adjust: impl FnOnce(&mut NodeConfig),
+    ) -> Result<Self, NodeError> {
+        let mut config = NodeConfig::load(home)?;
+        adjust(&mut config);
         let now = Timestamp(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -482,6 +400,7 @@ impl Node {
                     new_blocks.clone(),
                     RpcLimits::default(),
                     Some(observe),
+                    &chain.config.rpc_cors,
                 )
                 .await?;
                 info!(chain = %chain_id, "JSON-RPC at http://{} and ws://{}", server.addr, server.addr);

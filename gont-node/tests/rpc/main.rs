@@ -27,6 +27,9 @@ use jsonrpsee::RpcModule;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
+mod server;
+mod trace;
+
 /// Emits `LOG1(topic 7, data 42)` and returns 42 on any call.
 const RUNTIME: &str = "602a600052600760206000a160206000f3";
 /// Copies [`RUNTIME`] to memory and returns it.
@@ -55,6 +58,7 @@ impl NodeInfo for NoInfo {
 
 struct Fixture {
     module: RpcModule<()>,
+    backend: Arc<ChainBackend>,
     contract: Address,
     deploy_hash: String,
     _dir: tempfile::TempDir,
@@ -91,6 +95,12 @@ fn fixture() -> Fixture {
 }
 
 fn fixture_with(limits: RpcLimits) -> Fixture {
+    fixture_with_blocks(limits, Vec::new())
+}
+
+/// The fixture's two blocks, then one block for each of `extra` (sent by
+/// dev account 0 from nonce 3 on).
+fn fixture_with_blocks(limits: RpcLimits, extra: Vec<Vec<RawTransaction>>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let genesis = Genesis::devnet(1, 0);
     let chain_id = genesis.chain_id;
@@ -127,14 +137,29 @@ fn fixture_with(limits: RpcLimits) -> Fixture {
         .build_payload(Some(id1), attributes(2), &[call])
         .unwrap();
     assert_eq!(b2.body.transactions.len(), 1);
-    let id2 = b2.header.id().unwrap();
+    let mut head = b2.header.id().unwrap();
     engine
         .forkchoice_updated(ForkchoiceState {
-            head: id2,
-            safe: id2,
-            finalized: id2,
+            head,
+            safe: head,
+            finalized: head,
         })
         .unwrap();
+    for (i, txs) in extra.into_iter().enumerate() {
+        let count = txs.len();
+        let block = engine
+            .build_payload(Some(head), attributes(3 + i as u64), &txs)
+            .unwrap();
+        assert_eq!(block.body.transactions.len(), count);
+        head = block.header.id().unwrap();
+        engine
+            .forkchoice_updated(ForkchoiceState {
+                head,
+                safe: head,
+                finalized: head,
+            })
+            .unwrap();
+    }
 
     let (gossip_tx, gossip_rx) = mpsc::unbounded_channel();
     let (validators, _) = genesis.chain_consensus(chain_id).unwrap().unwrap();
@@ -148,9 +173,11 @@ fn fixture_with(limits: RpcLimits) -> Fixture {
         Arc::new(Mutex::new(None)),
     );
     let (blocks, _) = broadcast::channel(16);
-    let module = rpc::methods(Arc::new(backend), Arc::new(NoInfo), blocks, limits).unwrap();
+    let backend = Arc::new(backend);
+    let module = rpc::methods(backend.clone(), Arc::new(NoInfo), blocks, limits).unwrap();
     Fixture {
         module,
+        backend,
         contract,
         deploy_hash: deploy.hash().to_string(),
         _dir: dir,
@@ -341,6 +368,15 @@ async fn logs_calls_and_estimates_execute_on_revm() {
     )
     .await;
     assert_eq!(history["baseFeePerGas"].as_array().unwrap().len(), 3);
+    // The last entry is the base fee of the block after the newest one
+    // asked for, as geth has it, not the base fee after the head.
+    let older = result(&f.module, "eth_feeHistory", json!(["0x1", "0x1", []])).await;
+    let block2 = result(&f.module, "eth_getBlockByNumber", json!(["0x2", false])).await;
+    assert_eq!(
+        older["baseFeePerGas"][1], block2["baseFeePerGas"],
+        "{older}"
+    );
+    assert_ne!(older["baseFeePerGas"][1], history["baseFeePerGas"][2]);
 }
 
 #[tokio::test]
