@@ -11,6 +11,8 @@
 //! - [`relay`]: submits a service's checkpoints to GONT Space.
 //! - [`verify`]: `gont verify account`, a service account checked against
 //!   GONT Space alone.
+//! - [`keystore`]: keys at rest in Web3 Secret Storage v3: validator seeds,
+//!   and Ethereum accounts in geth's layout (`gont keys account`).
 //!
 //! Not built yet: the `service-user` and `abi` placements, and evidence and
 //! slashing; see ARCHITECTURE.md, "Not built".

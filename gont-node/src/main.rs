@@ -36,7 +36,7 @@ enum Command {
         #[command(flatten)]
         passphrase: Passphrase,
     },
-    /// Create, list and show node and validator keys.
+    /// Node and validator keys of a home, and Ethereum accounts.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
@@ -154,7 +154,8 @@ enum KeysCommand {
         #[command(flatten)]
         passphrase: Passphrase,
     },
-    /// List the node key and the validator keystores of a home.
+    /// List the node key, the validator keystores and the account
+    /// keystores of a home.
     List {
         /// The home directory.
         #[arg(long)]
@@ -170,6 +171,12 @@ enum KeysCommand {
         chain: u64,
         #[command(flatten)]
         passphrase: Passphrase,
+    },
+    /// Ethereum accounts in a keystore directory (geth's layout, which
+    /// geth and MetaMask import): new, import, list, export-address.
+    Account {
+        #[command(subcommand)]
+        command: cmd::keys::AccountCommand,
     },
 }
 
@@ -369,10 +376,12 @@ fn keys(command: KeysCommand) -> Result<()> {
             let path = home.join(&rel);
             std::fs::create_dir_all(home.join(files::KEYSTORE))
                 .with_context(|| format!("creating {}", home.display()))?;
-            let mut seed = [0u8; 32];
-            getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-            keystore::write(&path, &seed, &passphrase.read()?, "gont-validator")?;
-            let key = ConsensusKey::of(&ed25519_consensus::SigningKey::from(seed));
+            let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+            getrandom::getrandom(seed.as_mut_slice())
+                .map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+            let passphrase = zeroize::Zeroizing::new(passphrase.read()?);
+            keystore::write(&path, &seed, &passphrase, "gont-validator")?;
+            let key = ConsensusKey::of(&ed25519_consensus::SigningKey::from(*seed));
             println!("created {}", path.display());
             println!("  consensus key {key}\n  address       {}", key.address());
             println!(
@@ -408,6 +417,12 @@ fn keys(command: KeysCommand) -> Result<()> {
             entries.sort();
             let config = NodeConfig::load(&home).ok();
             for path in entries {
+                // Account keystores (`gont keys account --home`) share the
+                // directory; their address field tells them apart.
+                if let Ok(address) = keystore::account::address_of(&path) {
+                    println!("account    {address}  {}", path.display());
+                    continue;
+                }
                 let used = config.as_ref().is_some_and(|c| {
                     c.chains.iter().any(|ch| {
                         ch.validator_key
@@ -423,14 +438,15 @@ fn keys(command: KeysCommand) -> Result<()> {
             }
             Ok(())
         }
+        KeysCommand::Account { command } => cmd::keys::run(command),
         KeysCommand::Show {
             home,
             chain,
             passphrase,
         } => {
             let path = home.join(home::validator_key_path(ChainId(chain)));
-            let seed = keystore::read(&path, &passphrase.read()?)?;
-            let key = ConsensusKey::of(&ed25519_consensus::SigningKey::from(seed));
+            let seed = keystore::read(&path, &zeroize::Zeroizing::new(passphrase.read()?))?;
+            let key = ConsensusKey::of(&ed25519_consensus::SigningKey::from(*seed));
             println!(
                 "chain {chain}\n  consensus key {key}\n  address       {}",
                 key.address()

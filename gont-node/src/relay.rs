@@ -318,7 +318,7 @@ pub(crate) fn from_config<'a>(
     })?;
     let secret =
         keystore::read(&path, passphrase).map_err(|source| NodeError::Key { path, source })?;
-    let relayer = Relayer::new(gont_core::B256::from(secret), space.clone()).ok_or_else(|| {
+    let relayer = Relayer::new(gont_core::B256::from(*secret), space.clone()).ok_or_else(|| {
         chain_err(
             genesis.chain_id,
             "the relayer key is not a secp256k1 secret",

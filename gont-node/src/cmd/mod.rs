@@ -1,7 +1,9 @@
-//! The commands of the `gont` binary that run, watch or check nodes.
+//! The commands of the `gont` binary that run, watch or check nodes, and
+//! manage accounts.
 
 #[cfg(feature = "masternode")]
 pub(crate) mod devnet;
+pub(crate) mod keys;
 #[cfg(feature = "masternode")]
 pub(crate) mod start;
 pub(crate) mod status;

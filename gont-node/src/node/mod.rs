@@ -561,7 +561,7 @@ async fn start_consensus(
             })?;
             let seed = keystore::read(&path, passphrase)
                 .map_err(|source| NodeError::Key { path, source })?;
-            PrivateKey::from_seed(seed)
+            PrivateKey::from_seed(*seed)
         }
         // A follower signs nothing that counts; its key only names its
         // consensus connections.
