@@ -30,6 +30,8 @@ pub mod metrics;
 pub mod node;
 pub mod overrides;
 #[cfg(feature = "masternode")]
+pub mod progress;
+#[cfg(feature = "masternode")]
 pub mod relay;
 pub mod rpc;
 pub mod verify;

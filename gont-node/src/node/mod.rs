@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gont_consensus::driver::{self, DriverConfig, DriverHandle, Host};
 use gont_consensus::{GontContext, PrivateKey};
@@ -29,6 +29,7 @@ use tracing::{error, info, warn};
 use crate::backend::ChainBackend;
 use crate::config::{ChainConfig, NodeConfig, files};
 use crate::mempool::{Mempool, MempoolConfig};
+use crate::progress::CatchUp;
 use crate::relay::RelayedService;
 use crate::rpc::backend::StoredBlock;
 use crate::rpc::{self, RpcLimits, RpcServer};
@@ -115,8 +116,8 @@ struct ChainHost {
     new_blocks: broadcast::Sender<StoredBlock>,
     last: Option<Timestamp>,
     target_block_ms: u64,
-    /// The height catching up started from, while it lasts.
-    catching_up_from: Option<Height>,
+    /// Catching up, while it lasts.
+    catch_up: Option<CatchUp>,
     /// This node's validator address on the chain, if it validates it.
     signer: Option<gont_core::ValidatorAddress>,
     /// The last height whose commit carries this validator's precommit.
@@ -134,16 +135,21 @@ impl ChainHost {
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         let behind_ms = now.saturating_sub(time.as_millis());
         let target = self.target_block_ms.max(1);
+        let instant = Instant::now();
         if behind_ms > 5 * target + 2_000 {
-            let from = *self.catching_up_from.get_or_insert(height);
             let tip = Height(height.0 + behind_ms / target);
-            self.backend.set_syncing(Some((from, tip)));
-            if height.0.is_multiple_of(100) || from == height {
+            let catch_up = self.catch_up.get_or_insert_with(|| {
                 info!(chain = %self.chain, %height, behind = ?Duration::from_millis(behind_ms), "catching up");
+                CatchUp::start(self.chain, height, instant)
+            });
+            self.backend.set_syncing(Some((catch_up.from(), tip)));
+            if let Some(estimate) = catch_up.advance(height, tip, instant) {
+                info!(chain = %self.chain, %height, %tip, "catching up: {estimate}");
             }
-        } else if let Some(from) = self.catching_up_from.take() {
+        } else if let Some(catch_up) = self.catch_up.take() {
             self.backend.set_syncing(None);
-            info!(chain = %self.chain, %height, from = %from, "caught up");
+            let (blocks, took) = catch_up.finish(height, instant);
+            info!(chain = %self.chain, %height, blocks, took = ?took, "caught up");
         }
     }
 }
@@ -189,7 +195,7 @@ impl Host for ChainHost {
         }
         metrics::gauge!("gont_mempool_transactions", "chain" => chain)
             .set(self.backend.pool_len() as f64);
-        if self.catching_up_from.is_some() {
+        if self.catch_up.is_some() {
             return;
         }
         info!(
@@ -615,7 +621,7 @@ async fn start_consensus(
         new_blocks,
         last: store.head().ok().flatten().map(|h| h.time),
         target_block_ms: params.target_block_time_ms,
-        catching_up_from: None,
+        catch_up: None,
         signer: chain.validator.then(|| key.public_key().address()),
         last_signed: chain.last_signed.clone(),
     };
