@@ -304,6 +304,16 @@ async fn services_are_anchored_into_the_space_and_gont_verify_proves_their_accou
         missing.is_empty(),
         "the dashboard queries metrics no node exports: {missing:?}"
     );
+    // A node of two chains still writes each family's header once (the
+    // text format allows no second `# HELP` or `# TYPE` for a name).
+    let mut headers = std::collections::BTreeSet::new();
+    for line in metrics
+        .lines()
+        .filter(|l| l.starts_with("# HELP ") || l.starts_with("# TYPE "))
+    {
+        let key: Vec<&str> = line.splitn(4, ' ').take(3).collect();
+        assert!(headers.insert(key.clone()), "{key:?} twice in /metrics");
+    }
 }
 
 /// The `gont_*` metric names in the expressions of the Grafana dashboard.

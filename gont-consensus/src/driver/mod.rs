@@ -29,6 +29,7 @@
 //! hears and catches up by value sync.
 
 mod app;
+mod exposition;
 mod malachite_node;
 mod parts;
 mod proposals;
@@ -232,9 +233,12 @@ impl ConsensusPeers {
 }
 
 /// Appends Malachite's consensus metrics (every engine of this process,
-/// labelled by moniker) to `out` in Prometheus text format.
+/// labelled by moniker) to `out` in Prometheus text format, each metric
+/// family once.
 pub fn export_metrics(out: &mut String) {
-    malachitebft_app_channel::app::metrics::export(out);
+    let mut text = String::new();
+    malachitebft_app_channel::app::metrics::export(&mut text);
+    out.push_str(&exposition::merge_families(&text));
 }
 
 /// Starts consensus for the chain of `ctx`, signing with `key`: finishes

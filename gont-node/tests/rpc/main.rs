@@ -27,6 +27,7 @@ use jsonrpsee::RpcModule;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
+mod block_params;
 mod server;
 mod trace;
 
