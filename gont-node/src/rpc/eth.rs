@@ -8,7 +8,7 @@ use alloy_rpc_types_eth::{
     BlockId as RpcBlockId, BlockNumberOrTag, FeeHistory, Filter, FilterBlockOption, SyncInfo,
     SyncStatus, TransactionRequest,
 };
-use gont_core::{Address, B256, BlockId, Bytes, Height, U256};
+use gont_core::{Address, B256, BlockId, Bytes, Height, Receipt, U256};
 use jsonrpsee::RpcModule;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde::de::DeserializeOwned;
@@ -253,6 +253,15 @@ impl<B: EthBackend> EthApi<B> {
         percentiles: Option<Vec<f64>>,
     ) -> Result<FeeHistory, RpcError> {
         let count = count.min(1024);
+        let percentiles = percentiles.filter(|ps| !ps.is_empty());
+        if let Some(ps) = &percentiles {
+            let rising = ps.windows(2).all(|w| matches!(w, [a, b] if a <= b));
+            if !rising || ps.iter().any(|p| !(0.0..=100.0).contains(p)) {
+                return Err(RpcError::InvalidParams(format!(
+                    "invalid reward percentiles {ps:?}: they must rise within 0..=100"
+                )));
+            }
+        }
         let newest = self.height_of_tag(newest)?;
         let oldest = Height(newest.0.saturating_sub(count.saturating_sub(1)));
         let mut base_fee_per_gas = Vec::new();
@@ -270,28 +279,12 @@ impl<B: EthBackend> EthApi<B> {
                 exec.gas_used as f64 / exec.gas_limit as f64
             });
             if let Some(ps) = &percentiles {
-                let mut tips: Vec<u128> = stored
-                    .receipts
-                    .iter()
-                    .map(|r| {
-                        r.effective_gas_price
-                            .saturating_sub(u128::from(exec.base_fee_per_gas))
-                    })
-                    .collect();
-                tips.sort_unstable();
-                reward.push(
-                    ps.iter()
-                        .map(|p| {
-                            if tips.is_empty() {
-                                0
-                            } else {
-                                tips.get(percentile_index(*p, tips.len()))
-                                    .copied()
-                                    .unwrap_or(0)
-                            }
-                        })
-                        .collect(),
-                );
+                reward.push(rewards(
+                    &stored.receipts,
+                    exec.base_fee_per_gas,
+                    exec.gas_used,
+                    ps,
+                ));
             }
         }
         // geth's last entry: the base fee of the block after the newest
@@ -312,17 +305,47 @@ impl<B: EthBackend> EthApi<B> {
     }
 }
 
-/// The index of percentile `p` (clamped to 0..=100) in a sorted list of `len > 0`.
-fn percentile_index(p: f64, len: usize) -> usize {
-    let p = if p.is_nan() { 0.0 } else { p.clamp(0.0, 100.0) };
-    // In 0.0..=(len - 1) by the clamp, so the cast neither truncates nor loses a sign.
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let i = (p / 100.0 * (len - 1) as f64).round() as usize;
-    i.min(len - 1)
+/// A block's reward at each of `percentiles` (rising, in 0..=100) as geth
+/// computes it: the tips (effective price less the base fee) sorted, and
+/// each percentile of the block's gas walked through them, so that a
+/// transaction weighs by the gas it used; 0 for an empty block.
+fn rewards(receipts: &[Receipt], base_fee: u64, block_gas: u64, percentiles: &[f64]) -> Vec<u128> {
+    let mut tips: Vec<(u128, u64)> = receipts
+        .iter()
+        .map(|r| {
+            (
+                r.effective_gas_price.saturating_sub(u128::from(base_fee)),
+                r.gas_used,
+            )
+        })
+        .collect();
+    tips.sort_unstable();
+    let Some(&(first_tip, first_gas)) = tips.first() else {
+        return vec![0; percentiles.len()];
+    };
+    let (mut index, mut tip, mut used) = (0, first_tip, first_gas);
+    percentiles
+        .iter()
+        .map(|p| {
+            // Gas is below 2^53 (a block's limit), so the float is exact
+            // enough, and the percentile keeps it in range.
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
+            let threshold = (block_gas as f64 * p / 100.0) as u64;
+            while used < threshold {
+                let Some(&(next_tip, gas)) = tips.get(index + 1) else {
+                    break;
+                };
+                index += 1;
+                tip = next_tip;
+                used = used.saturating_add(gas);
+            }
+            tip
+        })
+        .collect()
 }
 
 /// A required parameter and an optional one (clients omit trailing

@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
 mod block_params;
+mod fees;
 mod server;
 mod trace;
 
@@ -67,13 +68,25 @@ struct Fixture {
 }
 
 fn tx1559(nonce: u64, to: TxKind, value: U256, input: &str, gas: u64) -> RawTransaction {
+    tx1559_tip(nonce, to, value, input, gas, 1_000_000_000)
+}
+
+/// As [`tx1559`], with a priority fee of `tip` wei.
+fn tx1559_tip(
+    nonce: u64,
+    to: TxKind,
+    value: U256,
+    input: &str,
+    gas: u64,
+    tip: u128,
+) -> RawTransaction {
     let key = dev_key(0).unwrap();
     let tx = TxEip1559 {
         chain_id: 31337,
         nonce,
         gas_limit: gas,
         max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
+        max_priority_fee_per_gas: tip,
         to,
         value,
         access_list: Default::default(),
