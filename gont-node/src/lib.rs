@@ -1,5 +1,8 @@
 //! The GONT node: composes `gont-storage`, `gont-vm`, `gont-consensus` and
-//! `gont-net` into the `gont` binary.
+//! `gont-net` into the `gont` binary. Feature `masternode` builds the node
+//! (consensus, networking); feature `abi` the VM alone behind open
+//! interfaces (`gont vm rpc`, the C library of `gont-ffi`), which links no
+//! consensus and no libp2p.
 //!
 //! Good starting points:
 //! - [`mempool`]: one chain's transaction pool (pure).
@@ -11,16 +14,20 @@
 //! - [`relay`]: submits a service's checkpoints to GONT Space.
 //! - [`verify`]: `gont verify account`, a service account checked against
 //!   GONT Space alone.
+//! - [`standalone`]: one chain run by the VM alone, sealing blocks when
+//!   asked (`gont vm rpc`, `libgont_vm`).
 //! - [`keystore`]: keys at rest in Web3 Secret Storage v3: validator seeds,
 //!   and Ethereum accounts in geth's layout (`gont keys account`).
 //!
-//! Not built yet: the `service-user` and `abi` placements, and evidence and
+//! Not built yet: the `service-user` placement, ABCI, and evidence and
 //! slashing; see ARCHITECTURE.md, "Not built".
 
 pub mod backend;
 pub mod client;
 pub mod config;
+#[cfg(feature = "masternode")]
 pub mod devnet_plan;
+#[cfg(feature = "masternode")]
 pub mod home;
 pub mod keystore;
 pub mod mempool;
@@ -34,4 +41,6 @@ pub mod progress;
 #[cfg(feature = "masternode")]
 pub mod relay;
 pub mod rpc;
+#[cfg(feature = "abi")]
+pub mod standalone;
 pub mod verify;

@@ -2,14 +2,12 @@
 
 mod cmd;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use gont_core::{ChainId, ConsensusKey, Timestamp};
-use gont_node::config::{NodeConfig, files};
-use gont_node::{home, keystore};
+use gont_core::Timestamp;
 
 /// The GONT node.
 #[derive(Parser)]
@@ -21,6 +19,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    #[cfg(feature = "masternode")]
     /// Write genesis, node configuration and keys into a new home directory.
     Init {
         /// The home directory; refused if it already holds a node.
@@ -41,6 +40,7 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    #[cfg(feature = "masternode")]
     /// Run a node: GONT Space and the services its config lists, as
     /// validator or follower, until Ctrl-C or SIGTERM.
     Start {
@@ -59,6 +59,7 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         rpc_cors: Option<Vec<String>>,
     },
+    #[cfg(feature = "masternode")]
     /// Run a local network: N validator processes on loopback, GONT Space
     /// plus example services, the development accounts funded.
     Devnet {
@@ -97,6 +98,12 @@ enum Command {
         /// (node i uses 100 i more).
         #[arg(long, default_value_t = gont_node::devnet_plan::BASE_PORT)]
         base_port: u16,
+    },
+    /// The GONT VM alone, with no consensus and no network.
+    #[cfg(feature = "abi")]
+    Vm {
+        #[command(subcommand)]
+        command: cmd::vm::VmCommand,
     },
     /// Check a service's state against GONT Space alone: a light client of
     /// the Space, the service's anchored checkpoint, and a state proof.
@@ -143,6 +150,7 @@ enum VerifyCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
+    #[cfg(feature = "masternode")]
     /// Create a validator key for a chain, encrypted with a passphrase.
     Create {
         /// The home directory.
@@ -154,6 +162,7 @@ enum KeysCommand {
         #[command(flatten)]
         passphrase: Passphrase,
     },
+    #[cfg(feature = "masternode")]
     /// List the node key, the validator keystores and the account
     /// keystores of a home.
     List {
@@ -161,6 +170,7 @@ enum KeysCommand {
         #[arg(long)]
         home: PathBuf,
     },
+    #[cfg(feature = "masternode")]
     /// Show a chain's validator public key and address (needs the passphrase).
     Show {
         /// The home directory.
@@ -224,13 +234,18 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        #[cfg(feature = "masternode")]
         Command::Init {
             home,
             genesis,
             moniker,
             passphrase,
-        } => init(&home, genesis.as_deref(), moniker, &passphrase),
-        Command::Keys { command } => keys(command),
+        } => cmd::home::init(&home, genesis.as_deref(), moniker, &passphrase),
+        Command::Keys {
+            command: KeysCommand::Account { command },
+        } => cmd::keys::run(command),
+        #[cfg(feature = "masternode")]
+        Command::Keys { command } => cmd::home::keys(command),
         #[cfg(feature = "masternode")]
         Command::Start {
             home,
@@ -238,7 +253,7 @@ fn run(cli: Cli) -> Result<()> {
             log_format,
             rpc_cors,
         } => {
-            let passphrase = if needs_passphrase(&home)? {
+            let passphrase = if cmd::home::needs_passphrase(&home)? {
                 Some(passphrase.read()?)
             } else {
                 None
@@ -273,11 +288,8 @@ fn run(cli: Cli) -> Result<()> {
                 base: base_port,
             },
         }),
-        #[cfg(not(feature = "masternode"))]
-        Command::Start { .. } | Command::Devnet { .. } => bail!(
-            "this gont was built without the `masternode` placement: it cannot run a node \
-             (build with `--features masternode`)"
-        ),
+        #[cfg(feature = "abi")]
+        Command::Vm { command } => cmd::vm::run(command),
         Command::Verify {
             command:
                 VerifyCommand::Account {
@@ -302,156 +314,6 @@ fn run(cli: Cli) -> Result<()> {
                 None => rpc,
             };
             cmd::status::run(rpc)
-        }
-    }
-}
-
-/// Whether the node of `home` validates any chain (and so needs the
-/// passphrase of its keystores).
-#[cfg(feature = "masternode")]
-fn needs_passphrase(home: &Path) -> Result<bool> {
-    let config = NodeConfig::load(home)?;
-    Ok(config.relayer.is_some() || config.chains.iter().any(|c| c.validator_key.is_some()))
-}
-
-fn init(
-    home: &Path,
-    genesis: Option<&Path>,
-    moniker: String,
-    passphrase: &Passphrase,
-) -> Result<()> {
-    let genesis = match genesis {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            Some(
-                gont_core::Genesis::from_json(&text)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-            )
-        }
-        None => None,
-    };
-    // A joining node needs no key until it is made a validator.
-    let passphrase = if genesis.is_none() {
-        passphrase.read()?
-    } else {
-        String::new()
-    };
-    let config = home::init(home::InitOptions {
-        home,
-        genesis,
-        moniker,
-        passphrase: &passphrase,
-        now: now(),
-    })?;
-    println!(
-        "initialised {} (moniker {})",
-        home.display(),
-        config.moniker
-    );
-    for chain in &config.chains {
-        let role = if chain.validator_key.is_some() {
-            "validator"
-        } else {
-            "full node"
-        };
-        println!("  chain {}: {role}", chain.chain_id);
-    }
-    println!(
-        "node key: {}",
-        gont_net::NodeKey::load_or_create(home)?.id()
-    );
-    Ok(())
-}
-
-fn keys(command: KeysCommand) -> Result<()> {
-    match command {
-        KeysCommand::Create {
-            home,
-            chain,
-            passphrase,
-        } => {
-            let chain = ChainId(chain);
-            let rel = home::validator_key_path(chain);
-            let path = home.join(&rel);
-            std::fs::create_dir_all(home.join(files::KEYSTORE))
-                .with_context(|| format!("creating {}", home.display()))?;
-            let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-            getrandom::getrandom(seed.as_mut_slice())
-                .map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-            let passphrase = zeroize::Zeroizing::new(passphrase.read()?);
-            keystore::write(&path, &seed, &passphrase, "gont-validator")?;
-            let key = ConsensusKey::of(&ed25519_consensus::SigningKey::from(*seed));
-            println!("created {}", path.display());
-            println!("  consensus key {key}\n  address       {}", key.address());
-            println!(
-                "add `validator_key = \"{}\"` to chain {chain} in {}",
-                rel.display(),
-                home.join(files::CONFIG).display()
-            );
-            Ok(())
-        }
-        KeysCommand::List { home } => {
-            let node_key = home.join(gont_net::NODE_KEY_FILE);
-            if node_key.exists() {
-                println!(
-                    "node key   {}  ({})",
-                    gont_net::NodeKey::load_or_create(&home)?.id(),
-                    node_key.display()
-                );
-            } else {
-                println!(
-                    "node key   none yet ({} is created at first start)",
-                    node_key.display()
-                );
-            }
-            let dir = home.join(files::KEYSTORE);
-            let mut entries: Vec<_> = match std::fs::read_dir(&dir) {
-                Ok(rd) => rd
-                    .filter_map(std::result::Result::ok)
-                    .map(|e| e.path())
-                    .collect(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-                Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-            };
-            entries.sort();
-            let config = NodeConfig::load(&home).ok();
-            for path in entries {
-                // Account keystores (`gont keys account --home`) share the
-                // directory; their address field tells them apart.
-                if let Ok(address) = keystore::account::address_of(&path) {
-                    println!("account    {address}  {}", path.display());
-                    continue;
-                }
-                let used = config.as_ref().is_some_and(|c| {
-                    c.chains.iter().any(|ch| {
-                        ch.validator_key
-                            .as_ref()
-                            .is_some_and(|k| home.join(k) == path)
-                    })
-                });
-                println!(
-                    "validator  {}{}",
-                    path.display(),
-                    if used { "  (in use)" } else { "" }
-                );
-            }
-            Ok(())
-        }
-        KeysCommand::Account { command } => cmd::keys::run(command),
-        KeysCommand::Show {
-            home,
-            chain,
-            passphrase,
-        } => {
-            let path = home.join(home::validator_key_path(ChainId(chain)));
-            let seed = keystore::read(&path, &zeroize::Zeroizing::new(passphrase.read()?))?;
-            let key = ConsensusKey::of(&ed25519_consensus::SigningKey::from(*seed));
-            println!(
-                "chain {chain}\n  consensus key {key}\n  address       {}",
-                key.address()
-            );
-            Ok(())
         }
     }
 }

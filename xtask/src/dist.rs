@@ -2,7 +2,9 @@
 //!
 //! A placement (see `ARCHITECTURE.md`) is a cargo feature of `gont-node`;
 //! `dist` builds the `gont` binary once per placement that exists, with
-//! that feature alone, into `dist/gont-<placement>`.
+//! that feature alone, into `dist/gont-<placement>`. The `abi` placement
+//! also gives `libgont_vm.so`, `libgont_vm.a` and `gont_vm.h` (the crate
+//! `gont-ffi`), and is checked to link no libp2p and no Malachite.
 
 // `serde_json::Value` indexing returns `Null` for a missing key; it never panics.
 #![allow(clippy::indexing_slicing)]
@@ -106,6 +108,17 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             )
         })?;
         rows.push((artifact, placement, size_of(&built)?));
+        if placement == "abi" {
+            rows.extend(c_library(&root, &dist)?);
+            let crates = abi_dependencies()?;
+            if let Some(bad) = crates.iter().find(|c| forbidden_in_abi(c)) {
+                bail!("the abi placement links {bad}: it must link no consensus and no libp2p");
+            }
+            println!(
+                "abi placement: {} crates, none of them libp2p or Malachite",
+                crates.len()
+            );
+        }
     }
     println!("{:<28} {:<16} {:>10}", "artifact", "features", "size");
     for (artifact, features, size) in rows {
@@ -125,8 +138,114 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Builds `gont-ffi` and copies the C library and its header into `dist`.
+fn c_library(root: &Path, dist: &Path) -> Result<Vec<(std::path::PathBuf, &'static str, u64)>> {
+    cmd(
+        "cargo",
+        &["build", "--release", "--locked", "-p", "gont-ffi"],
+        &[],
+    )?;
+    let release = root.join("target/release");
+    // The header gont-ffi's build script wrote last.
+    let header = std::fs::read_dir(release.join("build"))
+        .context("reading target/release/build")?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("gont-ffi-"))
+        .map(|e| e.path().join("out/gont_vm.h"))
+        .filter(|p| p.exists())
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .context("gont-ffi's build script wrote no gont_vm.h")?;
+    let mut rows = Vec::new();
+    for (built, name) in [
+        (release.join("libgont_vm.so"), "libgont_vm.so"),
+        (release.join("libgont_vm.a"), "libgont_vm.a"),
+        (header, "gont_vm.h"),
+    ] {
+        let artifact = dist.join(name);
+        std::fs::copy(&built, &artifact).with_context(|| {
+            format!(
+                "could not copy {} to {}",
+                built.display(),
+                artifact.display()
+            )
+        })?;
+        rows.push((artifact, "abi", size_of(&built)?));
+    }
+    Ok(rows)
+}
+
+/// The crates `gont-node` links with the `abi` placement alone.
+pub(crate) fn abi_dependencies() -> Result<Vec<String>> {
+    let out = Command::new("cargo")
+        .args([
+            "tree",
+            "--locked",
+            "-p",
+            "gont-node",
+            "--no-default-features",
+            "--features",
+            "abi",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--no-dedupe",
+        ])
+        .current_dir(workspace_root()?)
+        .output()
+        .context("could not run cargo tree")?;
+    if !out.status.success() {
+        bail!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut crates: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    crates.sort();
+    crates.dedup();
+    Ok(crates)
+}
+
+/// Whether a crate is consensus or peer-to-peer networking, which the
+/// `abi` placement must not link.
+pub(crate) fn forbidden_in_abi(name: &str) -> bool {
+    name.contains("libp2p")
+        || name.contains("malachite")
+        || name == "gont-consensus"
+        || name == "gont-net"
+}
+
 fn size_of(path: &Path) -> Result<u64> {
     Ok(std::fs::metadata(path)
         .with_context(|| format!("could not stat {}", path.display()))?
         .len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_abi_placement_links_no_consensus_and_no_libp2p() {
+        let crates = abi_dependencies().unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            crates.iter().any(|c| c == "revm") && crates.iter().any(|c| c == "redb"),
+            "the tree is read: {crates:?}"
+        );
+        let bad: Vec<&String> = crates.iter().filter(|c| forbidden_in_abi(c)).collect();
+        assert!(bad.is_empty(), "abi links {bad:?}");
+    }
+
+    #[test]
+    fn libp2p_and_malachite_are_recognised() {
+        assert!(forbidden_in_abi("libp2p-gossipsub"));
+        assert!(forbidden_in_abi(
+            "informalsystems-malachitebft-core-consensus"
+        ));
+        assert!(forbidden_in_abi("gont-net"));
+        assert!(!forbidden_in_abi("revm"));
+    }
 }

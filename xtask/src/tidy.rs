@@ -4,7 +4,8 @@
 //!
 //! - every crate's root file opens with a `//!` doc;
 //! - a library crate depends (`[dependencies]`) on no sibling but
-//!   `gont-core`; `gont-node`, which composes them, may use all;
+//!   `gont-core`; `gont-node`, which composes them, may use all, and
+//!   `gont-ffi`, its C binding, `gont-node` too;
 //! - no `.rs` file passes [`MAX_LINES`] lines unless [`LONG_FILES`] lists it
 //!   with a reason;
 //! - README's crate table names every crate;
@@ -38,6 +39,10 @@ const LONG_FILES: &[(&str, &str)] = &[
 
 /// The crate that may depend on every sibling.
 const COMPOSER: &str = "gont-node";
+
+/// Crates that bind the composer for other languages: they may depend on
+/// it (and on `gont-core`).
+const BINDINGS: &[&str] = &["gont-ffi"];
 
 /// The workspace members named in the root `Cargo.toml`.
 fn members(root: &Path) -> Vec<String> {
@@ -93,7 +98,9 @@ pub(crate) fn sideways_dependencies(root: &Path) -> Vec<(String, String)> {
                 .next()
                 .unwrap_or_default()
                 .trim();
-            if name != "gont-core" && name != krate && members.iter().any(|m| m == name) {
+            let binding = BINDINGS.contains(&krate.as_str()) && name == COMPOSER;
+            if name != "gont-core" && name != krate && !binding && members.iter().any(|m| m == name)
+            {
                 found.push((krate.clone(), name.to_owned()));
             }
         }

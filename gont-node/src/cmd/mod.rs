@@ -3,11 +3,15 @@
 
 #[cfg(feature = "masternode")]
 pub(crate) mod devnet;
+#[cfg(feature = "masternode")]
+pub(crate) mod home;
 pub(crate) mod keys;
 #[cfg(feature = "masternode")]
 pub(crate) mod start;
 pub(crate) mod status;
 pub(crate) mod verify;
+#[cfg(feature = "abi")]
+pub(crate) mod vm;
 
 /// How `gont start` writes its logs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]

@@ -1,0 +1,210 @@
+//! `gont vm rpc` as a user runs it: a real process serving the Ethereum
+//! JSON-RPC over a chain it seals alone, per transaction or per interval,
+//! kept in `--data` across restarts; and [`Standalone`] in process: its
+//! string JSON-RPC (what `libgont_vm` exposes) with batches, garbage and
+//! refused subscriptions.
+
+// Test code: a failed unwrap, index or panic is the test failing, with its message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, TxKind, U256};
+use gont_core::{Genesis, Timestamp};
+use gont_node::client::{self, quantity};
+use gont_node::standalone::Standalone;
+use gont_vm::testing::{dev_key, raw, sign};
+use serde_json::{Value, json};
+
+/// A `gont vm rpc` process, killed when dropped.
+struct VmProcess {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl VmProcess {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gont"))
+            .args(["vm", "rpc", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gont starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("gont vm rpc printed its address before exiting")
+                .unwrap();
+            if let Some(rest) = line.strip_prefix("JSON-RPC at http://") {
+                break rest.split_whitespace().next().unwrap().parse().unwrap();
+            }
+        };
+        // Keep reading so that the process never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, addr }
+    }
+
+    fn call(&self, method: &str, params: &Value) -> Value {
+        client::blocking::call(self.addr, method, params)
+            .unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+
+    fn height(&self) -> u64 {
+        quantity(&self.call("eth_blockNumber", &json!([]))).unwrap()
+    }
+
+    /// Stops it with SIGTERM, as a user's Ctrl-C would.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "gont vm rpc did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for VmProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn transfer(chain_id: u64, nonce: u64, to: Address) -> String {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(to),
+        value: U256::from(7u64),
+        access_list: Default::default(),
+        input: Default::default(),
+    };
+    format!(
+        "0x{}",
+        alloy_primitives::hex::encode(raw(&sign(tx, &dev_key(0).unwrap()).unwrap()).0)
+    )
+}
+
+fn wait_for_receipt(vm: &VmProcess, hash: &Value) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let receipt = vm.call("eth_getTransactionReceipt", &json!([hash]));
+        if !receipt.is_null() {
+            return receipt;
+        }
+        assert!(Instant::now() < deadline, "no receipt for {hash}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn gont_vm_rpc_seals_each_transaction_and_keeps_its_data_directory_across_restarts() {
+    let data = tempfile::tempdir().unwrap();
+    let genesis = data.path().join("genesis.json");
+    let mut g = Genesis::devnet(1, 0);
+    g.genesis_time = Timestamp(1_700_000_000_000);
+    std::fs::write(&genesis, g.to_json()).unwrap();
+    let genesis_arg = genesis.to_str().unwrap();
+    let chain = data.path().join("chain");
+    let chain_arg = chain.to_str().unwrap();
+
+    let vm = VmProcess::start(&["--genesis", genesis_arg, "--data", chain_arg]);
+    let chain_id = quantity(&vm.call("eth_chainId", &json!([]))).unwrap();
+    assert_eq!(chain_id, g.chain_id.0);
+    assert_eq!(vm.height(), 0, "nothing is sealed without a transaction");
+    let to = Address::repeat_byte(0x42);
+    for nonce in 0..3 {
+        let hash = vm.call(
+            "eth_sendRawTransaction",
+            &json!([transfer(chain_id, nonce, to)]),
+        );
+        let receipt = wait_for_receipt(&vm, &hash);
+        assert_eq!(receipt["status"], "0x1");
+    }
+    assert_eq!(vm.height(), 3, "one block per transaction");
+    vm.stop();
+
+    let vm = VmProcess::start(&["--genesis", genesis_arg, "--data", chain_arg]);
+    assert_eq!(
+        vm.height(),
+        3,
+        "the chain continues from its data directory"
+    );
+    let balance = vm.call("eth_getBalance", &json!([to, "latest"]));
+    assert_eq!(balance, "0x15");
+    vm.stop();
+}
+
+#[test]
+fn gont_vm_rpc_with_a_block_time_seals_empty_blocks_on_the_interval() {
+    let vm = VmProcess::start(&["--block-time", "100"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while vm.height() < 5 {
+        assert!(
+            Instant::now() < deadline,
+            "blocks did not come every 100 ms"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let a = vm.call("eth_getBlockByNumber", &json!(["0x4", false]));
+    let b = vm.call("eth_getBlockByNumber", &json!(["0x5", false]));
+    assert_eq!(b["parentHash"], a["hash"]);
+    assert_eq!(a["transactions"], json!([]));
+}
+
+#[test]
+fn a_standalone_vm_answers_requests_batches_and_garbage_as_strings_and_refuses_subscriptions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut genesis = Genesis::devnet(1, 0);
+    genesis.genesis_time = Timestamp(1_700_000_000_000);
+    let vm = Standalone::open(dir.path(), &genesis, None, Timestamp(1_700_000_000_000)).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ask = |request: &str| -> Value {
+        serde_json::from_str(&runtime.block_on(vm.rpc(request))).unwrap()
+    };
+
+    let answer = ask(r#"{"jsonrpc":"2.0","id":7,"method":"eth_blockNumber","params":[]}"#);
+    assert_eq!(answer, json!({"jsonrpc": "2.0", "id": 7, "result": "0x0"}));
+    let sealed = vm.seal().unwrap();
+    assert_eq!(sealed.block.header.height.0, 1);
+    let batch = ask(
+        r#"[{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]},
+            {"jsonrpc":"2.0","id":"two","method":"no_such_method","params":[]}]"#,
+    );
+    assert_eq!(batch[0]["result"], "0x1");
+    assert_eq!(batch[1]["id"], "two");
+    assert_eq!(batch[1]["error"]["code"], -32601);
+
+    assert_eq!(ask("{not json")["error"]["code"], -32700);
+    assert_eq!(ask("[]")["error"]["code"], -32600);
+    assert_eq!(ask(r#"{"id":3}"#)["error"]["code"], -32600);
+    let subscribe =
+        ask(r#"{"jsonrpc":"2.0","id":4,"method":"eth_subscribe","params":["newHeads"]}"#);
+    assert_eq!(subscribe["id"], 4);
+    assert_eq!(subscribe["error"]["code"], -32601);
+    let too_many = format!(
+        "[{}]",
+        vec![r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#; 101].join(",")
+    );
+    assert_eq!(ask(&too_many)["error"]["code"], -32600);
+}
