@@ -35,6 +35,11 @@ use crate::home::{self, HomeError};
 /// The passphrase of devnet keystores (their keys are public anyway).
 pub const DEVNET_PASSPHRASE: &str = "gont-devnet";
 
+/// The file in each devnet node's home that holds [`DEVNET_PASSPHRASE`],
+/// so that a node can be started by hand: `gont start --home HOME
+/// --passphrase-file HOME/passphrase`.
+pub const PASSPHRASE_FILE: &str = "passphrase";
+
 /// The first port of node 0's block; node `i` uses `BASE_PORT + 100 i ..`.
 pub const BASE_PORT: u16 = 40_000;
 
@@ -264,6 +269,9 @@ pub fn prepare(plan: &DevnetPlan) -> Result<bool, HomeError> {
         .iter()
         .filter(|n| n.home.join(files::CONFIG).exists())
         .count();
+    for node in &plan.nodes {
+        write_passphrase_file(&node.home)?;
+    }
     if existing == plan.nodes.len() {
         return Ok(false);
     }
@@ -301,6 +309,31 @@ pub fn prepare(plan: &DevnetPlan) -> Result<bool, HomeError> {
         })?;
     }
     Ok(true)
+}
+
+/// Writes [`PASSPHRASE_FILE`] into `home` (created), readable by its owner
+/// only, unless it is there.
+fn write_passphrase_file(home: &Path) -> Result<(), HomeError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = home.join(PASSPHRASE_FILE);
+    let io = |source| HomeError::Io {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(home).map_err(io)?;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+    {
+        Ok(mut file) => file
+            .write_all(format!("{DEVNET_PASSPHRASE}\n").as_bytes())
+            .map_err(io),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io(e)),
+    }
 }
 
 /// The JSON-RPC address of GONT Space (index 0) and of each service, as
@@ -393,5 +426,11 @@ pub fn banner(plan: &DevnetPlan, dir: &Path) -> String {
         };
         let _ = writeln!(out, "  ({}) {address}  {key}  node{i}{role}", 10 + i);
     }
+    let _ = writeln!(
+        out,
+        "\nA node that exits is restarted; to run one by hand: \
+         gont start --home {dir}/node<i> --passphrase-file {dir}/node<i>/{PASSPHRASE_FILE}",
+        dir = dir.display()
+    );
     out
 }

@@ -1,7 +1,9 @@
 //! `gont devnet` as a user runs it: real node processes on loopback. The
 //! devnet is killed (SIGKILL; its nodes stop on their parent's death) and
 //! restarted from the same directory: heights continue and balances are
-//! intact on GONT Space and on the service. Then SIGTERM stops it cleanly.
+//! intact on GONT Space and on the service. One node killed with SIGKILL
+//! is reported and restarted while the others keep going. Then SIGTERM
+//! stops it cleanly, and a node starts by hand from its home folder.
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
@@ -104,6 +106,37 @@ fn a_killed_devnet_restarts_from_its_directory_with_heights_and_balances_intact(
     assert_eq!(balance(space, recipient), three);
     assert_eq!(balance(service, recipient), three);
 
+    // One node dies: the devnet says so, the others keep producing blocks,
+    // and the node is back within seconds.
+    let before = devnet.pids();
+    devnet.signal(&[2], rustix::process::Signal::KILL);
+    let node2 = devnet.rpc(2, SPACE);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(devnet.printed("node2 restarted") && devnet.pids()[2] != before[2]) {
+        assert!(Instant::now() < deadline, "node2 was not restarted");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        devnet.printed("node2 exited (signal: 9"),
+        "the devnet says why"
+    );
+    assert_eq!(
+        &devnet.pids()[..2],
+        &before[..2],
+        "the other nodes kept running"
+    );
+    let space_now = height(space);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while client::blocking::call(node2, "eth_blockNumber", &json!([]))
+        .ok()
+        .as_ref()
+        .and_then(quantity)
+        .is_none_or(|h| h < space_now)
+    {
+        assert!(Instant::now() < deadline, "node2 did not catch up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
     // Kill the devnet outright: its nodes get SIGTERM from the kernel.
     devnet.kill();
 
@@ -119,8 +152,41 @@ fn a_killed_devnet_restarts_from_its_directory_with_heights_and_balances_intact(
     assert_eq!(balance(space, recipient), three + three);
 
     // SIGTERM stops everything cleanly.
+    let node3 = devnet.rpc(3, SPACE);
     let pid = rustix::process::Pid::from_raw(i32::try_from(devnet.pid()).unwrap()).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     let status = devnet.wait();
     assert!(status.success(), "{status}");
+
+    // A node starts by hand from its home, its passphrase in a file there.
+    let home = dir.path().join("node3");
+    let mut node = std::process::Command::new(env!("CARGO_BIN_EXE_gont"))
+        .arg("start")
+        .arg("--home")
+        .arg(&home)
+        .arg("--passphrase-file")
+        .arg(home.join("passphrase"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .env_remove("GONT_PASSPHRASE")
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let started = loop {
+        if let Ok(h) = client::blocking::call(node3, "eth_blockNumber", &json!([])) {
+            break quantity(&h).unwrap();
+        }
+        assert!(
+            node.try_wait().unwrap().is_none(),
+            "node3 started by hand exited"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "node3 started by hand never served"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(started >= space_before, "node3 has the chain");
+    node.kill().unwrap();
+    node.wait().unwrap();
 }

@@ -2,7 +2,11 @@
 //! (see [`gont_node::devnet_plan`]), waits until every chain produces blocks,
 //! prints the endpoints and accounts, and stops every node on Ctrl-C or
 //! SIGTERM. The nodes also stop if the devnet process dies (they ask the
-//! kernel for SIGTERM when their parent exits).
+//! kernel for SIGTERM when their parent exits). A node that exits is
+//! reported (its status and the end of its log) and restarted after
+//! [`RESTART_DELAY`] while the others keep running; one that exits
+//! [`RESTARTS_PER_MINUTE`] times within a minute is left stopped, with the
+//! command that starts it by hand.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -12,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use gont_core::{ChainId, Genesis, Timestamp};
 use gont_node::client::{self, RpcClient};
-use gont_node::devnet_plan::{self as devnet, DEVNET_PASSPHRASE, DevnetPlan, DevnetPorts};
+use gont_node::devnet_plan::{self as devnet, DevnetPlan, DevnetPorts, PASSPHRASE_FILE};
 use serde_json::json;
 
 use super::start::DEVNET_CHILD_ENV;
@@ -39,8 +43,52 @@ pub(crate) fn default_dir() -> PathBuf {
         .join("devnet")
 }
 
+/// How long a node that exited stays down before it is restarted.
+const RESTART_DELAY: Duration = Duration::from_secs(2);
+
+/// A node that exits this many times within a minute is not restarted.
+const RESTARTS_PER_MINUTE: usize = 3;
+
 struct Nodes {
     children: Vec<(usize, Child)>,
+}
+
+/// What the supervisor does about nodes that exited.
+struct Restarts {
+    /// When each node exited, per node, within the last minute.
+    exits: Vec<Vec<Instant>>,
+    /// Nodes waiting to be restarted, and when.
+    due: Vec<(usize, Instant)>,
+}
+
+impl Restarts {
+    fn new(nodes: usize) -> Self {
+        Self {
+            exits: vec![Vec::new(); nodes],
+            due: Vec::new(),
+        }
+    }
+
+    /// Records that `node` exited; `true` if it is to be restarted.
+    fn exited(&mut self, node: usize, now: Instant) -> bool {
+        let Some(exits) = self.exits.get_mut(node) else {
+            return false;
+        };
+        exits.retain(|t| now.duration_since(*t) < Duration::from_secs(60));
+        exits.push(now);
+        if exits.len() >= RESTARTS_PER_MINUTE {
+            return false;
+        }
+        self.due.push((node, now + RESTART_DELAY));
+        true
+    }
+
+    /// The nodes whose restart is due.
+    fn take_due(&mut self, now: Instant) -> Vec<usize> {
+        let (due, later): (Vec<_>, Vec<_>) = self.due.iter().partition(|(_, at)| *at <= now);
+        self.due = later;
+        due.into_iter().map(|(node, _)| node).collect()
+    }
 }
 
 impl Nodes {
@@ -72,11 +120,29 @@ impl Nodes {
         }
     }
 
-    /// A node that exited, with its status.
+    /// A node that exited, with its status, no longer supervised.
     fn exited(&mut self) -> Option<(usize, std::process::ExitStatus)> {
-        self.children
+        let (at, node, status) = self
+            .children
             .iter_mut()
-            .find_map(|(i, c)| c.try_wait().ok().flatten().map(|s| (*i, s)))
+            .enumerate()
+            .find_map(|(at, (i, c))| c.try_wait().ok().flatten().map(|s| (at, *i, s)))?;
+        self.children.remove(at);
+        Some((node, status))
+    }
+
+    /// Writes the process id of each of the `count` nodes, one line per
+    /// node in node order (`-` for a node not running), to `dir/pids`.
+    fn write_pids(&self, dir: &Path, count: usize) -> Result<()> {
+        let text: String = (0..count)
+            .map(|node| {
+                self.children
+                    .iter()
+                    .find(|(i, _)| *i == node)
+                    .map_or_else(|| "-\n".to_owned(), |(_, c)| format!("{}\n", c.id()))
+            })
+            .collect();
+        std::fs::write(dir.join("pids"), text).context("writing the pids file")
     }
 }
 
@@ -101,6 +167,25 @@ fn tail(path: &Path, lines: usize) -> String {
     all.get(all.len().saturating_sub(lines)..)
         .unwrap_or_default()
         .join("\n")
+}
+
+/// Starts node `node` of the plan (`gont start` on its home).
+fn spawn(exe: &Path, node: &devnet::DevnetNode, log_format: &str) -> Result<Child> {
+    let log = log_file(&node.home)?;
+    Command::new(exe)
+        .arg("start")
+        .arg("--home")
+        .arg(&node.home)
+        .arg("--log-format")
+        .arg(log_format)
+        .arg("--passphrase-file")
+        .arg(node.home.join(PASSPHRASE_FILE))
+        .env(DEVNET_CHILD_ENV, "1")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting node{}", node.index))
 }
 
 /// The genesis time of the devnet in `dir`: the one it has, or now (in
@@ -182,28 +267,12 @@ pub(crate) fn run(options: &Options) -> Result<()> {
         children: Vec::new(),
     };
     for node in &plan.nodes {
-        let log = log_file(&node.home)?;
-        let child = Command::new(&exe)
-            .arg("start")
-            .arg("--home")
-            .arg(&node.home)
-            .arg("--log-format")
-            .arg(&log_format)
-            .env("GONT_PASSPHRASE", DEVNET_PASSPHRASE)
-            .env(DEVNET_CHILD_ENV, "1")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting node{}", node.index))?;
-        nodes.children.push((node.index, child));
+        nodes
+            .children
+            .push((node.index, spawn(&exe, node, &log_format)?));
     }
-    let pids: Vec<String> = nodes
-        .children
-        .iter()
-        .map(|(_, c)| c.id().to_string())
-        .collect();
-    std::fs::write(options.dir.join("pids"), pids.join("\n") + "\n")?;
+    nodes.write_pids(&options.dir, plan.nodes.len())?;
+    let mut restarts = Restarts::new(plan.nodes.len());
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -224,13 +293,40 @@ pub(crate) fn run(options: &Options) -> Result<()> {
                 _ = term.recv() => return anyhow::Ok(true),
                 () = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
-            if let Some((i, status)) = nodes.exited() {
-                let log = plan.nodes.get(i).map(|n| n.home.join("node.log")).unwrap_or_default();
-                bail!(
-                    "node{i} exited ({status}); the end of {}:\n{}",
+            while let Some((i, status)) = nodes.exited() {
+                let Some(node) = plan.nodes.get(i) else { continue };
+                let log = node.home.join("node.log");
+                println!(
+                    "\nnode{i} exited ({status}); the end of {}:\n{}",
                     log.display(),
                     tail(&log, 20)
                 );
+                nodes.write_pids(&options.dir, plan.nodes.len())?;
+                if restarts.exited(i, Instant::now()) {
+                    println!(
+                        "restarting node{i} in {} s; the other nodes keep running",
+                        RESTART_DELAY.as_secs()
+                    );
+                } else {
+                    println!(
+                        "node{i} exited {RESTARTS_PER_MINUTE} times within a minute: not restarting it. \
+                         Start it by hand with:\n  {} start --home {} --passphrase-file {}",
+                        exe.display(),
+                        node.home.display(),
+                        node.home.join(PASSPHRASE_FILE).display()
+                    );
+                }
+            }
+            for i in restarts.take_due(Instant::now()) {
+                let Some(node) = plan.nodes.get(i) else { continue };
+                match spawn(&exe, node, &log_format) {
+                    Ok(child) => {
+                        nodes.children.push((i, child));
+                        nodes.write_pids(&options.dir, plan.nodes.len())?;
+                        println!("node{i} restarted");
+                    }
+                    Err(e) => println!("node{i} could not be restarted: {e:#}"),
+                }
             }
             let mut heights: Vec<(ChainId, Option<u64>)> = Vec::with_capacity(endpoints.len());
             for (chain, client) in &endpoints {
@@ -268,4 +364,36 @@ pub(crate) fn run(options: &Options) -> Result<()> {
         options.dir.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_is_restarted_after_the_delay_unless_it_keeps_exiting() {
+        let start = Instant::now();
+        let mut restarts = Restarts::new(2);
+        assert!(restarts.exited(1, start));
+        assert!(restarts.take_due(start).is_empty(), "not before the delay");
+        assert_eq!(restarts.take_due(start + RESTART_DELAY), vec![1]);
+        assert!(restarts.take_due(start + RESTART_DELAY).is_empty(), "once");
+        assert!(restarts.exited(1, start + Duration::from_secs(10)));
+        assert!(
+            !restarts.exited(1, start + Duration::from_secs(20)),
+            "a third exit within a minute gives up"
+        );
+        assert!(
+            restarts.exited(0, start + Duration::from_secs(20)),
+            "other nodes are counted apart"
+        );
+        let mut later = Restarts::new(1);
+        assert!(later.exited(0, start));
+        assert!(later.exited(0, start + Duration::from_secs(30)));
+        assert!(
+            later.exited(0, start + Duration::from_secs(61)),
+            "exits older than a minute are forgotten"
+        );
+        assert!(!Restarts::new(1).exited(5, start), "an unknown node");
+    }
 }

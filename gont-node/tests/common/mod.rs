@@ -36,6 +36,8 @@ pub(crate) const SPACE: u64 = 31337;
 /// A running `gont devnet` with one service (4 validators unless asked).
 pub(crate) struct Devnet {
     child: Option<Child>,
+    /// Every line the devnet printed so far.
+    output: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     dir: std::path::PathBuf,
     rpc_port: u16,
     base_port: u16,
@@ -80,6 +82,8 @@ impl Devnet {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = output.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
@@ -87,10 +91,12 @@ impl Devnet {
                 if line.starts_with("Ready after") {
                     let _ = tx.send(());
                 }
+                lines.lock().unwrap().push(line);
             }
         });
         let devnet = Self {
             child: Some(child),
+            output,
             dir: dir.to_owned(),
             rpc_port,
             base_port,
@@ -100,12 +106,22 @@ impl Devnet {
         devnet
     }
 
-    /// The node processes, in node order.
+    /// Whether the devnet printed a line containing `needle`.
+    #[allow(dead_code)] // Not every test binary that shares this module asks.
+    pub(crate) fn printed(&self, needle: &str) -> bool {
+        self.output
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(needle))
+    }
+
+    /// The node processes, in node order (0 for a node not running).
     pub(crate) fn pids(&self) -> Vec<i32> {
         std::fs::read_to_string(self.dir.join("pids"))
             .unwrap_or_default()
             .lines()
-            .filter_map(|l| l.parse().ok())
+            .map(|l| l.parse().unwrap_or(0))
             .collect()
     }
 
