@@ -14,14 +14,18 @@
 //! - [`relay`]: submits a service's checkpoints to GONT Space.
 //! - [`verify`]: `gont verify account`, a service account checked against
 //!   GONT Space alone.
+//! - [`abci`]: the VM as an ABCI 2.0 application for CometBFT
+//!   (`gont vm abci`).
 //! - [`standalone`]: one chain run by the VM alone, sealing blocks when
 //!   asked (`gont vm rpc`, `libgont_vm`).
 //! - [`keystore`]: keys at rest in Web3 Secret Storage v3: validator seeds,
 //!   and Ethereum accounts in geth's layout (`gont keys account`).
 //!
-//! Not built yet: the `service-user` placement, ABCI, and evidence and
+//! Not built yet: the `service-user` placement, and evidence and
 //! slashing; see ARCHITECTURE.md, "Not built".
 
+#[cfg(feature = "abi")]
+pub mod abci;
 pub mod backend;
 pub mod client;
 pub mod config;

@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gont_core::{
-    ChainId, ExecutionEngine, ExecutionStore, ForkchoiceState, Genesis, Height, PayloadAttributes,
-    Timestamp,
+    Block, BlockId, ChainId, ExecutionEngine, ExecutionStore, ForkchoiceState, Genesis, Height,
+    PayloadAttributes, RawTransaction, Receipt, Timestamp, ValidatorAddress,
 };
 use gont_storage::{ChainStore, Store};
 use gont_vm::{Engine, EngineConfig, genesis_changes};
@@ -59,6 +59,17 @@ pub enum SealError {
     /// every validator): no one to record as the proposer.
     #[error("the chain has no validator to record as the block's proposer")]
     NoProposer,
+}
+
+/// A block built and executed by [`Standalone::build`], not committed.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// Its id (the Tendermint header hash of its GONT header).
+    pub id: BlockId,
+    /// The block: its header's `state_root` is the state after it.
+    pub block: Block,
+    /// One receipt per included transaction.
+    pub receipts: Vec<Receipt>,
 }
 
 /// When `gont vm rpc` seals blocks.
@@ -176,20 +187,14 @@ impl Standalone {
     /// time is now, or a millisecond after its parent's if the clock is
     /// behind.
     pub fn seal(&self) -> Result<StoredBlock, SealError> {
-        let mut engine = self
-            .engine
-            .lock()
-            .map_err(|_| SealError::Engine("engine lock poisoned".to_owned()))?;
-        let store = engine.store().clone();
-        let head = store.head().map_err(RpcError::from)?;
-        let parent = head
-            .as_ref()
-            .map(gont_core::Header::id)
-            .transpose()
-            .map_err(|e| SealError::Engine(e.to_string()))?;
+        let head = self.backend.store().head().map_err(RpcError::from)?;
         let height = Height(head.as_ref().map_or(0, |h| h.height.0) + 1);
         let set = self.backend.validator_set_at(height)?;
-        let proposer = set.validators().first().ok_or(SealError::NoProposer)?;
+        let proposer = set
+            .validators()
+            .first()
+            .ok_or(SealError::NoProposer)?
+            .address();
         let now = now();
         let time = match &head {
             Some(h) if h.time.as_millis() >= now.as_millis() => {
@@ -197,25 +202,85 @@ impl Standalone {
             }
             _ => now,
         };
+        let gas_limit = self.gas_limit()?;
         let transactions = self
             .backend
-            .proposal_transactions(self.max_block_bytes, engine.config().gas_limit);
+            .proposal_transactions(self.max_block_bytes, gas_limit);
+        let built = self.build(time, proposer, &transactions)?;
+        self.commit(built.id)
+    }
+
+    /// Every block's gas limit.
+    pub fn gas_limit(&self) -> Result<u64, SealError> {
+        Ok(self
+            .engine
+            .lock()
+            .map_err(|_| SealError::Engine("engine lock poisoned".to_owned()))?
+            .config()
+            .gas_limit)
+    }
+
+    /// Builds and executes the next block from `transactions` in order,
+    /// leaving out those that cannot be included, at `time`, proposed by
+    /// `proposer` (fees go to its operator when it is in the height's
+    /// validator set, to the zero address otherwise). Nothing is
+    /// committed until [`Self::commit`] names the block; building again
+    /// replaces it.
+    pub fn build(
+        &self,
+        time: Timestamp,
+        proposer: ValidatorAddress,
+        transactions: &[RawTransaction],
+    ) -> Result<Built, SealError> {
+        let mut engine = self
+            .engine
+            .lock()
+            .map_err(|_| SealError::Engine("engine lock poisoned".to_owned()))?;
+        let head = engine.store().head().map_err(RpcError::from)?;
+        let parent = head
+            .as_ref()
+            .map(gont_core::Header::id)
+            .transpose()
+            .map_err(|e| SealError::Engine(e.to_string()))?;
+        let height = Height(head.as_ref().map_or(0, |h| h.height.0) + 1);
+        let set = self.backend.validator_set_at(height)?;
+        let fee_recipient = set
+            .get(&proposer)
+            .map_or(gont_core::Address::ZERO, |(_, v)| v.operator);
         let block = engine
             .build_payload(
                 parent,
                 PayloadAttributes {
                     timestamp: time,
-                    proposer: proposer.address(),
-                    fee_recipient: proposer.operator,
+                    proposer,
+                    fee_recipient,
                     validators_hash: set.hash(),
                 },
-                &transactions,
+                transactions,
             )
             .map_err(|e| SealError::Engine(e.to_string()))?;
         let id = block
             .header
             .id()
             .map_err(|e| SealError::Engine(e.to_string()))?;
+        let receipts = engine
+            .executed(&id)
+            .map(|e| e.receipts.clone())
+            .unwrap_or_default();
+        Ok(Built {
+            id,
+            block,
+            receipts,
+        })
+    }
+
+    /// Commits a block [`Self::build`] made (one redb write), drops from
+    /// the pool what it included or made stale, and tells subscribers.
+    pub fn commit(&self, id: BlockId) -> Result<StoredBlock, SealError> {
+        let mut engine = self
+            .engine
+            .lock()
+            .map_err(|_| SealError::Engine("engine lock poisoned".to_owned()))?;
         engine
             .forkchoice_updated(ForkchoiceState {
                 head: id,
@@ -224,6 +289,7 @@ impl Standalone {
             })
             .map_err(|e| SealError::Engine(e.to_string()))?;
         drop(engine);
+        let height = self.backend.latest()?;
         let sealed = self.backend.committed(height)?.ok_or_else(|| {
             SealError::Engine(format!("block {height} is not readable after its commit"))
         })?;

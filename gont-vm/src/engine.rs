@@ -136,6 +136,13 @@ impl<S: ExecutionStore> Engine<S> {
         &self.config
     }
 
+    /// A block this engine built or validated and has not committed yet,
+    /// with its receipts (what an ABCI application reports before
+    /// `Commit`).
+    pub fn executed(&self, id: &BlockId) -> Option<&ExecutedBlock> {
+        self.pending.get(id)
+    }
+
     fn parent(&self) -> Result<Parent, EngineError<S::Error>> {
         Ok(match self.store.head().map_err(EngineError::Store)? {
             None => Parent {

@@ -1,7 +1,8 @@
 //! `gont vm`: the GONT VM alone. `gont vm rpc` runs one chain with no
 //! consensus, sealing blocks per transaction or per interval, and serves
 //! its Ethereum JSON-RPC: a local development chain, as anvil is for
-//! Ethereum ([`gont_node::standalone`]).
+//! Ethereum ([`gont_node::standalone`]). `gont vm abci` runs it as an ABCI
+//! 2.0 application for CometBFT ([`gont_node::abci`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +47,25 @@ pub(crate) enum VmCommand {
         #[arg(long, value_delimiter = ',', default_value = "*")]
         rpc_cors: Vec<String>,
     },
+    /// The VM as an ABCI 2.0 application (CometBFT 0.38): CometBFT decides
+    /// the blocks, the VM executes them; the chain's Ethereum JSON-RPC
+    /// beside it with `--rpc`.
+    Abci {
+        /// The application's home: `genesis.json` and `data/`.
+        #[arg(long)]
+        home: PathBuf,
+        /// The ABCI socket: `tcp://HOST:PORT` or `unix://PATH`.
+        #[arg(long, default_value = "tcp://127.0.0.1:26658")]
+        listen: gont_node::abci::Listen,
+        /// Serve the chain's Ethereum JSON-RPC (HTTP and WebSocket) here.
+        #[arg(long)]
+        rpc: Option<SocketAddr>,
+        /// The GONT genesis used when CometBFT's `app_state` is empty;
+        /// without either, the development genesis at CometBFT's genesis
+        /// time.
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+    },
 }
 
 pub(crate) fn run(command: VmCommand) -> Result<()> {
@@ -73,7 +93,55 @@ pub(crate) fn run(command: VmCommand) -> Result<()> {
                 cors: rpc_cors,
             })
         }
+        VmCommand::Abci {
+            home,
+            listen,
+            rpc,
+            genesis,
+        } => abci(&home, listen, rpc, genesis.as_deref()),
     }
+}
+
+fn read_genesis(path: &std::path::Path) -> Result<Genesis> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Genesis::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+fn abci(
+    home: &std::path::Path,
+    listen: gont_node::abci::Listen,
+    rpc: Option<SocketAddr>,
+    genesis: Option<&std::path::Path>,
+) -> Result<()> {
+    init_logs();
+    let genesis = genesis.map(read_genesis).transpose()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("gont-abci")
+        .build()?;
+    let app = {
+        // Opening a chain kept in the home starts its JSON-RPC on this
+        // runtime.
+        let _entered = runtime.enter();
+        gont_node::abci::AbciApp::open(home, genesis, rpc)?
+    };
+    match &listen {
+        gont_node::abci::Listen::Tcp(addr) => println!("ABCI at tcp://{addr}"),
+        gont_node::abci::Listen::Unix(path) => println!("ABCI at unix://{}", path.display()),
+    }
+    runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            served = gont_node::abci::serve(app, listen) => {
+                served.map_err(|e| anyhow::anyhow!("ABCI server: {e}"))
+            }
+            _ = tokio::signal::ctrl_c() => Ok(()),
+            _ = term.recv() => Ok(()),
+        }
+    })?;
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    Ok(())
 }
 
 struct RpcOptions {
@@ -89,13 +157,7 @@ fn rpc(options: &RpcOptions) -> Result<()> {
     init_logs();
     let now = crate::now();
     let (genesis, development) = match &options.genesis {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let genesis = Genesis::from_json(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            (genesis, false)
-        }
+        Some(path) => (read_genesis(path)?, false),
         None => {
             let mut genesis = Genesis::devnet(1, 0);
             genesis.genesis_time = now;
