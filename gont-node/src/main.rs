@@ -35,7 +35,11 @@ enum Command {
         #[command(flatten)]
         passphrase: Passphrase,
     },
-    /// Node and validator keys of a home, and Ethereum accounts.
+    #[cfg_attr(
+        feature = "masternode",
+        doc = "Node and validator keys of a home, and Ethereum accounts."
+    )]
+    #[cfg_attr(not(feature = "masternode"), doc = "Ethereum accounts in keystores.")]
     Keys {
         #[command(subcommand)]
         command: KeysCommand,

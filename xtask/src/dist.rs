@@ -98,16 +98,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             ],
             &[],
         )?;
-        let built = root.join("target/release/gont");
         let artifact = dist.join(format!("gont-{placement}"));
-        std::fs::copy(&built, &artifact).with_context(|| {
-            format!(
-                "could not copy {} to {}",
-                built.display(),
-                artifact.display()
-            )
-        })?;
-        rows.push((artifact, placement, size_of(&built)?));
+        let size = copy(&root.join("target/release/gont"), &artifact)?;
+        rows.push((artifact, placement, size));
         if placement == "abi" {
             rows.extend(c_library(&root, &dist)?);
             let crates = abi_dependencies()?;
@@ -127,10 +120,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             .unwrap_or(&artifact)
             .display()
             .to_string();
-        println!(
-            "{name:<28} {features:<16} {:>8.1} MiB",
-            size as f64 / (1024.0 * 1024.0)
-        );
+        println!("{name:<28} {features:<16} {:>12}", human(size));
     }
     for placement in absent {
         println!("{placement:<28} not built: gont-node has no `{placement}` feature yet");
@@ -162,14 +152,8 @@ fn c_library(root: &Path, dist: &Path) -> Result<Vec<(std::path::PathBuf, &'stat
         (header, "gont_vm.h"),
     ] {
         let artifact = dist.join(name);
-        std::fs::copy(&built, &artifact).with_context(|| {
-            format!(
-                "could not copy {} to {}",
-                built.display(),
-                artifact.display()
-            )
-        })?;
-        rows.push((artifact, "abi", size_of(&built)?));
+        let size = copy(&built, &artifact)?;
+        rows.push((artifact, "abi", size));
     }
     Ok(rows)
 }
@@ -218,10 +202,25 @@ pub(crate) fn forbidden_in_abi(name: &str) -> bool {
         || name == "gont-net"
 }
 
-fn size_of(path: &Path) -> Result<u64> {
-    Ok(std::fs::metadata(path)
-        .with_context(|| format!("could not stat {}", path.display()))?
-        .len())
+/// A size in MiB, or KiB below one MiB.
+fn human(bytes: u64) -> String {
+    let kib = bytes as f64 / 1024.0;
+    if kib < 1024.0 {
+        format!("{kib:.1} KiB")
+    } else {
+        format!("{:.1} MiB", kib / 1024.0)
+    }
+}
+
+/// Copies a built artifact into `dist/`; returns its size.
+fn copy(built: &Path, artifact: &Path) -> Result<u64> {
+    std::fs::copy(built, artifact).with_context(|| {
+        format!(
+            "could not copy {} to {}",
+            built.display(),
+            artifact.display()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -237,6 +236,12 @@ mod tests {
         );
         let bad: Vec<&String> = crates.iter().filter(|c| forbidden_in_abi(c)).collect();
         assert!(bad.is_empty(), "abi links {bad:?}");
+    }
+
+    #[test]
+    fn sizes_read_in_kib_or_mib() {
+        assert_eq!(human(4_300), "4.2 KiB");
+        assert_eq!(human(45_507_788), "43.4 MiB");
     }
 
     #[test]
