@@ -3,8 +3,10 @@
 //! each deploys a contract from a raw signed transaction, seals, calls it,
 //! closes, reopens and reads the state, and gives bad input.
 
-// Test code: a failed expect or assert is the test failing, with its message.
-#![allow(clippy::expect_used, clippy::panic)]
+// Test code: a failed expect or assert is the test failing, with its
+// message; `serde_json::Value` indexing gives `Null` for a missing key,
+// it never panics.
+#![allow(clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,20 +44,69 @@ fn deployment() -> (String, String) {
     (format!("0x{}", hex::encode(&raw.0)), contract.to_string())
 }
 
-/// Where cargo put `libgont_vm.so` and `libgont_vm.a`: beside this test.
-fn library_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's path");
-    let deps = exe.parent().expect("the test's folder").to_owned();
-    assert!(
-        deps.join("libgont_vm.so").exists(),
-        "libgont_vm.so is not in {}",
-        deps.display()
-    );
-    deps
+/// `libgont_vm` as `cargo xtask dist` builds it: `gont-ffi` alone (so
+/// `gont-node` with the `abi` placement only), debug profile.
+struct Library {
+    shared: PathBuf,
+    archive: PathBuf,
+    /// Where its build script wrote `gont_vm.h`.
+    include: PathBuf,
 }
 
-fn header_dir() -> &'static Path {
-    Path::new(env!("OUT_DIR"))
+/// Builds the library (cargo does nothing if it is up to date: `cargo
+/// xtask ci` builds it before the tests) and finds its files in cargo's
+/// messages. Cargo does not build a `cdylib` for a crate's own
+/// integration tests, so the tests ask for it.
+fn library() -> Library {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace");
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--locked",
+            "-p",
+            "gont-ffi",
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(workspace)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success(), "cargo build -p gont-ffi failed");
+    let (mut shared, mut archive, mut include) = (None, None, None);
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let ours = message["package_id"]
+            .as_str()
+            .is_some_and(|id| id.contains("gont-ffi"));
+        if !ours {
+            continue;
+        }
+        match message["reason"].as_str() {
+            Some("compiler-artifact") => {
+                for file in message["filenames"].as_array().into_iter().flatten() {
+                    let file = PathBuf::from(file.as_str().unwrap_or_default());
+                    match file.extension().and_then(|e| e.to_str()) {
+                        Some("so") => shared = Some(file),
+                        Some("a") => archive = Some(file),
+                        _ => {}
+                    }
+                }
+            }
+            Some("build-script-executed") => {
+                include = message["out_dir"].as_str().map(PathBuf::from);
+            }
+            _ => {}
+        }
+    }
+    Library {
+        shared: shared.expect("cargo built libgont_vm.so"),
+        archive: archive.expect("cargo built libgont_vm.a"),
+        include: include.expect("gont-ffi's build script ran"),
+    }
 }
 
 fn run(command: &mut Command) -> String {
@@ -70,7 +121,7 @@ fn run(command: &mut Command) -> String {
     stdout
 }
 
-fn compile_and_run(link: &[&str], name: &str) {
+fn compile_and_run(include: &Path, link: &[&str], name: &str) {
     let work = tempfile::tempdir().expect("a temporary folder");
     let exe = work.path().join(name);
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/deploy.c");
@@ -79,7 +130,7 @@ fn compile_and_run(link: &[&str], name: &str) {
         .arg(&exe)
         .arg(&source)
         .arg("-I")
-        .arg(header_dir())
+        .arg(include)
         .args(link);
     run(&mut cc);
     let (raw, contract) = deployment();
@@ -96,17 +147,26 @@ fn compile_and_run(link: &[&str], name: &str) {
 
 #[test]
 fn a_c_program_linked_to_the_shared_library_deploys_seals_calls_and_reopens() {
-    let lib = library_dir();
-    let rpath = format!("-Wl,-rpath,{}", lib.display());
-    let search = format!("-L{}", lib.display());
-    compile_and_run(&[&search, "-lgont_vm", &rpath], "deploy-shared");
+    let lib = library();
+    let dir = lib.shared.parent().expect("the library's folder");
+    let rpath = format!("-Wl,-rpath,{}", dir.display());
+    let search = format!("-L{}", dir.display());
+    compile_and_run(
+        &lib.include,
+        &[&search, "-lgont_vm", &rpath],
+        "deploy-shared",
+    );
 }
 
 #[test]
 fn a_c_program_linked_to_the_static_library_deploys_seals_calls_and_reopens() {
-    let archive = library_dir().join("libgont_vm.a");
-    let archive = archive.to_str().expect("a UTF-8 path");
-    compile_and_run(&[archive, "-lpthread", "-ldl", "-lm"], "deploy-static");
+    let lib = library();
+    let archive = lib.archive.to_str().expect("a UTF-8 path");
+    compile_and_run(
+        &lib.include,
+        &[archive, "-lpthread", "-ldl", "-lm"],
+        "deploy-static",
+    );
 }
 
 #[test]
@@ -116,7 +176,7 @@ fn a_python_ctypes_script_deploys_seals_calls_and_reopens() {
     let (raw, contract) = deployment();
     let out = run(Command::new("python3")
         .arg(script)
-        .arg(library_dir().join("libgont_vm.so"))
+        .arg(library().shared)
         .arg(work.path().join("chain"))
         .arg(raw)
         .arg(contract));

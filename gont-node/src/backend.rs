@@ -63,6 +63,13 @@ pub enum AdmitError {
     /// The pool refused it (known, replaced, full, nonce).
     #[error(transparent)]
     Pool(#[from] crate::mempool::MempoolError),
+    /// A legacy transaction without EIP-155 replay protection (no chain
+    /// id in its signature) sent to this node's JSON-RPC, which refuses
+    /// them unless allowed (geth's `--rpc.allow-unprotected-txs`): signed
+    /// once, it is valid on every chain where its sender has funds, as the
+    /// devnet's accounts do on every chain.
+    #[error("only replay-protected (EIP-155) transactions allowed over RPC")]
+    Unprotected,
     /// This node could not read its state or pool.
     #[error(transparent)]
     Node(#[from] RpcError),
@@ -84,7 +91,7 @@ impl AdmitError {
                     | TxError::BlobFeeCapTooLow { .. }
                     | TxError::InsufficientFunds { .. }
             ),
-            Self::Pool(_) | Self::Node(_) => false,
+            Self::Pool(_) | Self::Node(_) | Self::Unprotected => false,
         }
     }
 }
@@ -121,6 +128,9 @@ pub struct ChainBackend {
     /// Hashes of admitted transactions, for pending-transaction
     /// subscriptions and filters.
     admitted: broadcast::Sender<B256>,
+    /// Whether the JSON-RPC admits transactions without EIP-155 replay
+    /// protection ([`AdmitError::Unprotected`]); gossip admits them always.
+    allow_unprotected: std::sync::atomic::AtomicBool,
 }
 
 impl ChainBackend {
@@ -210,7 +220,15 @@ impl ChainBackend {
             gossip,
             syncing,
             admitted: broadcast::channel(PENDING_NOTICES).0,
+            allow_unprotected: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Lets this chain's JSON-RPC admit transactions without EIP-155 replay
+    /// protection (refused by default, as geth refuses them).
+    pub fn set_allow_unprotected_txs(&self, allow: bool) {
+        self.allow_unprotected
+            .store(allow, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The chain's store.
@@ -292,6 +310,14 @@ impl ChainBackend {
     /// Admits a raw transaction, checked as geth checks it.
     fn admit(&self, raw: RawTransaction, origin: Origin) -> Result<B256, AdmitError> {
         let (tx, sender) = raw.decode_and_recover()?;
+        if origin == Origin::Local
+            && tx.chain_id().is_none()
+            && !self
+                .allow_unprotected
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return Err(AdmitError::Unprotected);
+        }
         let latest = self
             .store
             .latest_height()

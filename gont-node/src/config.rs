@@ -143,6 +143,12 @@ pub struct ChainConfig {
     /// empty. `gont start --rpc-cors` overrides it for every chain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rpc_cors: Vec<String>,
+    /// Whether the JSON-RPC admits legacy transactions without EIP-155
+    /// replay protection (default: refused, as geth refuses them unless
+    /// `--rpc.allow-unprotected-txs`). `gont start
+    /// --rpc-allow-unprotected-txs` sets it for every chain.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rpc_allow_unprotected_txs: bool,
     /// The validator keystore, relative to the home; absent for a full node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validator_key: Option<PathBuf>,
@@ -258,6 +264,7 @@ mod tests {
                 chain_id: ChainId(31337),
                 rpc: Some("127.0.0.1:8545".parse().unwrap()),
                 rpc_cors: Vec::new(),
+                rpc_allow_unprotected_txs: false,
                 validator_key: Some("keystore/31337.json".into()),
                 consensus: ConsensusNetConfig {
                     listen: "/ip4/127.0.0.1/tcp/27000".into(),

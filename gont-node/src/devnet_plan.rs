@@ -219,6 +219,7 @@ pub fn plan_with(
                         rpc: Some(rpc_addr(&genesis, ports, i, k)),
                         // Loopback only: any page on this machine may call.
                         rpc_cors: vec!["*".to_owned()],
+                        rpc_allow_unprotected_txs: false,
                         validator_key: Some(home::validator_key_path(chain_id)),
                         consensus: ConsensusNetConfig {
                             listen: multiaddr(port(i, 10 + k)),

@@ -139,6 +139,7 @@ pub fn init(options: InitOptions<'_>) -> Result<NodeConfig, HomeError> {
             chain_id: genesis.chain_id,
             rpc: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8545))),
             rpc_cors: Vec::new(),
+            rpc_allow_unprotected_txs: false,
             validator_key: home.join(&space_key).exists().then_some(space_key),
             consensus: ConsensusNetConfig {
                 listen: "/ip4/0.0.0.0/tcp/27000".into(),

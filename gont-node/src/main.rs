@@ -62,6 +62,11 @@ enum Command {
         /// which is none.
         #[arg(long, value_delimiter = ',')]
         rpc_cors: Option<Vec<String>>,
+        /// Admit legacy transactions without EIP-155 replay protection on
+        /// every chain's JSON-RPC (refused by default, as geth does);
+        /// overrides `rpc_allow_unprotected_txs` in config.toml.
+        #[arg(long)]
+        rpc_allow_unprotected_txs: bool,
     },
     #[cfg(feature = "masternode")]
     /// Run a local network: N validator processes on loopback, GONT Space
@@ -256,13 +261,22 @@ fn run(cli: Cli) -> Result<()> {
             passphrase,
             log_format,
             rpc_cors,
+            rpc_allow_unprotected_txs,
         } => {
             let passphrase = if cmd::home::needs_passphrase(&home)? {
                 Some(passphrase.read()?)
             } else {
                 None
             };
-            cmd::start::run(&home, passphrase.as_deref(), log_format, rpc_cors)
+            cmd::start::run(
+                &home,
+                passphrase.as_deref(),
+                log_format,
+                &cmd::start::Overrides {
+                    rpc_cors,
+                    rpc_allow_unprotected_txs,
+                },
+            )
         }
         #[cfg(feature = "masternode")]
         Command::Devnet {

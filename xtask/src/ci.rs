@@ -1,8 +1,9 @@
 //! `cargo xtask ci`: every check CI runs, in the order that fails fastest:
 //! format, lints, docs, doctests, the acceptance run against a release
 //! devnet ([`crate::acceptance`]), the unit tests of the patched crates in
-//! `third_party/`, then the test suite, last so that its summary closes the
-//! output.
+//! `third_party/`, the C library `libgont_vm` (built alone, with the `abi`
+//! placement only, for `gont-ffi`'s C and Python tests to link), then the
+//! test suite, last so that its summary closes the output.
 
 use anyhow::{Result, bail};
 
@@ -46,6 +47,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         ],
         &[],
     )?;
+    // Built here rather than by its tests, so that the build does not run
+    // beside timing-sensitive tests; they find it up to date.
+    cmd("cargo", &["build", "--locked", "-p", "gont-ffi"], &[])?;
     cmd(
         "cargo",
         &[

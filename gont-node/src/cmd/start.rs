@@ -30,14 +30,22 @@ pub(crate) fn init_logs(format: LogFormat) {
     };
 }
 
-/// Runs the node of `home` until a signal (or a consensus failure); with
-/// `rpc_cors`, every chain's JSON-RPC allows those origins instead of its
-/// configured ones.
+/// What the command line changes in every chain's configuration.
+pub(crate) struct Overrides {
+    /// Origins allowed instead of each chain's `rpc_cors`.
+    pub(crate) rpc_cors: Option<Vec<String>>,
+    /// Admit transactions without EIP-155 replay protection on every
+    /// chain's JSON-RPC.
+    pub(crate) rpc_allow_unprotected_txs: bool,
+}
+
+/// Runs the node of `home` until a signal (or a consensus failure), with
+/// `overrides` applied to its configuration.
 pub(crate) fn run(
     home: &Path,
     passphrase: Option<&str>,
     logs: LogFormat,
-    rpc_cors: Option<Vec<String>>,
+    overrides: &Overrides,
 ) -> Result<()> {
     if std::env::var_os(DEVNET_CHILD_ENV).is_some() {
         rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM))?;
@@ -49,10 +57,11 @@ pub(crate) fn run(
         .build()?;
     runtime.block_on(async {
         let node = gont_node::node::Node::start_with(home, passphrase, |config| {
-            if let Some(origins) = rpc_cors {
-                for chain in &mut config.chains {
-                    chain.rpc_cors.clone_from(&origins);
+            for chain in &mut config.chains {
+                if let Some(origins) = &overrides.rpc_cors {
+                    chain.rpc_cors.clone_from(origins);
                 }
+                chain.rpc_allow_unprotected_txs |= overrides.rpc_allow_unprotected_txs;
             }
         })
         .await?;

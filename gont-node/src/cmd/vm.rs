@@ -46,6 +46,10 @@ pub(crate) enum VmCommand {
         /// for any, the default on a development chain).
         #[arg(long, value_delimiter = ',', default_value = "*")]
         rpc_cors: Vec<String>,
+        /// Admit legacy transactions without EIP-155 replay protection
+        /// (refused by default, as geth refuses them).
+        #[arg(long)]
+        rpc_allow_unprotected_txs: bool,
     },
     /// The VM as an ABCI 2.0 application (CometBFT 0.38): CometBFT decides
     /// the blocks, the VM executes them; the chain's Ethereum JSON-RPC
@@ -78,6 +82,7 @@ pub(crate) fn run(command: VmCommand) -> Result<()> {
             instant: _,
             listen,
             rpc_cors,
+            rpc_allow_unprotected_txs,
         } => {
             let sealing = match block_time {
                 Some(0) => anyhow::bail!("--block-time must be at least 1 ms"),
@@ -91,6 +96,7 @@ pub(crate) fn run(command: VmCommand) -> Result<()> {
                 sealing,
                 listen,
                 cors: rpc_cors,
+                allow_unprotected: rpc_allow_unprotected_txs,
             })
         }
         VmCommand::Abci {
@@ -151,6 +157,7 @@ struct RpcOptions {
     sealing: Sealing,
     listen: SocketAddr,
     cors: Vec<String>,
+    allow_unprotected: bool,
 }
 
 fn rpc(options: &RpcOptions) -> Result<()> {
@@ -182,6 +189,8 @@ fn rpc(options: &RpcOptions) -> Result<()> {
         Standalone::open(&dir, &genesis, options.chain, now)
             .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?,
     );
+    vm.backend()
+        .set_allow_unprotected_txs(options.allow_unprotected);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("gont-vm")

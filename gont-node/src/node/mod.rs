@@ -523,6 +523,7 @@ fn open_chain(
         gossip_tx,
         Arc::new(Mutex::new(None)),
     ));
+    backend.set_allow_unprotected_txs(chain.rpc_allow_unprotected_txs);
     let service = genesis.service_by_chain(chain_id);
     Ok((
         RunningChain {

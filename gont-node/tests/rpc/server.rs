@@ -191,3 +191,79 @@ async fn subscription_ids_are_hex_strings_as_geths() {
     }
     assert_ne!(ids[0], ids[1]);
 }
+
+/// `eth_sendRawTransaction` of `raw` over HTTP; the response's body.
+async fn send_raw(
+    addr: std::net::SocketAddr,
+    raw: &gont_core::RawTransaction,
+) -> serde_json::Value {
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["{}"]}}"#,
+        raw.0
+    );
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST / HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn transactions_without_replay_protection_are_refused_over_rpc_unless_allowed() {
+    let f = fixture();
+    let (blocks, _) = broadcast::channel(4);
+    let server = rpc::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        f.backend.clone(),
+        Arc::new(NoInfo),
+        blocks,
+        RpcLimits::default(),
+        None,
+        &[],
+    )
+    .await
+    .unwrap();
+    let unprotected = {
+        let tx = alloy_consensus::TxLegacy {
+            chain_id: None,
+            nonce: 3,
+            gas_price: 10_000_000_000,
+            gas_limit: 21_000,
+            to: alloy_primitives::TxKind::Call(alloy_primitives::Address::ZERO),
+            ..alloy_consensus::TxLegacy::default()
+        };
+        gont_vm::testing::raw(
+            &gont_vm::testing::sign(tx, &gont_vm::testing::dev_key(0).unwrap()).unwrap(),
+        )
+    };
+    let refused = send_raw(server.addr, &unprotected).await;
+    assert_eq!(refused["error"]["code"], -32000, "{refused}");
+    assert_eq!(
+        refused["error"]["message"],
+        "only replay-protected (EIP-155) transactions allowed over RPC"
+    );
+    assert_eq!(f.backend.pool_len(), 0, "nothing entered the pool");
+
+    f.backend.set_allow_unprotected_txs(true);
+    let admitted = send_raw(server.addr, &unprotected).await;
+    assert_eq!(
+        admitted["result"],
+        unprotected.hash().to_string(),
+        "{admitted}"
+    );
+    server.stop().await;
+}
