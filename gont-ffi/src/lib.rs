@@ -14,7 +14,7 @@ use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use gont_core::{Genesis, Timestamp};
+use gont_core::Genesis;
 use gont_node::standalone::Standalone;
 
 /// A GONT VM over one data directory: one chain, its pool and its
@@ -83,14 +83,6 @@ fn into_c(s: String) -> Result<*mut c_char, String> {
         .map_err(|_| "the answer holds a NUL byte".to_owned())
 }
 
-fn now() -> Timestamp {
-    Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-    )
-}
-
 /// Opens or creates a VM over `data_dir`. `config_json` is a GONT genesis
 /// (the JSON `gont init` writes; `gont_vm_development_genesis` gives one):
 /// its accounts, chain id and parameters; the VM runs its GONT Space chain.
@@ -116,7 +108,7 @@ pub unsafe extern "C" fn gont_vm_open(
             .enable_all()
             .build()
             .map_err(|e| format!("starting the VM's runtime: {e}"))?;
-        let vm = Standalone::open(Path::new(dir), &genesis, None, now())
+        let vm = Standalone::open(Path::new(dir), &genesis, None, gont_node::wall_clock())
             .map_err(|e| format!("{dir}: {e}"))?;
         Ok(Box::into_raw(Box::new(GontVm { vm, runtime })))
     })
@@ -171,7 +163,7 @@ pub unsafe extern "C" fn gont_vm_seal(vm: *mut GontVm) -> i64 {
 pub extern "C" fn gont_vm_development_genesis() -> *mut c_char {
     guarded("gont_vm_development_genesis", || {
         let mut genesis = Genesis::devnet(1, 0);
-        genesis.genesis_time = now();
+        genesis.genesis_time = gont_node::wall_clock();
         into_c(genesis.to_json())
     })
     .unwrap_or(std::ptr::null_mut())

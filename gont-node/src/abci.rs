@@ -100,14 +100,6 @@ impl std::fmt::Debug for AbciApp {
     }
 }
 
-fn now() -> Timestamp {
-    Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-    )
-}
-
 fn timestamp(time: tendermint::Time) -> Timestamp {
     Timestamp(u64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(0))
 }
@@ -165,7 +157,7 @@ impl AbciApp {
         if let Some(vm) = self.vm.get() {
             return Ok(vm);
         }
-        let vm = Standalone::open(&self.home.join("data"), genesis, None, now())
+        let vm = Standalone::open(&self.home.join("data"), genesis, None, crate::wall_clock())
             .map_err(|e| AbciError::Open(e.to_string()))?;
         let vm = self.vm.get_or_init(|| Arc::new(vm));
         if let (Some(addr), Ok(runtime)) = (self.rpc, tokio::runtime::Handle::try_current()) {

@@ -42,6 +42,10 @@ pub struct NodeConfig {
     /// The node's store; absent for the defaults (archive).
     #[serde(default)]
     pub storage: StorageConfig,
+    /// Every chain's transaction pool (`[txpool]`): limits, fee floor,
+    /// expiry and journal, geth's defaults when absent.
+    #[serde(default)]
+    pub txpool: crate::mempool::MempoolConfig,
     /// The account that submits this node's services' checkpoints to GONT
     /// Space's anchor registry; absent to submit none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -259,6 +263,7 @@ mod tests {
                 listen: "127.0.0.1:9615".parse().unwrap(),
             }),
             storage: StorageConfig::default(),
+            txpool: crate::mempool::MempoolConfig::default(),
             relayer: None,
             chains: vec![ChainConfig {
                 chain_id: ChainId(31337),

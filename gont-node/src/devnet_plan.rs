@@ -245,6 +245,7 @@ pub fn plan_with(
                         listen: loopback(port(i, 90)),
                     }),
                     storage: crate::config::StorageConfig::default(),
+                    txpool: crate::mempool::MempoolConfig::default(),
                     // A validator node that runs a service relays its
                     // checkpoints (followers have no funded relayer).
                     relayer: (chains.len() > 1 && i < shape.validators).then(|| RelayerConfig {

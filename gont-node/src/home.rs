@@ -134,6 +134,7 @@ pub fn init(options: InitOptions<'_>) -> Result<NodeConfig, HomeError> {
         },
         metrics: None,
         storage: crate::config::StorageConfig::default(),
+        txpool: crate::mempool::MempoolConfig::default(),
         relayer: None,
         chains: vec![ChainConfig {
             chain_id: genesis.chain_id,

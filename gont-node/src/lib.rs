@@ -5,7 +5,8 @@
 //! consensus and no libp2p.
 //!
 //! Good starting points:
-//! - [`mempool`]: one chain's transaction pool (pure).
+//! - [`mempool`]: one chain's transaction pool (pure), and [`journal`],
+//!   its file that survives a crash.
 //! - [`rpc`]: the Ethereum JSON-RPC of one chain.
 //! - [`node`]: a running node (`gont start`): every chain's engine,
 //!   consensus and RPC, and gont-net.
@@ -33,6 +34,7 @@ pub mod config;
 pub mod devnet_plan;
 #[cfg(feature = "masternode")]
 pub mod home;
+pub mod journal;
 pub mod keystore;
 pub mod mempool;
 #[cfg(feature = "masternode")]
@@ -48,3 +50,14 @@ pub mod rpc;
 #[cfg(feature = "abi")]
 pub mod standalone;
 pub mod verify;
+
+/// The wall clock as a [`gont_core::Timestamp`] (milliseconds since the
+/// Unix epoch; 0 for a clock before it). Pure parts take the time from
+/// their caller; this is where the node's callers read it.
+pub fn wall_clock() -> gont_core::Timestamp {
+    gont_core::Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+    )
+}

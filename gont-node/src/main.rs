@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use gont_core::Timestamp;
 
 /// The GONT node.
 #[derive(Parser)]
@@ -222,13 +221,6 @@ impl Passphrase {
             _ => bail!("no passphrase: pass --passphrase-file FILE or set {PASSPHRASE_ENV}"),
         }
     }
-}
-
-fn now() -> Timestamp {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    Timestamp(millis)
 }
 
 fn main() -> ExitCode {

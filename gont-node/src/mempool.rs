@@ -5,35 +5,61 @@
 //! has already decoded and checked against the chain's state (signature,
 //! chain id, intrinsic gas, balance: see `gont_vm`), and applies the rules
 //! that only the pool can: duplicates, nonce gaps and order, replacement,
-//! bounds, and which transactions a proposer should take next. No clocks,
-//! no I/O.
+//! size, fee floor and bounds, a sender's cumulative cost, expiry, and
+//! which transactions a proposer should take next. No clocks (the caller
+//! passes the time), no I/O (the journal is [`crate::journal`]).
+//!
+//! The defaults and the refusals' wording are geth's (`--txpool.*`).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
-use gont_core::{Address, B256, RawTransaction};
+use gont_core::{Address, B256, RawTransaction, Timestamp, U256};
+use serde::{Deserialize, Serialize};
 
-/// Bounds and rules of a pool.
-#[derive(Clone, Copy, Debug)]
+/// Bounds and rules of a pool: a node's `[txpool]` config section, every
+/// field optional.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MempoolConfig {
-    /// The most transactions held.
+    /// The most transactions held (geth's `globalslots` + `globalqueue`,
+    /// 5 120); a full pool evicts its cheapest for a better payer.
     pub max_transactions: usize,
-    /// The most bytes of raw transactions held.
+    /// The most bytes of raw transactions held (64 MiB).
     pub max_bytes: usize,
+    /// The largest transaction admitted, in bytes (geth's 128 KiB).
+    pub max_transaction_bytes: usize,
+    /// The most transactions one sender may have pooled (geth's
+    /// `accountqueue`, 64).
+    pub max_account_slots: usize,
     /// The least raise, in percent of both fee caps, to replace a pending
-    /// transaction of the same sender and nonce (geth's `--txpool.pricebump`).
-    pub price_bump_percent: u128,
-    /// How far past a sender's next nonce a transaction may be queued.
+    /// transaction of the same sender and nonce (geth's `pricebump`, 10).
+    pub price_bump_percent: u64,
+    /// The least priority fee (tip) per gas admitted, in wei (geth's
+    /// `pricelimit`, 1).
+    pub min_tip_wei: u64,
+    /// How far past a sender's next nonce a transaction may be queued (64).
     pub max_nonce_gap: u64,
+    /// How long a queued transaction (one behind a nonce gap) may wait
+    /// before it is dropped, in seconds (geth's `lifetime`, 3 h).
+    pub lifetime_secs: u64,
+    /// Whether the pool is journaled to the data directory and reloaded on
+    /// start (geth journals local transactions; GONT journals all).
+    pub journal: bool,
 }
 
 impl Default for MempoolConfig {
     fn default() -> Self {
         Self {
-            max_transactions: 10_000,
+            max_transactions: 5_120,
             max_bytes: 64 * 1024 * 1024,
+            max_transaction_bytes: 128 * 1024,
+            max_account_slots: 64,
             price_bump_percent: 10,
+            min_tip_wei: 1,
             max_nonce_gap: 64,
+            lifetime_secs: 3 * 60 * 60,
+            journal: true,
         }
     }
 }
@@ -55,6 +81,12 @@ pub struct PoolTransaction {
     pub max_fee_per_gas: u128,
     /// Max priority fee per gas (the gas price of a legacy transaction).
     pub max_priority_fee_per_gas: u128,
+    /// The most it can cost its sender: value, gas at the fee cap, blob
+    /// gas (`gont_vm::max_cost`).
+    pub cost: U256,
+    /// When this node first admitted it (kept across restarts by the
+    /// journal), for expiry.
+    pub admitted: Timestamp,
 }
 
 impl PoolTransaction {
@@ -100,6 +132,43 @@ pub enum MempoolError {
     /// would evict.
     #[error("txpool is full")]
     PoolFull,
+    /// Larger than [`MempoolConfig::max_transaction_bytes`].
+    #[error("oversized data: transaction size {size}, limit {limit}")]
+    Oversized {
+        /// Its size in bytes.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Its tip is below [`MempoolConfig::min_tip_wei`].
+    #[error("transaction underpriced: gas tip cap {tip}, minimum needed {minimum}")]
+    Underpriced {
+        /// Its max priority fee per gas.
+        tip: u128,
+        /// The pool's floor.
+        minimum: u64,
+    },
+    /// Its sender already has [`MempoolConfig::max_account_slots`] pooled.
+    #[error("account limit exceeded: {sender} has {pooled} pooled transactions")]
+    AccountLimit {
+        /// The sender.
+        sender: Address,
+        /// How many it has pooled.
+        pooled: usize,
+    },
+    /// With the sender's other pooled transactions it could cost more than
+    /// the sender's balance.
+    #[error(
+        "insufficient funds for gas * price + value: balance {balance}, queued cost {queued}, tx cost {cost}"
+    )]
+    Overdraft {
+        /// The sender's balance.
+        balance: U256,
+        /// What its other pooled transactions could cost.
+        queued: U256,
+        /// What this one could cost.
+        cost: U256,
+    },
 }
 
 /// What an admitted transaction did to the pool.
@@ -170,14 +239,23 @@ impl Mempool {
         next
     }
 
-    /// Admits `tx`, whose sender's account nonce is `account_nonce`.
+    /// Admits `tx`, whose sender's account has `account_nonce` and
+    /// `balance` in the latest state.
     pub fn admit(
         &mut self,
         tx: PoolTransaction,
         account_nonce: u64,
+        balance: U256,
     ) -> Result<Admitted, MempoolError> {
         if self.by_hash.contains_key(&tx.hash) {
             return Err(MempoolError::AlreadyKnown);
+        }
+        self.check_size(tx.size())?;
+        if tx.max_priority_fee_per_gas < u128::from(self.config.min_tip_wei) {
+            return Err(MempoolError::Underpriced {
+                tip: tx.max_priority_fee_per_gas,
+                minimum: self.config.min_tip_wei,
+            });
         }
         if tx.nonce < account_nonce {
             return Err(MempoolError::NonceTooLow {
@@ -192,13 +270,35 @@ impl Mempool {
                 nonce: tx.nonce,
             });
         }
+        let others = self.by_sender.get(&tx.sender);
+        let pooled = others.map_or(0, BTreeMap::len);
+        let replacing = others.is_some_and(|txs| txs.contains_key(&tx.nonce));
+        if !replacing && pooled >= self.config.max_account_slots {
+            return Err(MempoolError::AccountLimit {
+                sender: tx.sender,
+                pooled,
+            });
+        }
+        let queued = others.map_or(U256::ZERO, |txs| {
+            txs.values()
+                .filter(|t| t.nonce != tx.nonce)
+                .fold(U256::ZERO, |sum, t| sum.saturating_add(t.cost))
+        });
+        if queued.saturating_add(tx.cost) > balance {
+            return Err(MempoolError::Overdraft {
+                balance,
+                queued,
+                cost: tx.cost,
+            });
+        }
         let replaced = self
             .by_sender
             .get(&tx.sender)
             .and_then(|txs| txs.get(&tx.nonce))
             .cloned();
         if let Some(old) = &replaced {
-            let bump = |fee: u128| fee.saturating_mul(100 + self.config.price_bump_percent) / 100;
+            let percent = 100 + u128::from(self.config.price_bump_percent);
+            let bump = |fee: u128| fee.saturating_mul(percent) / 100;
             if tx.max_fee_per_gas < bump(old.max_fee_per_gas)
                 || tx.max_priority_fee_per_gas < bump(old.max_priority_fee_per_gas)
             {
@@ -264,6 +364,41 @@ impl Mempool {
             self.remove(&hash);
         }
         Ok(())
+    }
+
+    /// Refuses a transaction of `size` bytes if it is larger than the pool
+    /// takes: callers check before decoding one.
+    pub fn check_size(&self, size: usize) -> Result<(), MempoolError> {
+        let limit = self.config.max_transaction_bytes;
+        if size > limit {
+            return Err(MempoolError::Oversized { size, limit });
+        }
+        Ok(())
+    }
+
+    /// Drops the queued transactions (behind a nonce gap, so not
+    /// executable) admitted more than [`MempoolConfig::lifetime_secs`]
+    /// before `now`, as geth's pool does; returns how many.
+    pub fn expire(&mut self, now: Timestamp, account_nonce: impl Fn(&Address) -> u64) -> usize {
+        let lifetime_ms = self.config.lifetime_secs.saturating_mul(1000);
+        let mut stale = Vec::new();
+        for (sender, txs) in &self.by_sender {
+            let pending = self.pending_nonce(sender, account_nonce(sender));
+            stale.extend(
+                txs.range(pending..)
+                    .filter(|(_, t)| now.0.saturating_sub(t.admitted.0) > lifetime_ms)
+                    .map(|(_, t)| t.hash),
+            );
+        }
+        for hash in &stale {
+            self.remove(hash);
+        }
+        stale.len()
+    }
+
+    /// The pool's rules.
+    pub fn config(&self) -> &MempoolConfig {
+        &self.config
     }
 
     /// Removes a transaction; returns it if it was pooled.
@@ -367,18 +502,25 @@ mod tests {
             gas_limit: 21_000,
             max_fee_per_gas: fee.into(),
             max_priority_fee_per_gas: tip.into(),
+            cost: U256::from(21_000u64 * u64::from(fee)),
+            admitted: Timestamp(0),
         }
     }
+
+    /// Enough for any test transaction.
+    const RICH: U256 = U256::MAX;
 
     #[test]
     fn refuses_duplicates_and_stale_nonces_with_geth_wording() {
         let mut pool = Mempool::new(MempoolConfig::default());
-        pool.admit(tx(1, 5, 100, 10), 5).unwrap();
+        pool.admit(tx(1, 5, 100, 10), 5, RICH).unwrap();
         assert_eq!(
-            pool.admit(tx(1, 5, 100, 10), 5).unwrap_err().to_string(),
+            pool.admit(tx(1, 5, 100, 10), 5, RICH)
+                .unwrap_err()
+                .to_string(),
             "already known"
         );
-        let low = pool.admit(tx(1, 4, 100, 10), 5).unwrap_err();
+        let low = pool.admit(tx(1, 4, 100, 10), 5, RICH).unwrap_err();
         assert_eq!(low.to_string(), "nonce too low: next nonce 5, tx nonce 4");
     }
 
@@ -386,18 +528,18 @@ mod tests {
     fn replacement_needs_a_ten_percent_bump_of_both_caps() {
         let mut pool = Mempool::new(MempoolConfig::default());
         let first = tx(1, 0, 100, 10);
-        pool.admit(first.clone(), 0).unwrap();
+        pool.admit(first.clone(), 0, RICH).unwrap();
         assert_eq!(
-            pool.admit(tx(1, 0, 109, 11), 0),
+            pool.admit(tx(1, 0, 109, 11), 0, RICH),
             Err(MempoolError::ReplacementUnderpriced)
         );
         assert_eq!(
-            pool.admit(tx(1, 0, 110, 10), 0),
+            pool.admit(tx(1, 0, 110, 10), 0, RICH),
             Err(MempoolError::ReplacementUnderpriced)
         );
         let better = tx(1, 0, 110, 11);
         assert_eq!(
-            pool.admit(better.clone(), 0),
+            pool.admit(better.clone(), 0, RICH),
             Ok(Admitted::Replaced(first.hash))
         );
         assert!(!pool.contains(&first.hash));
@@ -409,7 +551,7 @@ mod tests {
     fn pending_nonce_counts_only_the_gapless_run() {
         let mut pool = Mempool::new(MempoolConfig::default());
         for n in [3, 4, 6] {
-            pool.admit(tx(1, n, 100, 1), 3).unwrap();
+            pool.admit(tx(1, n, 100, 1), 3, RICH).unwrap();
         }
         assert_eq!(pool.pending_nonce(&Address::repeat_byte(1), 3), 5);
         assert_eq!(pool.pending_nonce(&Address::repeat_byte(2), 9), 9);
@@ -418,10 +560,10 @@ mod tests {
     #[test]
     fn selection_orders_by_tip_across_senders_and_by_nonce_within_one() {
         let mut pool = Mempool::new(MempoolConfig::default());
-        pool.admit(tx(1, 0, 100, 1), 0).unwrap();
-        pool.admit(tx(1, 1, 100, 50), 0).unwrap();
-        pool.admit(tx(2, 0, 100, 20), 0).unwrap();
-        pool.admit(tx(3, 0, 5, 5), 0).unwrap(); // below the base fee
+        pool.admit(tx(1, 0, 100, 1), 0, RICH).unwrap();
+        pool.admit(tx(1, 1, 100, 50), 0, RICH).unwrap();
+        pool.admit(tx(2, 0, 100, 20), 0, RICH).unwrap();
+        pool.admit(tx(3, 0, 5, 5), 0, RICH).unwrap(); // below the base fee
         let picked = pool.select(10, 1_000_000, usize::MAX, |_| 0);
         let order: Vec<(u8, u8)> = picked.iter().map(|r| (r.0[0], r.0[1])).collect();
         // Sender 2 tips 20; sender 1's nonce 0 tips 1 but must precede its nonce 1.
@@ -436,10 +578,13 @@ mod tests {
             max_transactions: 2,
             ..MempoolConfig::default()
         });
-        pool.admit(tx(1, 0, 100, 5), 0).unwrap();
-        pool.admit(tx(2, 0, 100, 7), 0).unwrap();
-        assert_eq!(pool.admit(tx(3, 0, 100, 5), 0), Err(MempoolError::PoolFull));
-        pool.admit(tx(3, 0, 100, 9), 0).unwrap();
+        pool.admit(tx(1, 0, 100, 5), 0, RICH).unwrap();
+        pool.admit(tx(2, 0, 100, 7), 0, RICH).unwrap();
+        assert_eq!(
+            pool.admit(tx(3, 0, 100, 5), 0, RICH),
+            Err(MempoolError::PoolFull)
+        );
+        pool.admit(tx(3, 0, 100, 9), 0, RICH).unwrap();
         assert_eq!(pool.len(), 2);
         assert!(!pool.contains(&tx(1, 0, 100, 5).hash));
     }
@@ -448,10 +593,115 @@ mod tests {
     fn committed_nonces_are_pruned() {
         let mut pool = Mempool::new(MempoolConfig::default());
         for n in 0..4 {
-            pool.admit(tx(1, n, 100, 1), 0).unwrap();
+            pool.admit(tx(1, n, 100, 1), 0, RICH).unwrap();
         }
         pool.prune_sender(&Address::repeat_byte(1), 3);
         assert_eq!(pool.len(), 1);
         assert_eq!(pool.pending_nonce(&Address::repeat_byte(1), 3), 4);
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    fn tx(sender: u8, nonce: u64, tip: u128, size: usize, cost: u64) -> PoolTransaction {
+        let mut bytes = vec![0u8; size.max(10)];
+        bytes[0] = sender;
+        bytes[1..9].copy_from_slice(&nonce.to_be_bytes());
+        bytes[9] = u8::try_from(tip).unwrap_or(u8::MAX);
+        let raw = RawTransaction(bytes.into());
+        PoolTransaction {
+            hash: raw.hash(),
+            raw,
+            sender: Address::repeat_byte(sender),
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: 100,
+            max_priority_fee_per_gas: tip,
+            cost: U256::from(cost),
+            admitted: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn a_transaction_above_128_kib_is_oversized_data() {
+        let mut pool = Mempool::new(MempoolConfig::default());
+        let big = tx(1, 0, 1, 128 * 1024 + 1, 0);
+        assert_eq!(
+            pool.admit(big, 0, U256::MAX).unwrap_err().to_string(),
+            "oversized data: transaction size 131073, limit 131072"
+        );
+        pool.admit(tx(1, 0, 1, 128 * 1024, 0), 0, U256::MAX)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_tip_below_the_floor_is_underpriced() {
+        let mut pool = Mempool::new(MempoolConfig {
+            min_tip_wei: 2,
+            ..MempoolConfig::default()
+        });
+        assert_eq!(
+            pool.admit(tx(1, 0, 1, 100, 0), 0, U256::MAX)
+                .unwrap_err()
+                .to_string(),
+            "transaction underpriced: gas tip cap 1, minimum needed 2"
+        );
+        pool.admit(tx(1, 0, 2, 100, 0), 0, U256::MAX).unwrap();
+    }
+
+    #[test]
+    fn a_sender_gets_at_most_its_account_slots_but_may_still_replace() {
+        let mut pool = Mempool::new(MempoolConfig {
+            max_account_slots: 3,
+            ..MempoolConfig::default()
+        });
+        for n in 0..3 {
+            pool.admit(tx(1, n, 10, 100, 0), 0, U256::MAX).unwrap();
+        }
+        assert!(matches!(
+            pool.admit(tx(1, 3, 10, 100, 0), 0, U256::MAX),
+            Err(MempoolError::AccountLimit { pooled: 3, .. })
+        ));
+        pool.admit(tx(2, 0, 10, 100, 0), 0, U256::MAX).unwrap();
+        let mut better = tx(1, 2, 20, 100, 0);
+        better.max_fee_per_gas = 200;
+        assert!(matches!(
+            pool.admit(better, 0, U256::MAX),
+            Ok(Admitted::Replaced(_))
+        ));
+    }
+
+    #[test]
+    fn the_cumulative_cost_of_a_senders_transactions_must_fit_its_balance() {
+        let mut pool = Mempool::new(MempoolConfig::default());
+        let balance = U256::from(100u64);
+        pool.admit(tx(1, 0, 10, 100, 60), 0, balance).unwrap();
+        let over = pool.admit(tx(1, 1, 10, 100, 41), 0, balance).unwrap_err();
+        assert_eq!(
+            over.to_string(),
+            "insufficient funds for gas * price + value: balance 100, queued cost 60, tx cost 41"
+        );
+        pool.admit(tx(1, 1, 10, 100, 40), 0, balance).unwrap();
+        // A replacement is counted instead of what it replaces.
+        let mut cheaper = tx(1, 1, 20, 101, 30);
+        cheaper.max_fee_per_gas = 200;
+        pool.admit(cheaper, 0, balance).unwrap();
+    }
+
+    #[test]
+    fn queued_transactions_expire_after_the_lifetime_and_executable_ones_stay() {
+        let mut pool = Mempool::new(MempoolConfig {
+            lifetime_secs: 10,
+            ..MempoolConfig::default()
+        });
+        pool.admit(tx(1, 0, 10, 100, 0), 0, U256::MAX).unwrap();
+        let mut late = tx(1, 5, 10, 100, 0);
+        late.admitted = Timestamp(5_000);
+        pool.admit(late, 0, U256::MAX).unwrap();
+        assert_eq!(pool.expire(Timestamp(10_000), |_| 0), 0);
+        assert_eq!(pool.expire(Timestamp(15_001), |_| 0), 1);
+        assert_eq!(pool.len(), 1, "nonce 0 is executable and stays");
     }
 }

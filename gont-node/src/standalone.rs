@@ -44,6 +44,14 @@ pub enum OpenError {
     /// The data directory could not be opened, or holds another chain.
     #[error("data directory: {0}")]
     Store(#[from] gont_storage::StoreError),
+    /// The transaction pool's journal could not be read or written.
+    #[error("txpool journal {}: {source}", path.display())]
+    Journal {
+        /// The journal's path.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
 }
 
 /// Why a block could not be sealed.
@@ -138,6 +146,23 @@ impl Standalone {
             gossip,
             Arc::new(Mutex::new(None)),
         ));
+        let journal = data_dir.join(format!("txpool-{chain_id}.journal"));
+        if let Some(replay) =
+            backend
+                .open_journal(&journal)
+                .map_err(|source| OpenError::Journal {
+                    path: journal.clone(),
+                    source,
+                })?
+            && replay.restored + replay.dropped > 0
+        {
+            info!(
+                chain = %chain_id,
+                restored = replay.restored,
+                dropped = replay.dropped,
+                "txpool journal replayed"
+            );
+        }
         let (new_blocks, _) = broadcast::channel(256);
         let info = Arc::new(StandaloneInfo {
             genesis: genesis.to_json(),
@@ -195,7 +220,7 @@ impl Standalone {
             .first()
             .ok_or(SealError::NoProposer)?
             .address();
-        let now = now();
+        let now = crate::wall_clock();
         let time = match &head {
             Some(h) if h.time.as_millis() >= now.as_millis() => {
                 Timestamp(h.time.as_millis().saturating_add(1))
@@ -396,6 +421,12 @@ impl Standalone {
                         Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                         Err(broadcast::error::RecvError::Closed) => return,
                     }
+                    // Wake-ups of what is in the pool now are spent by the
+                    // seals below; one that arrives during them wakes the
+                    // loop again. (Draining after sealing instead loses the
+                    // wake-up of a gap-filling transaction admitted during a
+                    // seal, and that transaction waits for the next one.)
+                    while admitted.try_recv().is_ok() {}
                     while self.backend.pool_len() > 0 {
                         let before = self.backend.pool_len();
                         if !self.clone().seal_logged().await {
@@ -407,8 +438,6 @@ impl Standalone {
                             break;
                         }
                     }
-                    // What this loop sealed was also announced.
-                    while admitted.try_recv().is_ok() {}
                 }
             }
             Sealing::Interval(every) => {
@@ -449,14 +478,6 @@ impl Standalone {
             }
         }
     }
-}
-
-fn now() -> Timestamp {
-    Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-    )
 }
 
 /// A JSON-RPC 2.0 error object answering `id` (raw JSON).

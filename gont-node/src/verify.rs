@@ -17,10 +17,9 @@
 //! that broke.
 
 use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use gont_core::light::{self, LightClient, LightError, TrustOptions};
-use gont_core::{Address, BlockId, Genesis, Hash, ServiceId, Timestamp, U256};
+use gont_core::{Address, BlockId, Genesis, Hash, ServiceId, U256};
 use serde_json::json;
 
 use crate::client::ClientError;
@@ -137,14 +136,6 @@ fn rpc(what: &'static str) -> impl FnOnce(ClientError) -> VerifyError {
     move |source| VerifyError::Rpc { what, source }
 }
 
-fn now() -> Timestamp {
-    Timestamp(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-    )
-}
-
 /// Verifies `request`; see the module documentation.
 pub fn verify_account(request: &Request) -> Result<Verified, VerifyError> {
     let space = RpcClient::new(request.space).map_err(rpc("the Space RPC"))?;
@@ -190,7 +181,7 @@ pub fn verify_account(request: &Request) -> Result<Verified, VerifyError> {
     let tip = crate::client::quantity(&tip).unwrap_or(0);
     let space_root = {
         let block = client
-            .advance_to(tip, now(), |h| space.signed_header(h))
+            .advance_to(tip, crate::wall_clock(), |h| space.signed_header(h))
             .map_err(|source| VerifyError::SpaceHeader {
                 height: tip,
                 source,

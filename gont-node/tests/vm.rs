@@ -22,7 +22,7 @@ use alloy_primitives::{Address, TxKind, U256};
 use gont_core::{Genesis, Timestamp};
 use gont_node::client::{self, quantity};
 use gont_node::standalone::Standalone;
-use gont_vm::testing::{dev_key, raw, sign};
+use gont_vm::testing::{address_of, dev_key, raw, sign};
 use serde_json::{Value, json};
 
 /// A `gont vm rpc` process, killed when dropped.
@@ -207,4 +207,103 @@ fn a_standalone_vm_answers_requests_batches_and_garbage_as_strings_and_refuses_s
         vec![r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#; 101].join(",")
     );
     assert_eq!(ask(&too_many)["error"]["code"], -32600);
+}
+
+/// The instant sealer must not lose the wake-up of a transaction admitted
+/// while it seals: a nonce gap (nonce 1 before 0) makes it seal a block
+/// without the waiting transaction, and the gap-filling nonce 0 arrives
+/// during that seal. Both must land without any further transaction.
+#[test]
+fn the_instant_sealer_includes_a_gap_filling_transaction_admitted_while_it_seals() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut genesis = Genesis::devnet(1, 0);
+    genesis.genesis_time = Timestamp(1_700_000_000_000);
+    let chain_id = genesis.chain_id.0;
+    let vm = Standalone::open(dir.path(), &genesis, None, Timestamp(1_700_000_000_000)).unwrap();
+    let vm = std::sync::Arc::new(vm);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.spawn(
+        vm.clone()
+            .run_sealer(gont_node::standalone::Sealing::Instant),
+    );
+    let to = Address::repeat_byte(0x42);
+    let send = |nonce: u64| {
+        let request = json!({
+            "jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction",
+            "params": [transfer(chain_id, nonce, to)],
+        })
+        .to_string();
+        let answer: Value = serde_json::from_str(&runtime.block_on(vm.rpc(&request))).unwrap();
+        assert!(answer["result"].is_string(), "nonce {nonce}: {answer}");
+    };
+    let nonce_of = || -> u64 {
+        let request = json!({
+            "jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionCount",
+            "params": [address_of(&dev_key(0).unwrap()), "latest"],
+        })
+        .to_string();
+        let answer: Value = serde_json::from_str(&runtime.block_on(vm.rpc(&request))).unwrap();
+        quantity(&answer["result"]).unwrap()
+    };
+    for round in 0..20u64 {
+        send(2 * round + 1);
+        // Let the sealer wake for the gap and start its block.
+        std::thread::sleep(Duration::from_micros(300 * (round % 5)));
+        send(2 * round);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while nonce_of() < 2 * round + 2 {
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: nonces {} and {} admitted, only {} included",
+                2 * round,
+                2 * round + 1,
+                nonce_of()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// A transaction `gont vm rpc` acknowledged is journaled before its hash is
+/// returned: after `kill -9` and a restart on the same data directory it is
+/// pooled again and lands once its nonce gap fills.
+#[test]
+fn an_acknowledged_transaction_survives_kill_9_through_the_pool_journal() {
+    let data = tempfile::tempdir().unwrap();
+    let genesis = data.path().join("genesis.json");
+    let mut g = Genesis::devnet(1, 0);
+    g.genesis_time = Timestamp(1_700_000_000_000);
+    std::fs::write(&genesis, g.to_json()).unwrap();
+    let chain = data.path().join("chain");
+    let args = [
+        "--genesis",
+        genesis.to_str().unwrap(),
+        "--data",
+        chain.to_str().unwrap(),
+    ];
+    let vm = VmProcess::start(&args);
+    let chain_id = quantity(&vm.call("eth_chainId", &json!([]))).unwrap();
+    let to = Address::repeat_byte(0x42);
+    // Nonce 1 waits behind the gap at 0: pooled, not sealed.
+    let queued = vm.call(
+        "eth_sendRawTransaction",
+        &json!([transfer(chain_id, 1, to)]),
+    );
+    drop(vm); // SIGKILL: no shutdown, no flush.
+
+    let vm = VmProcess::start(&args);
+    let pooled = vm.call("eth_getTransactionByHash", &json!([queued]));
+    assert_eq!(pooled["hash"], queued, "the journal restored it: {pooled}");
+    assert_eq!(pooled["blockNumber"], Value::Null);
+    vm.call(
+        "eth_sendRawTransaction",
+        &json!([transfer(chain_id, 0, to)]),
+    );
+    let receipt = wait_for_receipt(&vm, &queued);
+    assert_eq!(receipt["status"], "0x1");
+    vm.stop();
 }

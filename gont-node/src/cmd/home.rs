@@ -8,7 +8,8 @@ use gont_core::{ChainId, ConsensusKey};
 use gont_node::config::{NodeConfig, files};
 use gont_node::{home, keystore};
 
-use crate::{KeysCommand, Passphrase, now};
+use crate::{KeysCommand, Passphrase};
+use gont_node::wall_clock as now;
 
 /// Whether the node of `home` validates any chain (and so needs the
 /// passphrase of its keystores).

@@ -143,7 +143,7 @@ pub(crate) fn run(command: AccountCommand) -> Result<()> {
 
 fn write(dir: &Path, key: &AccountKey, passphrase: &Passphrase) -> Result<()> {
     let passphrase = Zeroizing::new(passphrase.read()?);
-    let path = account::write(dir, key, &passphrase, crate::now())?;
+    let path = account::write(dir, key, &passphrase, gont_node::wall_clock())?;
     println!("created {}\n  address {}", path.display(), key.address());
     Ok(())
 }

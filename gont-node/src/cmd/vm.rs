@@ -162,7 +162,7 @@ struct RpcOptions {
 
 fn rpc(options: &RpcOptions) -> Result<()> {
     init_logs();
-    let now = crate::now();
+    let now = gont_node::wall_clock();
     let (genesis, development) = match &options.genesis {
         Some(path) => (read_genesis(path)?, false),
         None => {

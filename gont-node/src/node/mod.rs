@@ -31,7 +31,7 @@ use crate::config::{ChainConfig, NodeConfig, files};
 use crate::mempool::{Mempool, MempoolConfig};
 use crate::progress::CatchUp;
 use crate::relay::RelayedService;
-use crate::rpc::backend::StoredBlock;
+use crate::rpc::backend::{EthBackend as _, StoredBlock};
 use crate::rpc::{self, RpcLimits, RpcServer};
 use crate::{home, keystore};
 
@@ -130,10 +130,9 @@ impl ChainHost {
     /// reports it, with the tip estimated from the gap and the target
     /// interval, and the log shows progress.
     fn track_sync(&mut self, height: Height, time: Timestamp) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let behind_ms = now.saturating_sub(time.as_millis());
+        let behind_ms = crate::wall_clock()
+            .as_millis()
+            .saturating_sub(time.as_millis());
         let target = self.target_block_ms.max(1);
         let instant = Instant::now();
         if behind_ms > 5 * target + 2_000 {
@@ -271,12 +270,7 @@ impl Node {
     ) -> Result<Self, NodeError> {
         let mut config = NodeConfig::load(home)?;
         adjust(&mut config);
-        let now = Timestamp(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-        );
-        let genesis = home::load_genesis(home, now)?;
+        let genesis = home::load_genesis(home, crate::wall_clock())?;
         if let Some(metrics) = &config.metrics {
             let bound = crate::metrics::serve(metrics.listen).await?;
             info!("metrics at http://{bound}/metrics");
@@ -294,7 +288,11 @@ impl Node {
         let mut chains = Vec::new();
         let mut gossip = Vec::new();
         for chain in &config.chains {
-            let (running, rx) = open_chain(&store, &genesis, chain)?;
+            let (running, rx) = open_chain(&store, &genesis, chain, config.txpool)?;
+            let journal = home
+                .join(files::DATA)
+                .join(format!("txpool-{}.journal", chain.chain_id));
+            open_journal(&running.backend, &journal)?;
             gossip.push((chain.chain_id, rx));
             chains.push(running);
         }
@@ -495,6 +493,7 @@ fn open_chain(
     store: &Store,
     genesis: &Genesis,
     chain: &ChainConfig,
+    txpool: MempoolConfig,
 ) -> Result<(RunningChain, mpsc::UnboundedReceiver<RawTransaction>), NodeError> {
     let chain_id = chain.chain_id;
     let (validators, _) = genesis
@@ -519,7 +518,7 @@ fn open_chain(
         genesis,
         validators,
         engine_config,
-        Arc::new(Mutex::new(Mempool::new(MempoolConfig::default()))),
+        Arc::new(Mutex::new(Mempool::new(txpool))),
         gossip_tx,
         Arc::new(Mutex::new(None)),
     ));
@@ -537,6 +536,24 @@ fn open_chain(
         },
         gossip_rx,
     ))
+}
+
+/// Opens a chain's pool journal, saying what it restored.
+fn open_journal(backend: &ChainBackend, path: &Path) -> Result<(), NodeError> {
+    let chain = backend.chain_id();
+    let replay = backend
+        .open_journal(path)
+        .map_err(|e| chain_err(chain, format!("txpool journal {}: {e}", path.display())))?;
+    if let Some(r) = replay {
+        info!(
+            %chain,
+            restored = r.restored,
+            dropped = r.dropped,
+            torn_bytes = r.torn_bytes,
+            "txpool journal replayed"
+        );
+    }
+    Ok(())
 }
 
 async fn start_consensus(

@@ -31,6 +31,7 @@ mod block_params;
 mod fees;
 mod server;
 mod trace;
+mod txpool;
 
 /// Emits `LOG1(topic 7, data 42)` and returns 42 on any call.
 const RUNTIME: &str = "602a600052600760206000a160206000f3";
@@ -115,6 +116,15 @@ fn fixture_with(limits: RpcLimits) -> Fixture {
 /// The fixture's two blocks, then one block for each of `extra` (sent by
 /// dev account 0 from nonce 3 on).
 fn fixture_with_blocks(limits: RpcLimits, extra: Vec<Vec<RawTransaction>>) -> Fixture {
+    fixture_with_pool(limits, extra, MempoolConfig::default())
+}
+
+/// As [`fixture_with_blocks`], with a pool of `pool`'s rules.
+fn fixture_with_pool(
+    limits: RpcLimits,
+    extra: Vec<Vec<RawTransaction>>,
+    pool: MempoolConfig,
+) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let genesis = Genesis::devnet(1, 0);
     let chain_id = genesis.chain_id;
@@ -182,7 +192,7 @@ fn fixture_with_blocks(limits: RpcLimits, extra: Vec<Vec<RawTransaction>>) -> Fi
         &genesis,
         validators,
         config,
-        Arc::new(Mutex::new(Mempool::new(MempoolConfig::default()))),
+        Arc::new(Mutex::new(Mempool::new(pool))),
         gossip_tx,
         Arc::new(Mutex::new(None)),
     );

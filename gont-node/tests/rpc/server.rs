@@ -193,14 +193,22 @@ async fn subscription_ids_are_hex_strings_as_geths() {
 }
 
 /// `eth_sendRawTransaction` of `raw` over HTTP; the response's body.
-async fn send_raw(
+pub(crate) async fn send_raw(
     addr: std::net::SocketAddr,
     raw: &gont_core::RawTransaction,
 ) -> serde_json::Value {
-    let body = format!(
-        r#"{{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["{}"]}}"#,
-        raw.0
-    );
+    call(addr, "eth_sendRawTransaction", serde_json::json!([raw.0])).await
+}
+
+/// `method` with `params` over HTTP; the response's body (a result or an
+/// error object).
+pub(crate) async fn call(
+    addr: std::net::SocketAddr,
+    method: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+        .to_string();
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
         .write_all(
@@ -224,19 +232,7 @@ async fn send_raw(
 
 #[tokio::test]
 async fn transactions_without_replay_protection_are_refused_over_rpc_unless_allowed() {
-    let f = fixture();
-    let (blocks, _) = broadcast::channel(4);
-    let server = rpc::serve(
-        "127.0.0.1:0".parse().unwrap(),
-        f.backend.clone(),
-        Arc::new(NoInfo),
-        blocks,
-        RpcLimits::default(),
-        None,
-        &[],
-    )
-    .await
-    .unwrap();
+    let (f, server) = super::txpool::serve(gont_node::mempool::MempoolConfig::default()).await;
     let unprotected = {
         let tx = alloy_consensus::TxLegacy {
             chain_id: None,

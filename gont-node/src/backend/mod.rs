@@ -3,7 +3,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use alloy_consensus::Transaction as _;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_rpc_types_eth::state::StateOverride;
 use gont_core::light::{self, LightBlock};
@@ -21,11 +20,17 @@ use gont_vm::trace::{
 use gont_vm::{BlockContext, EngineConfig};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::mempool::{Mempool, PoolTransaction};
+use crate::journal::Journal;
+use crate::mempool::Mempool;
 use crate::overrides::{Overridden, call_request};
 use crate::rpc::ValidatorInfo;
 use crate::rpc::backend::{CallOutcome, EthBackend, StoredBlock, TxPool};
 use crate::rpc::error::RpcError;
+
+mod admission;
+
+use admission::Origin;
+pub use admission::{AdmitError, JournalReplay};
 
 /// Admitted-transaction notices a slow listener may fall behind by before
 /// it misses some (a subscription or a filter not polled in time).
@@ -47,73 +52,6 @@ impl From<StoreError> for RpcError {
     }
 }
 
-/// Why a transaction was not admitted to the pool.
-#[derive(Debug, thiserror::Error)]
-pub enum AdmitError {
-    /// Not a decodable, signed Ethereum transaction.
-    #[error("{0}")]
-    Decode(#[from] gont_core::TransactionError),
-    /// Not valid for the next block (gont-vm's validation), worded as
-    /// geth's pool words it.
-    #[error("{}", match .0 {
-        gont_vm::TxError::GasLimitReached { .. } => "exceeds block gas limit".to_owned(),
-        other => other.to_string(),
-    })]
-    Invalid(gont_vm::TxError),
-    /// The pool refused it (known, replaced, full, nonce).
-    #[error(transparent)]
-    Pool(#[from] crate::mempool::MempoolError),
-    /// A legacy transaction without EIP-155 replay protection (no chain
-    /// id in its signature) sent to this node's JSON-RPC, which refuses
-    /// them unless allowed (geth's `--rpc.allow-unprotected-txs`): signed
-    /// once, it is valid on every chain where its sender has funds, as the
-    /// devnet's accounts do on every chain.
-    #[error("only replay-protected (EIP-155) transactions allowed over RPC")]
-    Unprotected,
-    /// This node could not read its state or pool.
-    #[error(transparent)]
-    Node(#[from] RpcError),
-}
-
-impl AdmitError {
-    /// Whether a peer that relayed the transaction is to blame: it could
-    /// never be valid. Refusals that depend on the state a node has
-    /// (nonces, balances, fees, a full or different pool) blame no one.
-    pub fn blames_relay(&self) -> bool {
-        use gont_vm::TxError;
-        match self {
-            Self::Decode(_) => true,
-            Self::Invalid(e) => !matches!(
-                e,
-                TxError::NonceTooLow { .. }
-                    | TxError::NonceTooHigh { .. }
-                    | TxError::FeeCapTooLow { .. }
-                    | TxError::BlobFeeCapTooLow { .. }
-                    | TxError::InsufficientFunds { .. }
-            ),
-            Self::Pool(_) | Self::Node(_) | Self::Unprotected => false,
-        }
-    }
-}
-
-impl From<AdmitError> for RpcError {
-    fn from(e: AdmitError) -> Self {
-        match e {
-            AdmitError::Node(e) => e,
-            other => RpcError::Refused(other.to_string()),
-        }
-    }
-}
-
-/// Where a transaction came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Origin {
-    /// This node's JSON-RPC: gossip it on.
-    Local,
-    /// A peer: already gossiped.
-    Gossip,
-}
-
 /// One chain's node-side state, shared by its RPC, consensus and gossip.
 pub struct ChainBackend {
     store: ChainStore,
@@ -131,6 +69,8 @@ pub struct ChainBackend {
     /// Whether the JSON-RPC admits transactions without EIP-155 replay
     /// protection ([`AdmitError::Unprotected`]); gossip admits them always.
     allow_unprotected: std::sync::atomic::AtomicBool,
+    /// The pool's journal, once [`ChainBackend::open_journal`] opened it.
+    journal: std::sync::OnceLock<Journal>,
 }
 
 impl ChainBackend {
@@ -221,6 +161,7 @@ impl ChainBackend {
             syncing,
             admitted: broadcast::channel(PENDING_NOTICES).0,
             allow_unprotected: std::sync::atomic::AtomicBool::new(false),
+            journal: std::sync::OnceLock::new(),
         }
     }
 
@@ -307,71 +248,6 @@ impl ChainBackend {
         })
     }
 
-    /// Admits a raw transaction, checked as geth checks it.
-    fn admit(&self, raw: RawTransaction, origin: Origin) -> Result<B256, AdmitError> {
-        let (tx, sender) = raw.decode_and_recover()?;
-        if origin == Origin::Local
-            && tx.chain_id().is_none()
-            && !self
-                .allow_unprotected
-                .load(std::sync::atomic::Ordering::Relaxed)
-        {
-            return Err(AdmitError::Unprotected);
-        }
-        let latest = self
-            .store
-            .latest_height()
-            .map_err(RpcError::from)?
-            .unwrap_or(Height(0));
-        let account = self
-            .store
-            .state_at(latest)
-            .map_err(RpcError::from)?
-            .account(sender)
-            .map_err(RpcError::from)?
-            .unwrap_or(AccountState {
-                nonce: 0,
-                balance: U256::ZERO,
-                code_hash: KECCAK_EMPTY,
-            });
-        // The checks a block applies, against the next block, but for the
-        // nonce, which the pool judges (later nonces wait there).
-        let next = self.call_context(latest)?;
-        gont_vm::validate_pooled_transaction(&tx, sender, &account, &next, &self.config.chain)
-            .map_err(AdmitError::Invalid)?;
-        let hash = raw.hash();
-        let pooled = PoolTransaction {
-            hash,
-            sender,
-            nonce: tx.nonce(),
-            gas_limit: tx.gas_limit(),
-            max_fee_per_gas: tx.max_fee_per_gas(),
-            max_priority_fee_per_gas: tx
-                .max_priority_fee_per_gas()
-                .unwrap_or(tx.max_fee_per_gas()),
-            raw: raw.clone(),
-        };
-        self.mempool
-            .lock()
-            .map_err(|_| internal("mempool lock poisoned"))?
-            .admit(pooled, account.nonce)?;
-        // Nobody listening is not an error.
-        let _ = self.admitted.send(hash);
-        if origin == Origin::Local {
-            // Gossip is best effort: the pool holds the transaction either way.
-            let _ = self.gossip.send(raw);
-        }
-        Ok(hash)
-    }
-
-    /// Admits a transaction that arrived by gossip, with the same checks as
-    /// one sent to the RPC but without gossiping it again; `Err` says why it
-    /// was refused, and [`AdmitError::blames_relay`] whether to score the
-    /// peer for it.
-    pub fn admit_gossiped(&self, raw: RawTransaction) -> Result<B256, AdmitError> {
-        self.admit(raw, Origin::Gossip)
-    }
-
     /// The pool's best transactions for the next block, within the limits.
     pub fn proposal_transactions(&self, max_bytes: u64, max_gas: u64) -> Vec<RawTransaction> {
         let Ok(base_fee) = self.next_base_fee() else {
@@ -416,6 +292,27 @@ impl ChainBackend {
         for sender in senders {
             let nonce = state.account(sender)?.map_or(0, |a| a.nonce);
             pool.prune_sender(&sender, nonce);
+        }
+        let expired = pool.expire(crate::wall_clock(), |sender| {
+            state.account(*sender).ok().flatten().map_or(0, |a| a.nonce)
+        });
+        if expired > 0 {
+            tracing::debug!(chain = %self.config.chain.chain_id, expired, "txpool: queued transactions expired");
+        }
+        let rewrite = self
+            .journal
+            .get()
+            .is_some_and(|j| j.needs_rewrite(pool.bytes()));
+        drop(pool);
+        if rewrite
+            && let Some(journal) = self.journal.get()
+            && let Err(e) = self.rewrite_journal(journal)
+        {
+            tracing::warn!(
+                chain = %self.config.chain.chain_id,
+                path = %journal.path().display(),
+                "txpool journal rewrite failed: {e}"
+            );
         }
         Ok(Some(block))
     }
