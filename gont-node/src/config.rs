@@ -46,6 +46,11 @@ pub struct NodeConfig {
     /// expiry and journal, geth's defaults when absent.
     #[serde(default)]
     pub txpool: crate::mempool::MempoolConfig,
+    /// Every chain's JSON-RPC server (`[rpc]`): request and response
+    /// sizes, batches, connections, log queries, the gas cap, the
+    /// estimation budget, the execution timeout and turns.
+    #[serde(default)]
+    pub rpc: crate::rpc::RpcLimits,
     /// The account that submits this node's services' checkpoints to GONT
     /// Space's anchor registry; absent to submit none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -264,6 +269,7 @@ mod tests {
             }),
             storage: StorageConfig::default(),
             txpool: crate::mempool::MempoolConfig::default(),
+            rpc: crate::rpc::RpcLimits::default(),
             relayer: None,
             chains: vec![ChainConfig {
                 chain_id: ChainId(31337),

@@ -246,6 +246,7 @@ pub fn plan_with(
                     }),
                     storage: crate::config::StorageConfig::default(),
                     txpool: crate::mempool::MempoolConfig::default(),
+                    rpc: crate::rpc::RpcLimits::default(),
                     // A validator node that runs a service relays its
                     // checkpoints (followers have no funded relayer).
                     relayer: (chains.len() > 1 && i < shape.validators).then(|| RelayerConfig {

@@ -135,6 +135,7 @@ pub fn init(options: InitOptions<'_>) -> Result<NodeConfig, HomeError> {
         metrics: None,
         storage: crate::config::StorageConfig::default(),
         txpool: crate::mempool::MempoolConfig::default(),
+        rpc: crate::rpc::RpcLimits::default(),
         relayer: None,
         chains: vec![ChainConfig {
             chain_id: genesis.chain_id,

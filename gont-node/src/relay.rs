@@ -192,7 +192,12 @@ impl Relayer {
         let (space_height, request) = self.request(data.clone())?;
         let gas = self
             .space
-            .estimate_gas(space_height, &request, None)
+            .estimate_gas(
+                space_height,
+                &request,
+                None,
+                crate::rpc::RpcLimits::default().estimate_gas_budget,
+            )
             .map_err(|e| RelayError::Space(e.to_string()))?;
         let base_fee = self
             .space

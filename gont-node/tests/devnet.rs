@@ -2,8 +2,10 @@
 //! devnet is killed (SIGKILL; its nodes stop on their parent's death) and
 //! restarted from the same directory: heights continue and balances are
 //! intact on GONT Space and on the service. One node killed with SIGKILL
-//! is reported and restarted while the others keep going. Then SIGTERM
-//! stops it cleanly, and a node starts by hand from its home folder.
+//! is reported and restarted while the others keep going. 200 concurrent
+//! `eth_estimateGas` of an endless loop each end with an error within the
+//! RPC's timeout while blocks keep coming. Then SIGTERM stops it cleanly,
+//! and a node starts by hand from its home folder.
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
@@ -91,6 +93,67 @@ fn wait_past(addr: SocketAddr, than: u64) -> u64 {
     }
 }
 
+/// The RPC's execution timeout (`RpcLimits::evm_timeout_ms`'s default).
+const EVM_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// 200 concurrent `eth_estimateGas` of an endless loop (`JUMPDEST PUSH1 0
+/// JUMP`, placed by a state override) at `addr`: every one ends with an
+/// error within the timeout (and slack), and the chain keeps deciding
+/// blocks meanwhile at no less than a third of its rate just before.
+fn estimate_storm(addr: SocketAddr) {
+    let rate = |from: u64, took: Duration| (height(addr) - from) as f64 / took.as_secs_f64();
+    let (quiet_from, quiet) = (height(addr), Instant::now());
+    std::thread::sleep(Duration::from_secs(6));
+    let quiet_rate = rate(quiet_from, quiet.elapsed());
+
+    let (storm_from, storm) = (height(addr), Instant::now());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let answers = runtime.block_on(async {
+        let client = client::RpcClient::new(addr).unwrap();
+        let request = json!([
+            { "to": "0x00000000000000000000000000000000000c0de0" },
+            "latest",
+            { "0x00000000000000000000000000000000000c0de0": { "code": "0x5b600056" } }
+        ]);
+        let calls: Vec<_> = (0..200)
+            .map(|_| {
+                let (client, request) = (client.clone(), request.clone());
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let answer = client.call("eth_estimateGas", &request).await;
+                    (answer, started.elapsed())
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for call in calls {
+            answers.push(call.await.unwrap());
+        }
+        answers
+    });
+    let storm_rate = rate(storm_from, storm.elapsed());
+    let slowest = answers.iter().map(|(_, took)| *took).max().unwrap();
+    let timed_out = answers
+        .iter()
+        .filter(|(a, _)| matches!(a, Err(client::ClientError::Rpc { message, .. }) if message.starts_with("execution aborted")))
+        .count();
+    eprintln!(
+        "estimate storm: 200 calls, {timed_out} timed out, the others out of gas; slowest {slowest:?}; \
+         blocks/s {quiet_rate:.2} before, {storm_rate:.2} during"
+    );
+    for (answer, took) in &answers {
+        assert!(
+            matches!(answer, Err(client::ClientError::Rpc { code: -32000, .. })),
+            "{answer:?}"
+        );
+        assert!(*took < EVM_TIMEOUT + Duration::from_secs(5), "{took:?}");
+    }
+    assert!(
+        storm_rate >= quiet_rate / 3.0,
+        "blocks slowed from {quiet_rate:.2}/s to {storm_rate:.2}/s during the storm"
+    );
+}
+
 #[test]
 fn a_killed_devnet_restarts_from_its_directory_with_heights_and_balances_intact() {
     let dir = tempfile::tempdir().unwrap();
@@ -150,6 +213,8 @@ fn a_killed_devnet_restarts_from_its_directory_with_heights_and_balances_intact(
     // The chains still take transactions after the restart.
     transfer(space, 31337, recipient);
     assert_eq!(balance(space, recipient), three + three);
+
+    estimate_storm(space);
 
     // SIGTERM stops everything cleanly.
     let node3 = devnet.rpc(3, SPACE);

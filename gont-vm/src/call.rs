@@ -178,12 +178,15 @@ fn run<R: StateReader>(
 
 /// The least gas limit with which `request` succeeds on `state`, found by
 /// bisection between the transaction floor and the block gas limit (or the
-/// request's own limit).
+/// request's own limit). The runs together may use at most `budget` gas:
+/// once they have, the search stops at the least limit found to succeed
+/// so far, which is still a limit the call succeeds with.
 pub fn estimate_gas<R: StateReader>(
     state: &R,
     chain: &ChainConfig,
     block: &BlockContext,
     request: &CallRequest,
+    budget: u64,
 ) -> Result<u64, CallError> {
     let cap = request.gas.unwrap_or(block.gas_limit).min(block.gas_limit);
     let first = run(state, chain, block, request, cap)?;
@@ -195,42 +198,47 @@ pub fn estimate_gas<R: StateReader>(
             output: first.output,
         });
     }
+    let mut spent = first.gas_used;
     // The gas used is a lower bound (refunds and the 63/64 rule can make
     // the needed limit higher); bisect between it and the cap.
     let mut lo = first.gas_used.max(TX_BASE_GAS).saturating_sub(1);
     let mut hi = cap;
     // A common case first: the used gas plus the 1/64 retained by calls.
     let guess = first.gas_used.saturating_mul(64) / 63 + 1;
-    if guess < hi {
-        if succeeds(state, chain, block, request, guess)? {
-            hi = guess;
-        } else {
-            lo = guess;
+    let bisect = |lo: u64, hi: u64| (lo + 1 < hi).then(|| lo + (hi - lo) / 2);
+    let mut next = if guess < hi {
+        Some(guess)
+    } else {
+        bisect(lo, hi)
+    };
+    while let Some(limit) = next {
+        if spent >= budget {
+            break;
         }
-    }
-    while lo + 1 < hi {
-        let mid = lo + (hi - lo) / 2;
-        if succeeds(state, chain, block, request, mid)? {
-            hi = mid;
+        let (success, used) = succeeds(state, chain, block, request, limit)?;
+        spent = spent.saturating_add(used);
+        if success {
+            hi = limit;
         } else {
-            lo = mid;
+            lo = limit;
         }
+        next = bisect(lo, hi);
     }
     Ok(hi)
 }
 
-/// Whether the call succeeds with `gas_limit`; a limit below the intrinsic
-/// gas is a failure, not an error.
+/// Whether the call succeeds with `gas_limit`, and the gas it used; a
+/// limit below the intrinsic gas is a failure, not an error.
 fn succeeds<R: StateReader>(
     state: &R,
     chain: &ChainConfig,
     block: &BlockContext,
     request: &CallRequest,
     gas_limit: u64,
-) -> Result<bool, CallError> {
+) -> Result<(bool, u64), CallError> {
     match run(state, chain, block, request, gas_limit) {
-        Ok(result) => Ok(result.success),
-        Err(CallError::Invalid(_)) => Ok(false),
+        Ok(result) => Ok((result.success, result.gas_used)),
+        Err(CallError::Invalid(_)) => Ok((false, 0)),
         Err(e) => Err(e),
     }
 }

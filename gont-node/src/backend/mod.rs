@@ -446,6 +446,7 @@ impl EthBackend for ChainBackend {
         height: Height,
         request: &TransactionRequest,
         overrides: Option<&StateOverride>,
+        budget: u64,
     ) -> Result<u64, RpcError> {
         let state = self.store.state_at(height)?;
         let block = self.call_context(height)?;
@@ -456,8 +457,9 @@ impl EthBackend for ChainBackend {
                 &self.config.chain,
                 &block,
                 &request,
+                budget,
             ),
-            None => gont_vm::estimate_gas(&state, &self.config.chain, &block, &request),
+            None => gont_vm::estimate_gas(&state, &self.config.chain, &block, &request, budget),
         }
         .map_err(call_error)
     }

@@ -32,7 +32,7 @@ use crate::mempool::{Mempool, MempoolConfig};
 use crate::progress::CatchUp;
 use crate::relay::RelayedService;
 use crate::rpc::backend::{EthBackend as _, StoredBlock};
-use crate::rpc::{self, RpcLimits, RpcServer};
+use crate::rpc::{self, RpcServer};
 use crate::{home, keystore};
 
 mod info;
@@ -402,7 +402,7 @@ impl Node {
                     chain.backend.clone(),
                     info.clone(),
                     new_blocks.clone(),
-                    RpcLimits::default(),
+                    config.rpc,
                     Some(observe),
                     &chain.config.rpc_cors,
                 )

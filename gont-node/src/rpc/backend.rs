@@ -83,12 +83,14 @@ pub trait EthBackend: Send + Sync + 'static {
         overrides: Option<&StateOverride>,
     ) -> Result<CallOutcome, RpcError>;
 
-    /// The least gas limit with which the call succeeds.
+    /// The least gas limit with which the call succeeds, its runs using at
+    /// most `budget` gas together (`gont_vm::estimate_gas`).
     fn estimate_gas(
         &self,
         height: Height,
         request: &TransactionRequest,
         overrides: Option<&StateOverride>,
+        budget: u64,
     ) -> Result<u64, RpcError>;
 
     /// Traces the transactions of the block at `height` (≥ 1) with geth's

@@ -29,6 +29,7 @@ use jsonrpsee::types::ErrorObjectOwned;
 use super::backend::EthBackend;
 use super::error::RpcError;
 use super::eth::{EthApi, required_optional, required_optional2, to_rpc};
+use super::heavy;
 
 type RpcResult<T> = Result<T, ErrorObjectOwned>;
 
@@ -99,26 +100,29 @@ impl<B: EthBackend> EthApi<B> {
 pub(crate) fn register<B: EthBackend>(
     module: &mut RpcModule<EthApi<B>>,
 ) -> Result<(), jsonrpsee::core::RegisterMethodError> {
-    module.register_blocking_method(
+    heavy::register(
+        module,
         "debug_traceTransaction",
-        |params, api, _| -> RpcResult<GethTrace> {
+        |params, api| -> RpcResult<GethTrace> {
             let (hash, options): (B256, Option<GethDebugTracingOptions>) =
                 required_optional(&params)?;
             to_rpc(api.trace_transaction(hash, &options.unwrap_or_default()))
         },
     )?;
-    module.register_blocking_method(
+    heavy::register(
+        module,
         "debug_traceBlockByNumber",
-        |params, api, _| -> RpcResult<Vec<TraceResult>> {
+        |params, api| -> RpcResult<Vec<TraceResult>> {
             let (tag, options): (BlockNumberOrTag, Option<GethDebugTracingOptions>) =
                 required_optional(&params)?;
             let height = to_rpc(api.height_of_tag(tag))?;
             to_rpc(api.trace_block(height, &options.unwrap_or_default()))
         },
     )?;
-    module.register_blocking_method(
+    heavy::register(
+        module,
         "debug_traceBlockByHash",
-        |params, api, _| -> RpcResult<Vec<TraceResult>> {
+        |params, api| -> RpcResult<Vec<TraceResult>> {
             let (hash, options): (B256, Option<GethDebugTracingOptions>) =
                 required_optional(&params)?;
             let height = to_rpc(api.backend.height_of(BlockId(hash.0)))?
@@ -127,23 +131,25 @@ pub(crate) fn register<B: EthBackend>(
             to_rpc(api.trace_block(height, &options.unwrap_or_default()))
         },
     )?;
-    module.register_blocking_method(
+    heavy::register(
+        module,
         "debug_traceCall",
-        |params, api, _| -> RpcResult<GethTrace> {
+        |params, api| -> RpcResult<GethTrace> {
             let (request, block, options): (
                 TransactionRequest,
                 Option<RpcBlockId>,
                 Option<GethDebugTracingCallOptions>,
             ) = required_optional2(&params)?;
-            to_rpc(api.trace_call(&request, block, &options.unwrap_or_default()))
+            to_rpc(api.trace_call(&api.capped(request), block, &options.unwrap_or_default()))
         },
     )?;
-    module.register_blocking_method(
+    heavy::register(
+        module,
         "eth_createAccessList",
-        |params, api, _| -> RpcResult<AccessListResult> {
+        |params, api| -> RpcResult<AccessListResult> {
             let (request, block): (TransactionRequest, Option<RpcBlockId>) =
                 required_optional(&params)?;
-            to_rpc(api.create_access_list(&request, block))
+            to_rpc(api.create_access_list(&api.capped(request), block))
         },
     )?;
     Ok(())

@@ -6,7 +6,7 @@
 //! | -32600 | not a JSON-RPC request, or a batch over the limit |
 //! | -32601 | no such method (jsonrpsee) |
 //! | -32602 | wrong parameters |
-//! | -32000 | the request is well-formed but cannot be served (geth's generic server error) |
+//! | -32000 | the request is well-formed but cannot be served (geth's generic server error), or timed out |
 //! | 3 | execution reverted, with the revert data |
 //! | -32005 | a limit was hit (log range, response size) |
 
@@ -45,6 +45,9 @@ pub enum RpcError {
     /// The node failed (storage, execution): not the caller's fault.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A method that executes or scans ran out of time (geth's wording).
+    #[error("execution aborted (timeout = {})", go_duration(*.0))]
+    Timeout(std::time::Duration),
 }
 
 impl From<RpcError> for ErrorObjectOwned {
@@ -54,7 +57,7 @@ impl From<RpcError> for ErrorObjectOwned {
             RpcError::InvalidParams(_) => {
                 ErrorObjectOwned::owned(INVALID_PARAMS, message, None::<()>)
             }
-            RpcError::Refused(_) | RpcError::Internal(_) => {
+            RpcError::Refused(_) | RpcError::Internal(_) | RpcError::Timeout(_) => {
                 ErrorObjectOwned::owned(SERVER_ERROR, message, None::<()>)
             }
             RpcError::Reverted { data, .. } => {
@@ -62,6 +65,15 @@ impl From<RpcError> for ErrorObjectOwned {
             }
             RpcError::Limit(_) => ErrorObjectOwned::owned(LIMIT_EXCEEDED, message, None::<()>),
         }
+    }
+}
+
+/// A duration as Go prints one (`5s`, `250ms`), as geth's messages show it.
+fn go_duration(d: std::time::Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
     }
 }
 

@@ -18,11 +18,14 @@ use super::backend::{EthBackend, LogFilter, StoredBlock};
 use super::convert::{self, TxPosition};
 use super::error::{RpcError, revert_reason};
 use super::filters::Filters;
+use super::heavy;
 
 /// The state the methods share.
 pub(crate) struct EthApi<B> {
     pub(crate) backend: Arc<B>,
     pub(crate) filters: Filters,
+    /// Where methods that execute or scan run.
+    pub(crate) heavy: super::heavy::Heavy,
     pub(crate) limits: RpcLimits,
     pub(crate) node: Arc<dyn super::NodeInfo>,
     pub(crate) new_blocks: tokio::sync::broadcast::Sender<StoredBlock>,
@@ -159,8 +162,33 @@ impl<B: EthBackend> EthApi<B> {
         Ok(Self::receipt_at(&stored, index))
     }
 
-    /// A filter's query, its range checked against the limit.
+    /// Refuses a filter with more addresses or topic alternatives than the
+    /// limits allow.
+    pub(crate) fn check_filter_size(&self, filter: &Filter) -> Result<(), RpcError> {
+        let addresses = filter.address.len();
+        if addresses > self.limits.max_filter_addresses {
+            return Err(RpcError::Limit(format!(
+                "too many addresses in filter: {addresses}, the limit is {}",
+                self.limits.max_filter_addresses
+            )));
+        }
+        if let Some(topics) = filter
+            .topics
+            .iter()
+            .map(|t| t.len())
+            .find(|&n| n > self.limits.max_filter_topics)
+        {
+            return Err(RpcError::Limit(format!(
+                "too many topics at one position of filter: {topics}, the limit is {}",
+                self.limits.max_filter_topics
+            )));
+        }
+        Ok(())
+    }
+
+    /// A filter's query, its size and range checked against the limits.
     pub(crate) fn log_query(&self, filter: &Filter) -> Result<LogFilter, RpcError> {
+        self.check_filter_size(filter)?;
         let (from, to) = match filter.block_option {
             FilterBlockOption::AtBlockHash(hash) => {
                 let h = self
@@ -228,6 +256,14 @@ impl<B: EthBackend> EthApi<B> {
             .collect())
     }
 
+    /// `request` with its gas limited to [`RpcLimits::call_gas_cap`] (an
+    /// absent limit becomes the cap; the block gas limit caps it further).
+    pub(crate) fn capped(&self, mut request: TransactionRequest) -> TransactionRequest {
+        let cap = self.limits.call_gas_cap;
+        request.gas = Some(request.gas.unwrap_or(cap).min(cap));
+        request
+    }
+
     fn call(
         &self,
         request: &TransactionRequest,
@@ -254,6 +290,13 @@ impl<B: EthBackend> EthApi<B> {
     ) -> Result<FeeHistory, RpcError> {
         let count = count.min(1024);
         let percentiles = percentiles.filter(|ps| !ps.is_empty());
+        let most = self.limits.max_fee_history_percentiles;
+        if let Some(ps) = percentiles.as_ref().filter(|ps| ps.len() > most) {
+            return Err(RpcError::InvalidParams(format!(
+                "too many reward percentiles: {}, the limit is {most}",
+                ps.len()
+            )));
+        }
         if let Some(ps) = &percentiles {
             let rising = ps.windows(2).all(|w| matches!(w, [a, b] if a <= b));
             if !rising || ps.iter().any(|p| !(0.0..=100.0).contains(p)) {
@@ -448,15 +491,15 @@ pub(crate) fn register<B: EthBackend>(
                 .map(B256::from),
         )
     })?;
-    module.register_method("eth_call", |params, api, _| -> RpcResult<Bytes> {
+    heavy::register(module, "eth_call", |params, api| -> RpcResult<Bytes> {
         let (request, block, overrides): (
             TransactionRequest,
             Option<RpcBlockId>,
             Option<StateOverride>,
         ) = required_optional2(&params)?;
-        to_rpc(api.call(&request, block, overrides.as_ref()))
+        to_rpc(api.call(&api.capped(request), block, overrides.as_ref()))
     })?;
-    module.register_method("eth_estimateGas", |params, api, _| -> RpcResult<U64> {
+    heavy::register(module, "eth_estimateGas", |params, api| -> RpcResult<U64> {
         let (request, block, overrides): (
             TransactionRequest,
             Option<RpcBlockId>,
@@ -465,7 +508,12 @@ pub(crate) fn register<B: EthBackend>(
         let height = to_rpc(api.height_of_block_id(block))?;
         to_rpc(
             api.backend
-                .estimate_gas(height, &request, overrides.as_ref())
+                .estimate_gas(
+                    height,
+                    &api.capped(request),
+                    overrides.as_ref(),
+                    api.limits.estimate_gas_budget,
+                )
                 .map(U64::from),
         )
     })?;
@@ -479,9 +527,10 @@ pub(crate) fn register<B: EthBackend>(
     module.register_method("eth_maxPriorityFeePerGas", |_, _, _| -> RpcResult<U256> {
         Ok(U256::from(SUGGESTED_TIP))
     })?;
-    module.register_method(
+    heavy::register(
+        module,
         "eth_feeHistory",
-        |params, api, _| -> RpcResult<FeeHistory> {
+        |params, api| -> RpcResult<FeeHistory> {
             let mut seq = params.sequence();
             let count: U64 = seq.next()?;
             let newest: BlockNumberOrTag = seq.next()?;
@@ -548,7 +597,7 @@ pub(crate) fn register<B: EthBackend>(
             )
         },
     )?;
-    module.register_method("eth_getLogs", |params, api, _| {
+    heavy::register(module, "eth_getLogs", |params, api| {
         let (filter,): (Filter,) = params.parse()?;
         let query = to_rpc(api.log_query(&filter))?;
         to_rpc(api.logs(&query))

@@ -21,6 +21,7 @@ use super::backend::EthBackend;
 use super::convert;
 use super::error::RpcError;
 use super::eth::{EthApi, to_rpc};
+use super::heavy;
 
 /// How long a filter lives without a poll (geth's deadline).
 const FILTER_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -46,7 +47,6 @@ struct Installed {
 /// The filters of one chain's RPC.
 #[derive(Debug, Default)]
 pub(crate) struct Filters {
-    next_id: Mutex<u64>,
     installed: Mutex<HashMap<U256, Installed>>,
     /// The admitted-transaction notices of each pending-transaction filter.
     pending: Mutex<HashMap<U256, broadcast::Receiver<B256>>>,
@@ -72,12 +72,16 @@ impl Filters {
                 "too many filters installed (limit {MAX_FILTERS})"
             )));
         }
-        let mut next = self
-            .next_id
-            .lock()
-            .map_err(|_| RpcError::Internal("filter ids poisoned".into()))?;
-        *next += 1;
-        let id = U256::from(*next);
+        // Random, as geth's: a client cannot guess another's filter.
+        let id = loop {
+            let mut bytes = [0u8; 16];
+            getrandom::getrandom(&mut bytes)
+                .map_err(|e| RpcError::Internal(format!("no randomness for a filter id: {e}")))?;
+            let id = U256::from_be_slice(&bytes);
+            if !installed.contains_key(&id) {
+                break id;
+            }
+        };
         installed.insert(
             id,
             Installed {
@@ -194,7 +198,7 @@ pub(crate) fn register<B: EthBackend>(
             Ok(api.filters.uninstall(id))
         },
     )?;
-    module.register_method("eth_getFilterChanges", |params, api, _| {
+    heavy::register(module, "eth_getFilterChanges", |params, api| {
         let (id,): (U256,) = params.parse()?;
         let latest = to_rpc(api.backend.latest())?;
         let (kind, since) = to_rpc(api.filters.poll(id, latest))?;
@@ -247,7 +251,7 @@ pub(crate) fn register<B: EthBackend>(
             }
         }
     })?;
-    module.register_method("eth_getFilterLogs", |params, api, _| {
+    heavy::register(module, "eth_getFilterLogs", |params, api| {
         let (id,): (U256,) = params.parse()?;
         match to_rpc(api.filters.get(id))? {
             FilterKind::Logs(filter) => {

@@ -13,6 +13,7 @@ mod debug;
 pub mod error;
 mod eth;
 mod filters;
+mod heavy;
 pub mod proofs;
 mod txpool;
 
@@ -29,30 +30,55 @@ use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::Request;
 use jsonrpsee::types::{ErrorObjectOwned, SubscriptionId};
 use jsonrpsee::{PendingSubscriptionSink, RpcModule, SubscriptionMessage};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use self::backend::{EthBackend, StoredBlock};
 use self::error::RpcError;
 use self::eth::EthApi;
 
-/// The limits of one RPC server.
-#[derive(Clone, Copy, Debug)]
+/// The limits of one RPC server: a chain's `[chain.rpc_limits]` in
+/// `config.toml`, every field optional, these defaults when absent (geth's
+/// where geth has one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RpcLimits {
-    /// The longest batch.
+    /// The longest batch (100).
     pub max_batch: u32,
-    /// The largest request body, in bytes.
+    /// The largest request body, in bytes (10 MiB).
     pub max_request_bytes: u32,
-    /// The largest response body, in bytes.
+    /// The largest response body, in bytes (10 MiB).
     pub max_response_bytes: u32,
-    /// Open connections.
+    /// Open connections (500).
     pub max_connections: u32,
-    /// Subscriptions per WebSocket connection.
+    /// Subscriptions per WebSocket connection (1 024).
     pub max_subscriptions: u32,
-    /// The most blocks one log query may span.
+    /// The most blocks one log query may span (10 000).
     pub max_log_range: u64,
-    /// The most logs one query may return.
+    /// The most logs one query may return (10 000).
     pub max_logs: usize,
+    /// The most addresses in one log filter (1 000).
+    pub max_filter_addresses: usize,
+    /// The most alternatives at one topic position of a log filter (1 000).
+    pub max_filter_topics: usize,
+    /// The most percentiles `eth_feeHistory` takes (100).
+    pub max_fee_history_percentiles: usize,
+    /// The most gas one `eth_call`, `eth_estimateGas` run, `eth_createAccessList`
+    /// or `debug_traceCall` may use (geth's `--rpc.gascap`, 50 M); the
+    /// block gas limit caps it too.
+    pub call_gas_cap: u64,
+    /// The most gas one `eth_estimateGas` spends over all its runs (500 M):
+    /// when spent, it answers the least limit found to succeed so far.
+    pub estimate_gas_budget: u64,
+    /// How long a method that executes or scans (`eth_call`,
+    /// `eth_estimateGas`, `eth_getLogs`, `eth_feeHistory`, filters' logs,
+    /// `eth_createAccessList`, `debug_trace*`) may take before it is
+    /// answered with `execution aborted (timeout = …)`, in milliseconds
+    /// (geth's `--rpc.evmtimeout`, 5 000), waiting for its turn included.
+    pub evm_timeout_ms: u64,
+    /// How many of those run at once, on the blocking pool; the others wait
+    /// (0: the number of cores less one, at least one).
+    pub max_concurrent_executions: usize,
 }
 
 impl Default for RpcLimits {
@@ -65,6 +91,13 @@ impl Default for RpcLimits {
             max_subscriptions: 1024,
             max_log_range: 10_000,
             max_logs: 10_000,
+            max_filter_addresses: 1_000,
+            max_filter_topics: 1_000,
+            max_fee_history_percentiles: 100,
+            call_gas_cap: 50_000_000,
+            estimate_gas_budget: 500_000_000,
+            evm_timeout_ms: 5_000,
+            max_concurrent_executions: 0,
         }
     }
 }
@@ -161,7 +194,9 @@ impl RpcServer {
 }
 
 /// Told the method and duration of every call a server answers (a batch
-/// is one observation, method `batch`): the node turns these into metrics.
+/// is one observation, method `batch`; a method the server does not have is
+/// `unknown`, so that callers cannot mint metric labels): the node turns
+/// these into metrics.
 pub type CallObserver = Arc<dyn Fn(&str, Duration) + Send + Sync>;
 
 /// Middleware timing each call for a [`CallObserver`].
@@ -169,6 +204,8 @@ pub type CallObserver = Arc<dyn Fn(&str, Duration) + Send + Sync>;
 struct Timed<S> {
     inner: S,
     observe: CallObserver,
+    /// The server's methods: the only names observed.
+    methods: Arc<std::collections::HashSet<&'static str>>,
 }
 
 impl<S> RpcServiceT for Timed<S>
@@ -187,11 +224,15 @@ where
     ) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
         let inner = self.inner.clone();
         let observe = self.observe.clone();
+        let method = self
+            .methods
+            .get(request.method_name())
+            .copied()
+            .unwrap_or("unknown");
         async move {
-            let method = request.method_name().to_owned();
             let started = Instant::now();
             let response = inner.call(request).await;
-            observe(&method, started.elapsed());
+            observe(method, started.elapsed());
             response
         }
     }
@@ -259,9 +300,12 @@ pub async fn serve<B: EthBackend>(
         .set_id_provider(HexIds)
         .build();
     let observe: CallObserver = observe.unwrap_or_else(|| Arc::new(|_: &str, _: Duration| {}));
+    let methods: Arc<std::collections::HashSet<&'static str>> =
+        Arc::new(module.method_names().collect());
     let middleware = RpcServiceBuilder::new().layer_fn(move |inner| Timed {
         inner,
         observe: observe.clone(),
+        methods: methods.clone(),
     });
     let server = Server::builder()
         .set_config(config)
@@ -287,6 +331,7 @@ pub fn methods<B: EthBackend>(
     let api = EthApi {
         backend,
         filters: filters::Filters::default(),
+        heavy: heavy::Heavy::new(&limits),
         limits,
         node,
         new_blocks,
@@ -370,7 +415,19 @@ fn register_subscriptions<B: EthBackend>(
                 };
                 return subscribe_pending(full.unwrap_or(false), pending, ctx).await;
             }
-            let filter: Option<Filter> = seq.optional_next().unwrap_or(None);
+            // A filter that does not parse or is too large is an error, not
+            // a subscription to every log.
+            let filter: Option<Filter> = match seq.optional_next() {
+                Ok(filter) => filter,
+                Err(e) => {
+                    pending.reject(e).await;
+                    return Ok(());
+                }
+            };
+            if let Some(Err(e)) = filter.as_ref().map(|f| ctx.check_filter_size(f)) {
+                pending.reject(ErrorObjectOwned::from(e)).await;
+                return Ok(());
+            }
             subscribe(kind, filter, pending, ctx).await
         },
     )?;

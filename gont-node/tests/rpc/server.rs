@@ -150,10 +150,9 @@ async fn ws_read(stream: &mut tokio::net::TcpStream) -> serde_json::Value {
     serde_json::from_slice(&payload).unwrap()
 }
 
-#[tokio::test]
-async fn subscription_ids_are_hex_strings_as_geths() {
-    let server = serve(&[]).await;
-    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+/// A WebSocket connection to `addr`, past the handshake.
+pub(crate) async fn ws_connect(addr: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
         .write_all(
             b"GET / HTTP/1.1\r\nHost: node\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -169,6 +168,24 @@ async fn subscription_ids_are_hex_strings_as_geths() {
     }
     let head = String::from_utf8_lossy(&head);
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    stream
+}
+
+/// Sends `request` as a WebSocket text frame and reads the answer.
+pub(crate) async fn ws_call(
+    stream: &mut tokio::net::TcpStream,
+    request: &str,
+) -> serde_json::Value {
+    stream.write_all(&ws_frame(request)).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), ws_read(stream))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn subscription_ids_are_hex_strings_as_geths() {
+    let server = serve(&[]).await;
+    let mut stream = ws_connect(server.addr).await;
     let mut ids = Vec::new();
     for (n, kind) in ["newHeads", "newPendingTransactions"]
         .into_iter()
@@ -176,10 +193,7 @@ async fn subscription_ids_are_hex_strings_as_geths() {
     {
         let request =
             format!(r#"{{"jsonrpc":"2.0","id":{n},"method":"eth_subscribe","params":["{kind}"]}}"#);
-        stream.write_all(&ws_frame(&request)).await.unwrap();
-        let answer = tokio::time::timeout(Duration::from_secs(10), ws_read(&mut stream))
-            .await
-            .unwrap();
+        let answer = ws_call(&mut stream, &request).await;
         let id = answer["result"].as_str().unwrap_or_default().to_owned();
         assert!(
             id.len() == 34

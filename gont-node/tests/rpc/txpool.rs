@@ -1,8 +1,6 @@
 //! The pool's rules as a client meets them: each through a real JSON-RPC
 //! server socket, with geth's wording and the JSON-RPC error code -32000.
 
-use std::sync::Arc;
-
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, TxKind, U256};
 use gont_core::{Height, RawTransaction};
@@ -11,10 +9,9 @@ use gont_node::rpc::backend::EthBackend as _;
 use gont_node::rpc::{self, RpcLimits};
 use gont_vm::testing::{address_of, dev_key, raw, sign};
 use serde_json::{Value, json};
-use tokio::sync::broadcast;
 
+use super::Fixture;
 use super::server::{call, send_raw};
-use super::{Fixture, NoInfo, fixture_with_pool};
 
 const GWEI: u128 = 1_000_000_000;
 
@@ -60,20 +57,7 @@ impl Transfer {
 
 /// The fixture with a pool of `pool`'s rules, served on a socket.
 pub(crate) async fn serve(pool: MempoolConfig) -> (Fixture, rpc::RpcServer) {
-    let f = fixture_with_pool(RpcLimits::default(), Vec::new(), pool);
-    let (blocks, _) = broadcast::channel(4);
-    let server = rpc::serve(
-        "127.0.0.1:0".parse().unwrap(),
-        f.backend.clone(),
-        Arc::new(NoInfo),
-        blocks,
-        RpcLimits::default(),
-        None,
-        &[],
-    )
-    .await
-    .unwrap();
-    (f, server)
+    super::serve_fixture(RpcLimits::default(), pool, None).await
 }
 
 /// The refusal's message, after checking it is a JSON-RPC error -32000.
