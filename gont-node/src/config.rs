@@ -334,6 +334,40 @@ mod tests {
     }
 
     #[test]
+    fn txpool_and_rpc_limits_take_each_field_alone_and_refuse_unknown_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(files::CONFIG);
+        let text = sample().to_toml();
+        assert!(
+            text.contains("[txpool]") && text.contains("[rpc]"),
+            "{text}"
+        );
+        assert!(text.contains("max_transaction_bytes = 131072"), "{text}");
+        assert!(text.contains("evm_timeout_ms = 5000"), "{text}");
+        let mut config = sample();
+        config.txpool = crate::mempool::MempoolConfig::default();
+        config.rpc = crate::rpc::RpcLimits::default();
+        let base = config.to_toml();
+        let cut = base.find("[txpool]").unwrap();
+        let end = base.find("[[chain]]").unwrap();
+        let with = |sections: &str| {
+            let text = format!("{}{sections}\n{}", &base[..cut], &base[end..]);
+            std::fs::write(&path, text).unwrap();
+            NodeConfig::load(dir.path())
+        };
+        let loaded = with("[txpool]\nmin_tip_wei = 7\n[rpc]\nevm_timeout_ms = 250\n").unwrap();
+        assert_eq!(loaded.txpool.min_tip_wei, 7);
+        assert_eq!(loaded.txpool.max_account_slots, 64, "the rest default");
+        assert_eq!(loaded.rpc.evm_timeout_ms, 250);
+        assert_eq!(loaded.rpc.call_gas_cap, 50_000_000);
+        let absent = with("").unwrap();
+        assert_eq!(absent.txpool, crate::mempool::MempoolConfig::default());
+        assert_eq!(absent.rpc, crate::rpc::RpcLimits::default());
+        let e = with("[rpc]\nevm_timeout = 5\n").unwrap_err().to_string();
+        assert!(e.contains("evm_timeout"), "{e}");
+    }
+
+    #[test]
     fn typos_and_duplicates_are_errors_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(files::CONFIG);

@@ -2,8 +2,9 @@
 //! format, lints, docs, doctests, the acceptance run against a release
 //! devnet ([`crate::acceptance`]), the unit tests of the patched crates in
 //! `third_party/`, the C library `libgont_vm` (built alone, with the `abi`
-//! placement only, for `gont-ffi`'s C and Python tests to link), then the
-//! test suite, last so that its summary closes the output.
+//! placement only, for `gont-ffi`'s C and Python tests to link), a
+//! 3-minute chaos run ([`crate::chaos`]), then the test suite, last so
+//! that its summary closes the output.
 
 use anyhow::{Result, bail};
 
@@ -50,6 +51,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     // Built here rather than by its tests, so that the build does not run
     // beside timing-sensitive tests; they find it up to date.
     cmd("cargo", &["build", "--locked", "-p", "gont-ffi"], &[])?;
+    crate::chaos(&["--minutes".to_owned(), "3".to_owned()])?;
     cmd(
         "cargo",
         &[

@@ -7,6 +7,7 @@
 //! cargo xtask statetest PATH, txtest PATH, sim, bench …
 //! cargo xtask bench net gossip throughput and latency among 4 local nodes
 //! cargo xtask bench devnet  load benchmark of a 4-validator devnet
+//! cargo xtask chaos     kill -9, pauses and partitions of a devnet under load
 //! ```
 
 mod acceptance;
@@ -42,6 +43,10 @@ commands:
                      signed transfers at rising rates into a 4-validator devnet
                      (release): included tx/s, p50/p99 latency, block interval,
                      CPU and peak RSS; --quick runs two short steps
+  chaos [--minutes N]
+                     4 validators in network namespaces under load, killed,
+                     paused and partitioned in turn for N minutes (10); checks
+                     agreement, lost transactions and stalls (root, iproute2)
   devnet [ARGS]      the node's local devnet (release), as `gont devnet ARGS`
   help               this text";
 
@@ -65,6 +70,7 @@ fn run(args: &[String]) -> Result<()> {
         "ci" => ci::run(rest),
         "dist" => dist::run(rest),
         "devnet" => devnet(rest),
+        "chaos" => chaos(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -184,6 +190,46 @@ fn bench_devnet(args: &[String]) -> Result<()> {
         }
         (ran, stopped) => ran.and(stopped),
     }
+}
+
+/// `cargo xtask chaos [--minutes N]`: builds the node's binaries (debug,
+/// as `cargo test --no-run --workspace`, so that the test run after it in
+/// CI finds everything built) and runs `gont-chaos`, which sets up four
+/// validators in network namespaces under load, perturbs them for N
+/// minutes and prints the table; fails if they disagreed, lost an
+/// acknowledged transaction, or committed during a 2 + 2 partition.
+pub(crate) fn chaos(args: &[String]) -> Result<()> {
+    let minutes = match args {
+        [] => "10",
+        [flag, n] if flag == "--minutes" && n.parse::<f64>().is_ok_and(|m| m > 0.0) => n,
+        _ => bail!("usage: cargo xtask chaos [--minutes N]"),
+    };
+    cmd(
+        "cargo",
+        &["test", "--locked", "--workspace", "--no-run", "--quiet"],
+        &[],
+    )?;
+    let root = workspace_root()?;
+    let debug = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), |dir| root.join(dir))
+        .join("debug");
+    let dir = debug.join("chaos");
+    let gont = debug.join("gont");
+    cmd(
+        debug
+            .join("gont-chaos")
+            .to_str()
+            .context("target directory is not UTF-8")?,
+        &[
+            "--gont",
+            gont.to_str().context("target directory is not UTF-8")?,
+            "--dir",
+            dir.to_str().context("target directory is not UTF-8")?,
+            "--minutes",
+            minutes,
+        ],
+        &[],
+    )
 }
 
 /// `cargo xtask statetest|txtest PATH`: gont-vm's conformance runner.

@@ -674,7 +674,23 @@ mod tests {
         ] {
             assert!(!AdmitError::Invalid(stale).blames_relay());
         }
-        assert!(!AdmitError::Pool(crate::mempool::MempoolError::AlreadyKnown).blames_relay());
+        // A future nonce (the relay has the gap-filling one, this node not
+        // yet) or any other pool refusal blames no one.
+        for refusal in [
+            crate::mempool::MempoolError::AlreadyKnown,
+            crate::mempool::MempoolError::NonceTooHigh { next: 1, nonce: 99 },
+            crate::mempool::MempoolError::PoolFull,
+        ] {
+            assert!(!AdmitError::Pool(refusal).blames_relay());
+        }
+        assert!(
+            !AdmitError::Invalid(gont_vm::TxError::NonceTooHigh {
+                sender,
+                tx: 9,
+                state: 1
+            })
+            .blames_relay()
+        );
         assert_eq!(
             AdmitError::Invalid(gont_vm::TxError::GasLimitReached {
                 gas: 2,

@@ -174,6 +174,10 @@ async fn fee_history_takes_at_most_100_percentiles() {
         too_many["error"]["message"],
         "too many reward percentiles: 101, the limit is 100"
     );
+    for bad in [json!([50.0, 10.0]), json!([-1.0]), json!([101.0])] {
+        let answer = call(server.addr, "eth_feeHistory", json!(["0x1", "latest", bad])).await;
+        assert_eq!(answer["error"]["code"], -32602, "{bad}: {answer}");
+    }
     let hundred = &percentiles[..100];
     let fine = call(
         server.addr,

@@ -95,6 +95,19 @@ async fn a_transaction_over_128_kib_is_refused_as_oversized_data() {
 }
 
 #[tokio::test]
+async fn a_gas_limit_above_the_block_gas_limit_is_refused_as_exceeds_block_gas_limit() {
+    let (f, server) = serve(MempoolConfig::default()).await;
+    let mut greedy = Transfer::new(0, 3);
+    greedy.gas = 30_000_001;
+    assert_eq!(
+        refusal(&send_raw(server.addr, &greedy.raw()).await),
+        "exceeds block gas limit"
+    );
+    assert_eq!(f.backend.pool_len(), 0);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_tip_below_the_pools_floor_is_refused_as_underpriced() {
     let (_f, server) = serve(MempoolConfig {
         min_tip_wei: 2_000_000_000,
