@@ -307,3 +307,29 @@ fn an_acknowledged_transaction_survives_kill_9_through_the_pool_journal() {
     assert_eq!(receipt["status"], "0x1");
     vm.stop();
 }
+
+/// Without `--genesis`, the development genesis is made at the first start
+/// and kept in `--data`: a second start continues the same chain instead
+/// of refusing a directory of "another genesis" (anvil's `--state`).
+#[test]
+fn gont_vm_rpc_with_only_a_data_directory_continues_its_development_chain() {
+    let data = tempfile::tempdir().unwrap();
+    let chain = data.path().join("chain");
+    let args = ["--data", chain.to_str().unwrap()];
+    let vm = VmProcess::start(&args);
+    let chain_id = quantity(&vm.call("eth_chainId", &json!([]))).unwrap();
+    let hash = vm.call(
+        "eth_sendRawTransaction",
+        &json!([transfer(chain_id, 0, Address::repeat_byte(0x42))]),
+    );
+    wait_for_receipt(&vm, &hash);
+    let genesis_block = vm.call("eth_getBlockByNumber", &json!(["0x0", false]));
+    vm.stop();
+    std::thread::sleep(Duration::from_millis(1_100));
+
+    let vm = VmProcess::start(&args);
+    assert_eq!(vm.height(), 1, "the chain continues");
+    let again = vm.call("eth_getBlockByNumber", &json!(["0x0", false]));
+    assert_eq!(again["hash"], genesis_block["hash"], "the same genesis");
+    vm.stop();
+}

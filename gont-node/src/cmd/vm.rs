@@ -29,7 +29,8 @@ pub(crate) enum VmCommand {
         /// its GONT Space.
         #[arg(long)]
         chain: Option<u64>,
-        /// Keep the chain in this directory and continue it when run again;
+        /// Keep the chain in this directory and continue it when run again
+        /// (with the development genesis, that too: `genesis.json` there);
         /// without it, a temporary directory removed at exit.
         #[arg(long)]
         data: Option<PathBuf>,
@@ -150,6 +151,9 @@ fn abci(
     Ok(())
 }
 
+/// The development genesis a `--data` directory keeps.
+const DEVELOPMENT_GENESIS: &str = "genesis.json";
+
 struct RpcOptions {
     genesis: Option<PathBuf>,
     chain: Option<ChainId>,
@@ -163,9 +167,16 @@ struct RpcOptions {
 fn rpc(options: &RpcOptions) -> Result<()> {
     init_logs();
     let now = gont_node::wall_clock();
-    let (genesis, development) = match &options.genesis {
-        Some(path) => (read_genesis(path)?, false),
-        None => {
+    // A development chain kept in `--data` keeps its genesis there: made
+    // at the first start (its time is that start's), read at the next.
+    let kept = options
+        .data
+        .as_ref()
+        .map(|dir| dir.join(DEVELOPMENT_GENESIS));
+    let (genesis, development) = match (&options.genesis, &kept) {
+        (Some(path), _) => (read_genesis(path)?, false),
+        (None, Some(kept)) if kept.exists() => (read_genesis(kept)?, true),
+        (None, _) => {
             let mut genesis = Genesis::devnet(1, 0);
             genesis.genesis_time = now;
             (genesis, true)
@@ -189,6 +200,10 @@ fn rpc(options: &RpcOptions) -> Result<()> {
         Standalone::open(&dir, &genesis, options.chain, now)
             .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?,
     );
+    if development && let Some(kept) = kept.filter(|k| !k.exists()) {
+        std::fs::write(&kept, genesis.to_json())
+            .with_context(|| format!("writing {}", kept.display()))?;
+    }
     vm.backend()
         .set_allow_unprotected_txs(options.allow_unprotected);
     let runtime = tokio::runtime::Builder::new_multi_thread()
