@@ -344,10 +344,7 @@ mod tests {
         );
         assert!(text.contains("max_transaction_bytes = 131072"), "{text}");
         assert!(text.contains("evm_timeout_ms = 5000"), "{text}");
-        let mut config = sample();
-        config.txpool = crate::mempool::MempoolConfig::default();
-        config.rpc = crate::rpc::RpcLimits::default();
-        let base = config.to_toml();
+        let base = text;
         let cut = base.find("[txpool]").unwrap();
         let end = base.find("[[chain]]").unwrap();
         let with = |sections: &str| {

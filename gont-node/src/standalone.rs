@@ -147,22 +147,12 @@ impl Standalone {
             Arc::new(Mutex::new(None)),
         ));
         let journal = data_dir.join(format!("txpool-{chain_id}.journal"));
-        if let Some(replay) =
-            backend
-                .open_journal(&journal)
-                .map_err(|source| OpenError::Journal {
-                    path: journal.clone(),
-                    source,
-                })?
-            && replay.restored + replay.dropped > 0
-        {
-            info!(
-                chain = %chain_id,
-                restored = replay.restored,
-                dropped = replay.dropped,
-                "txpool journal replayed"
-            );
-        }
+        backend
+            .open_journal(&journal)
+            .map_err(|source| OpenError::Journal {
+                path: journal.clone(),
+                source,
+            })?;
         let (new_blocks, _) = broadcast::channel(256);
         let info = Arc::new(StandaloneInfo {
             genesis: genesis.to_json(),

@@ -129,9 +129,22 @@ impl ChainBackend {
         self.rewrite_journal(&journal)?;
         // Only a racing second call can have set it; that one journals.
         let _ = self.journal.set(journal);
+        if report != JournalReplay::default() {
+            tracing::info!(
+                chain = %self.config.chain.chain_id,
+                restored = report.restored,
+                dropped = report.dropped,
+                torn_bytes = report.torn_bytes,
+                "txpool journal replayed"
+            );
+        }
         Ok(Some(report))
     }
 
+    /// Rewrites the journal from the pool, holding the pool's lock until the
+    /// new file is in place: a transaction admitted meanwhile is either in
+    /// the snapshot or appended to the new file after it, never appended to
+    /// the old file that the rename drops.
     pub(super) fn rewrite_journal(&self, journal: &Journal) -> std::io::Result<()> {
         let pool = self
             .mempool

@@ -31,7 +31,7 @@ use crate::config::{ChainConfig, NodeConfig, files};
 use crate::mempool::{Mempool, MempoolConfig};
 use crate::progress::CatchUp;
 use crate::relay::RelayedService;
-use crate::rpc::backend::{EthBackend as _, StoredBlock};
+use crate::rpc::backend::StoredBlock;
 use crate::rpc::{self, RpcServer};
 use crate::{home, keystore};
 
@@ -292,7 +292,12 @@ impl Node {
             let journal = home
                 .join(files::DATA)
                 .join(format!("txpool-{}.journal", chain.chain_id));
-            open_journal(&running.backend, &journal)?;
+            running.backend.open_journal(&journal).map_err(|e| {
+                chain_err(
+                    chain.chain_id,
+                    format!("txpool journal {}: {e}", journal.display()),
+                )
+            })?;
             gossip.push((chain.chain_id, rx));
             chains.push(running);
         }
@@ -536,24 +541,6 @@ fn open_chain(
         },
         gossip_rx,
     ))
-}
-
-/// Opens a chain's pool journal, saying what it restored.
-fn open_journal(backend: &ChainBackend, path: &Path) -> Result<(), NodeError> {
-    let chain = backend.chain_id();
-    let replay = backend
-        .open_journal(path)
-        .map_err(|e| chain_err(chain, format!("txpool journal {}: {e}", path.display())))?;
-    if let Some(r) = replay {
-        info!(
-            %chain,
-            restored = r.restored,
-            dropped = r.dropped,
-            torn_bytes = r.torn_bytes,
-            "txpool journal replayed"
-        );
-    }
-    Ok(())
 }
 
 async fn start_consensus(

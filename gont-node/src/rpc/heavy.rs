@@ -89,8 +89,9 @@ where
     module.register_async_method(name, move |params, api, _| {
         let work = work.clone();
         async move {
-            let heavy = api.clone();
-            heavy.heavy.run(move || work(params, &api)).await
+            // One handle runs the work, the other moves into it.
+            let runner = api.clone();
+            runner.heavy.run(move || work(params, &api)).await
         }
     })?;
     Ok(())

@@ -66,6 +66,18 @@ fn refusal(answer: &Value) -> &str {
     answer["error"]["message"].as_str().unwrap()
 }
 
+/// Checks that the node no longer knows `tx` (`eth_getTransactionByHash`
+/// answers `null`).
+async fn assert_not_pooled(addr: std::net::SocketAddr, tx: &RawTransaction) {
+    let answer = call(
+        addr,
+        "eth_getTransactionByHash",
+        json!([tx.hash().to_string()]),
+    )
+    .await;
+    assert_eq!(answer["result"], Value::Null, "{answer}");
+}
+
 fn accepted(answer: &Value, tx: &RawTransaction) {
     assert_eq!(answer["result"], tx.hash().to_string(), "{answer}");
 }
@@ -168,13 +180,7 @@ async fn a_replacement_needs_a_ten_percent_bump_else_replacement_transaction_und
     let bumped = bumped.raw();
     accepted(&send_raw(server.addr, &bumped).await, &bumped);
     assert_eq!(f.backend.pool_len(), 1, "the replaced one left the pool");
-    let gone = call(
-        server.addr,
-        "eth_getTransactionByHash",
-        json!([first.hash().to_string()]),
-    )
-    .await;
-    assert_eq!(gone["result"], Value::Null, "{gone}");
+    assert_not_pooled(server.addr, &first).await;
     server.stop().await;
 }
 
@@ -228,13 +234,7 @@ async fn a_full_pool_evicts_its_cheapest_for_a_better_payer_and_refuses_a_worse_
     let rich = rich.raw();
     accepted(&send_raw(server.addr, &rich).await, &rich);
     assert_eq!(f.backend.pool_len(), 2);
-    let evicted = call(
-        server.addr,
-        "eth_getTransactionByHash",
-        json!([cheap.hash().to_string()]),
-    )
-    .await;
-    assert_eq!(evicted["result"], Value::Null, "{evicted}");
+    assert_not_pooled(server.addr, &cheap).await;
     server.stop().await;
 }
 
@@ -290,12 +290,6 @@ async fn a_queued_transaction_expires_after_the_pools_lifetime() {
     assert_eq!(latest, Height(2));
     f.backend.committed(latest).unwrap();
     assert_eq!(f.backend.pool_len(), 1, "the executable one stays");
-    let expired = call(
-        server.addr,
-        "eth_getTransactionByHash",
-        json!([queued.hash().to_string()]),
-    )
-    .await;
-    assert_eq!(expired["result"], Value::Null, "{expired}");
+    assert_not_pooled(server.addr, &queued).await;
     server.stop().await;
 }

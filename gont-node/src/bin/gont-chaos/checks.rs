@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 
-use super::{Acknowledged, Perturbation, Row, height, quantity, rpc};
+use gont_node::client::quantity;
+
+use super::{Acknowledged, Perturbation, Row, height, rpc};
 
 /// Waits (at most 120 s) until every acknowledged transaction has a
 /// receipt; returns those that never got one.

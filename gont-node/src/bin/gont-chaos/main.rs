@@ -37,6 +37,7 @@ use alloy_primitives::{Address, B256, Bytes, TxKind, U256, hex};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use gont_core::genesis::{DEV_ADDRESSES, DEV_PRIVATE_KEYS};
+use gont_node::client::quantity;
 use gont_node::devnet_plan::{self, DevnetPlan, DevnetPorts, DevnetShape, PASSPHRASE_FILE};
 use serde_json::{Value, json};
 
@@ -295,10 +296,6 @@ fn rpc(addr: SocketAddr, method: &str, params: &Value) -> Result<Value, Option<S
         Some(error) => Err(Some(error["message"].as_str().unwrap_or("?").to_owned())),
         None => Ok(answer.get("result").cloned().unwrap_or(Value::Null)),
     }
-}
-
-fn quantity(value: &Value) -> Option<u64> {
-    u64::from_str_radix(value.as_str()?.strip_prefix("0x")?, 16).ok()
 }
 
 fn height(addr: SocketAddr) -> Option<u64> {
