@@ -1,29 +1,35 @@
-//! Evidence of double signing: two conflicting votes by one validator at
-//! one height, round and vote type, both signed.
+//! Detecting double signing among the votes a node receives, and packaging
+//! it as [`gont_core::Evidence`], which proposers put in blocks and the
+//! execution engine checks and executes (the staking contract slashes and
+//! jails the offender).
 //!
-//! [`EvidenceDetector`] watches the signed votes a node receives and
-//! packages a conflict as [`DoubleVote`]; [`DoubleVote::verify`] is a pure
-//! function that anyone holding the validator set of that height can run;
-//! the evidence encodes with borsh.
-//!
-//! Not used yet: only the simulation runs the detector; the driver does not,
-//! blocks carry no evidence (`evidence_hash` is empty) and nothing is
-//! slashed.
+//! [`EvidenceDetector`] remembers the first vote per (height, round, step,
+//! validator) and, when a different one arrives for the same slot, checks
+//! both signatures against the height's set: only then is it evidence. A
+//! vote that does not verify never stays in a slot where a valid one
+//! arrives, so that no peer can mask a double sign by sending a forged
+//! vote first. The driver feeds it the votes Malachite's network actor
+//! receives ([`crate::driver`]); the simulation feeds it each node's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use borsh::{BorshDeserialize, BorshSerialize};
-use gont_core::{ChainId, Signature};
-use malachitebft_core_types::{Round, VoteType};
+use gont_core::evidence::{DuplicateVote, EvidenceVote, VoteKind};
+use gont_core::{Evidence, Signature};
+use malachitebft_core_types::{NilOrVal, Round, VoteType};
 
 use crate::context::GontContext;
 use crate::messages::Vote;
 use crate::signing::verify_vote;
 use crate::types::{Address, Height};
-use crate::validators::{Validator, ValidatorSet};
+use crate::validators::ValidatorSet;
+
+/// Rounds above this are not watched: a double sign there is as
+/// punishable, but remembering every round a peer names would let it grow
+/// the detector without bound.
+pub const MAX_WATCHED_ROUND: u32 = 64;
 
 /// A vote with its signature.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedVote {
     /// The vote.
     pub vote: Vote,
@@ -31,126 +37,96 @@ pub struct SignedVote {
     pub signature: Signature,
 }
 
-/// Two signed votes by one validator that conflict.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct DoubleVote {
-    /// The chain the votes were cast on.
-    pub chain_id: ChainId,
-    /// The first vote seen.
-    pub first: SignedVote,
-    /// The conflicting vote.
-    pub second: SignedVote,
-}
-
-/// Why evidence is not valid.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EvidenceError {
-    /// The evidence is for another chain.
-    #[error("evidence for chain {0}")]
-    WrongChain(ChainId),
-    /// The votes differ in height, round, type or voter.
-    #[error("votes are not for the same height, round, type and validator")]
-    NotSameSlot,
-    /// The votes are for the same value: no conflict.
-    #[error("votes do not conflict")]
-    NoConflict,
-    /// The voter is not in the set.
-    #[error("validator {0} is not in the set")]
-    UnknownValidator(Address),
-    /// A signature does not verify.
-    #[error("a signature does not verify")]
-    BadSignature,
-}
-
-impl DoubleVote {
-    /// The validator that double-signed, if the evidence holds: same
-    /// height, round, type and voter, different values, both signatures
-    /// valid under the voter's key in `set` (the set of that height).
-    pub fn verify<'a>(
-        &self,
-        ctx: &GontContext,
-        set: &'a ValidatorSet,
-    ) -> Result<&'a Validator, EvidenceError> {
-        if self.chain_id != ctx.chain_id() {
-            return Err(EvidenceError::WrongChain(self.chain_id));
+impl SignedVote {
+    fn kind(&self) -> VoteKind {
+        match self.vote.typ {
+            VoteType::Prevote => VoteKind::Prevote,
+            VoteType::Precommit => VoteKind::Precommit,
         }
-        let (a, b) = (&self.first.vote, &self.second.vote);
-        if a.height != b.height
-            || a.round != b.round
-            || a.typ != b.typ
-            || a.validator_address != b.validator_address
-        {
-            return Err(EvidenceError::NotSameSlot);
-        }
-        if a.value == b.value {
-            return Err(EvidenceError::NoConflict);
-        }
-        let (_, validator) = set
-            .position(&a.validator_address)
-            .ok_or(EvidenceError::UnknownValidator(a.validator_address))?;
-        let key = &validator.core().consensus_key;
-        if !verify_vote(ctx, a, &self.first.signature, key)
-            || !verify_vote(ctx, b, &self.second.signature, key)
-        {
-            return Err(EvidenceError::BadSignature);
-        }
-        Ok(validator)
     }
 
-    /// The offender.
-    pub const fn validator(&self) -> Address {
-        self.first.vote.validator_address
+    fn as_evidence_vote(&self) -> EvidenceVote {
+        EvidenceVote {
+            value: match &self.vote.value {
+                NilOrVal::Val(id) => Some((id.block, id.time)),
+                NilOrVal::Nil => None,
+            },
+            signature: self.signature,
+        }
     }
 }
 
 type Slot = (Height, Round, VoteType, Address);
 
-/// Remembers the first signed vote per (height, round, type, validator)
-/// and reports a conflicting second one. Callers pass only votes whose
-/// signature they have checked.
+/// Remembers the first vote per slot and reports a conflicting, validly
+/// signed second one.
 #[derive(Debug)]
 pub struct EvidenceDetector {
-    chain_id: ChainId,
+    ctx: GontContext,
     first: BTreeMap<Slot, SignedVote>,
-    found: Vec<DoubleVote>,
+    reported: BTreeSet<Slot>,
+    found: Vec<Evidence>,
 }
 
 impl EvidenceDetector {
-    /// A detector for one chain.
-    pub const fn new(chain_id: ChainId) -> Self {
+    /// A detector for the chain of `ctx`.
+    pub fn new(ctx: &GontContext) -> Self {
         Self {
-            chain_id,
+            ctx: ctx.clone(),
             first: BTreeMap::new(),
+            reported: BTreeSet::new(),
             found: Vec::new(),
         }
     }
 
-    /// Records `vote`; returns the evidence if it conflicts with an earlier one.
-    pub fn observe(&mut self, vote: SignedVote) -> Option<&DoubleVote> {
+    /// Records `vote`, cast at a height whose validator set is `set`;
+    /// returns the evidence if it and an earlier vote of the same slot are
+    /// both validly signed and for different values. Votes of validators
+    /// outside `set`, or of rounds above [`MAX_WATCHED_ROUND`], are ignored.
+    pub fn observe(&mut self, vote: SignedVote, set: &ValidatorSet) -> Option<Evidence> {
         let v = &vote.vote;
+        let round = v.round.as_u32().filter(|r| *r <= MAX_WATCHED_ROUND)?;
+        set.position(&v.validator_address)?;
         let slot = (v.height, v.round, v.typ, v.validator_address);
-        match self.first.get(&slot) {
-            None => {
-                self.first.insert(slot, vote);
-                None
+        let Some(first) = self.first.get(&slot) else {
+            self.first.insert(slot, vote);
+            return None;
+        };
+        if first.vote.value == vote.vote.value || self.reported.contains(&slot) {
+            return None;
+        }
+        let evidence = DuplicateVote::new(
+            v.validator_address.0,
+            v.height.to_core(),
+            round,
+            vote.kind(),
+            first.as_evidence_vote(),
+            vote.as_evidence_vote(),
+        )
+        .map(Evidence::DuplicateVote)?;
+        match evidence.verify(self.ctx.chain_id(), set.core()) {
+            Ok(_) => {
+                self.reported.insert(slot);
+                self.found.push(evidence.clone());
+                Some(evidence)
             }
-            Some(first) if first.vote.value == vote.vote.value => None,
-            Some(first) => {
-                let evidence = DoubleVote {
-                    chain_id: self.chain_id,
-                    first: first.clone(),
-                    second: vote,
+            Err(_) => {
+                // One of the two is forged: keep the one that verifies.
+                let signed = |w: &SignedVote| {
+                    set.position(&w.vote.validator_address)
+                        .is_some_and(|(_, member)| {
+                            verify_vote(
+                                &self.ctx,
+                                &w.vote,
+                                &w.signature,
+                                &member.core().consensus_key,
+                            )
+                        })
                 };
-                if self.found.iter().any(|e| {
-                    e.first.vote.validator_address == evidence.first.vote.validator_address
-                        && e.first.vote.height == evidence.first.vote.height
-                        && e.first.vote.round == evidence.first.vote.round
-                        && e.first.vote.typ == evidence.first.vote.typ
-                }) {
-                    return None;
+                if !signed(first) && signed(&vote) {
+                    self.first.insert(slot, vote);
                 }
-                self.found.push(evidence);
-                self.found.last()
+                None
             }
         }
     }
@@ -158,10 +134,11 @@ impl EvidenceDetector {
     /// Forgets votes below `height`.
     pub fn prune_below(&mut self, height: Height) {
         self.first.retain(|(h, ..), _| *h >= height);
+        self.reported.retain(|(h, ..)| *h >= height);
     }
 
-    /// Every conflict found so far.
-    pub fn found(&self) -> &[DoubleVote] {
+    /// Every piece of evidence found so far.
+    pub fn found(&self) -> &[Evidence] {
         &self.found
     }
 }

@@ -22,8 +22,11 @@
 //! run gont-net's network; Malachite's engine brings its own.
 //!
 //! Each height's validator set is the execution engine's
-//! ([`gont_core::ExecutionEngine::validator_set`]). Not built yet: the
-//! driver does not call [`evidence`]; nothing is slashed.
+//! ([`gont_core::ExecutionEngine::validator_set`]). The driver watches the
+//! votes its network receives for double signing ([`evidence`]) and puts
+//! what it finds in the blocks it proposes (`PayloadAttributes::evidence`);
+//! the engine checks and executes it. Not built yet: double proposals as
+//! evidence, and downtime.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 

@@ -17,7 +17,8 @@
 //! signature and key types can implement borsh (the orphan rule).
 
 use borsh::BorshSerialize;
-use gont_core::{ConsensusKey, Signature, light};
+use gont_core::evidence::{self, VoteKind};
+use gont_core::{ConsensusKey, Signature};
 use malachitebft_core_types as mc;
 use mc::{NilOrVal, Round, SignedMessage, VoteType};
 
@@ -83,9 +84,10 @@ impl mc::SigningScheme for Ed25519 {
     }
 }
 
-/// The bytes a vote signs: Tendermint's canonical vote. `None` when the
-/// height, round or time is outside Tendermint's range (no such vote can be
-/// signed or verified).
+/// The bytes a vote signs: Tendermint's canonical vote
+/// ([`gont_core::evidence::vote_sign_bytes`], which evidence is checked
+/// with). `None` when the height, round or time is outside Tendermint's
+/// range (no such vote can be signed or verified).
 pub fn vote_sign_bytes(
     chain: &tendermint::chain::Id,
     typ: VoteType,
@@ -93,30 +95,15 @@ pub fn vote_sign_bytes(
     round: Round,
     value: &NilOrVal<ValueId>,
 ) -> Option<Vec<u8>> {
-    let (block_id, timestamp) = match value {
-        NilOrVal::Val(id) => (
-            Some(light::tendermint_block_id(id.block)),
-            light::tendermint_time(id.time)?,
-        ),
-        NilOrVal::Nil => (None, tendermint::Time::unix_epoch()),
+    let kind = match typ {
+        VoteType::Prevote => VoteKind::Prevote,
+        VoteType::Precommit => VoteKind::Precommit,
     };
-    let vote = tendermint::vote::Vote {
-        vote_type: match typ {
-            VoteType::Prevote => tendermint::vote::Type::Prevote,
-            VoteType::Precommit => tendermint::vote::Type::Precommit,
-        },
-        height: tendermint::block::Height::try_from(height.0).ok()?,
-        round: tendermint::block::Round::try_from(round.as_u32()?).ok()?,
-        block_id,
-        timestamp: Some(timestamp),
-        // Not part of the canonical vote.
-        validator_address: tendermint::account::Id::new([0; 20]),
-        validator_index: tendermint::vote::ValidatorIndex::try_from(0u32).ok()?,
-        signature: None,
-        extension: Vec::new(),
-        extension_signature: None,
+    let value = match value {
+        NilOrVal::Val(id) => Some((id.block, id.time)),
+        NilOrVal::Nil => None,
     };
-    Some(vote.into_signable_vec(chain.clone()))
+    evidence::vote_sign_bytes(chain, kind, height.to_core(), round.as_u32()?, value)
 }
 
 #[derive(BorshSerialize)]

@@ -10,10 +10,12 @@
 use gont_consensus::codec::BorshCodec;
 use gont_consensus::context::proposer_index;
 use gont_consensus::epoch::{EpochError, PowerChange, ValidatorSchedule};
-use gont_consensus::evidence::{DoubleVote, EvidenceDetector, EvidenceError, SignedVote};
+use gont_consensus::evidence::{EvidenceDetector, SignedVote};
 use gont_consensus::signing::sign_vote;
 use gont_consensus::{Address, GontContext, Height, PrivateKey, ValidatorSet, ValueId, Vote};
-use gont_core::{BlockId, ChainId, ConsensusParams, Timestamp, Validator, VotingPower};
+use gont_core::{
+    BlockId, ChainId, ConsensusParams, Evidence, EvidenceError, Timestamp, Validator, VotingPower,
+};
 use malachitebft_codec::Codec;
 use malachitebft_core_types::{NilOrVal, Round, SignedMessage, VoteType};
 
@@ -149,53 +151,88 @@ fn double_votes_are_detected_encoded_and_verified() {
     };
     let a = Vote::new(VoteType::Prevote, Height(4), Round::new(1), id(1), address);
     let b = Vote::new(VoteType::Prevote, Height(4), Round::new(1), id(2), address);
-    let mut detector = EvidenceDetector::new(c.chain_id());
-    assert!(detector.observe(signed(&c, &k, a.clone())).is_none());
+    let mut detector = EvidenceDetector::new(&c);
+    assert!(detector.observe(signed(&c, &k, a.clone()), &s).is_none());
     assert!(
-        detector.observe(signed(&c, &k, a.clone())).is_none(),
+        detector.observe(signed(&c, &k, a.clone()), &s).is_none(),
         "a repeated vote is no conflict"
     );
-    let evidence = detector
-        .observe(signed(&c, &k, b.clone()))
-        .cloned()
-        .unwrap();
-    let bytes = borsh::to_vec(&evidence).unwrap();
-    let decoded: DoubleVote = borsh::from_slice(&bytes).unwrap();
-    assert_eq!(decoded.verify(&c, &s).unwrap().address(), address);
-
-    // Other round: no conflict.
+    // The same vote in another round or step is no conflict either.
     let other_round = Vote {
         round: Round::new(2),
         ..b.clone()
     };
-    let bad = DoubleVote {
-        second: signed(&c, &k, other_round),
-        ..decoded.clone()
-    };
-    assert_eq!(bad.verify(&c, &s), Err(EvidenceError::NotSameSlot));
-    // Same value: no conflict.
-    let same = DoubleVote {
-        second: signed(&c, &k, a),
-        ..decoded.clone()
-    };
-    assert_eq!(same.verify(&c, &s), Err(EvidenceError::NoConflict));
-    // A signature by another key.
-    let forged = DoubleVote {
-        second: SignedVote {
-            vote: b.clone(),
-            signature: sign_vote(&c, &key(3), &b),
-        },
-        ..decoded.clone()
-    };
-    assert_eq!(forged.verify(&c, &s), Err(EvidenceError::BadSignature));
+    assert!(detector.observe(signed(&c, &k, other_round), &s).is_none());
+    let evidence = detector.observe(signed(&c, &k, b.clone()), &s).unwrap();
+    assert!(
+        detector.observe(signed(&c, &k, b.clone()), &s).is_none(),
+        "one slot is reported once"
+    );
+    let bytes = borsh::to_vec(&evidence).unwrap();
+    let decoded: Evidence = borsh::from_slice(&bytes).unwrap();
+    let offender = decoded.verify(c.chain_id(), s.core()).unwrap();
+    assert_eq!(offender.address(), address.0);
+    assert_eq!(decoded.height(), gont_core::Height(4));
     // Another chain's validators cannot be framed with it.
-    let other = GontContext::new(ChainId(10), ConsensusParams::default()).unwrap();
-    assert!(decoded.verify(&other, &s).is_err());
+    assert_eq!(
+        decoded.verify(ChainId(10), s.core()),
+        Err(EvidenceError::BadSignature)
+    );
     // A validator outside the set.
     assert!(matches!(
-        decoded.verify(&c, &set(&[10])),
-        Err(EvidenceError::UnknownValidator(_))
+        decoded.verify(c.chain_id(), set(&[10]).core()),
+        Err(EvidenceError::NotInSet(_))
     ));
+    // Votes of a validator outside the set are not even remembered.
+    let mut detector = EvidenceDetector::new(&c);
+    let outsider = key(9);
+    let o = Address(outsider.public_key().address());
+    for vote in [&a, &b] {
+        let vote = Vote {
+            validator_address: o,
+            ..vote.clone()
+        };
+        assert!(detector.observe(signed(&c, &outsider, vote), &s).is_none());
+    }
+}
+
+#[test]
+fn a_forged_first_vote_does_not_mask_a_double_sign() {
+    let c = ctx();
+    let s = set(&[10, 10, 10, 10]);
+    let k = key(2);
+    let address = Address(k.public_key().address());
+    let vote = |b: u8| {
+        let value = if b == 0 {
+            NilOrVal::Nil
+        } else {
+            NilOrVal::Val(ValueId {
+                block: BlockId([b; 32]),
+                time: Timestamp(1_000),
+            })
+        };
+        Vote::new(
+            VoteType::Precommit,
+            Height(4),
+            Round::new(0),
+            value,
+            address,
+        )
+    };
+    let mut detector = EvidenceDetector::new(&c);
+    // A peer sends a vote in the validator's name, signed by another key.
+    let forged = SignedVote {
+        signature: sign_vote(&c, &key(3), &vote(7)),
+        vote: vote(7),
+    };
+    assert!(detector.observe(forged, &s).is_none());
+    // The validator's real vote conflicts with the forgery: no evidence,
+    // but the real vote takes the slot.
+    assert!(detector.observe(signed(&c, &k, vote(1)), &s).is_none());
+    // Its second, conflicting vote is evidence.
+    let evidence = detector.observe(signed(&c, &k, vote(0)), &s).unwrap();
+    assert!(evidence.verify(c.chain_id(), s.core()).is_ok());
+    assert_eq!(detector.found(), [evidence]);
 }
 
 #[test]

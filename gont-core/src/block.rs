@@ -7,6 +7,7 @@ use alloy_eips::eip2718::Decodable2718;
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
+use crate::evidence::Evidence;
 use crate::header::Header;
 use crate::merkle::merkle_root;
 use crate::primitives::{Address, B256, BlockId, Bytes, Hash, Height, Timestamp, fixed_bytes};
@@ -50,13 +51,19 @@ impl RawTransaction {
     }
 }
 
-/// The transactions of a block, in execution order.
+/// The transactions of a block, in execution order, and the evidence of
+/// misbehaviour it carries.
 #[derive(
     Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
 )]
 pub struct Body {
     /// The transactions.
     pub transactions: Vec<RawTransaction>,
+    /// Evidence of double signing, executed before the transactions (at
+    /// most [`crate::evidence::MAX_EVIDENCE_PER_BLOCK`]); committed to by
+    /// the header's `evidence_hash`.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
 }
 
 impl Body {
@@ -69,6 +76,11 @@ impl Body {
                 .map(|t| t.0.as_ref())
                 .collect::<Vec<_>>(),
         )
+    }
+
+    /// The header's `evidence_hash`.
+    pub fn evidence_hash(&self) -> Option<Hash> {
+        crate::evidence::evidence_hash(&self.evidence)
     }
 }
 

@@ -15,11 +15,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::block::{Block, RawTransaction};
+use crate::evidence::Evidence;
 use crate::primitives::{Address, BlockId, Height, Timestamp};
 use crate::validator_set::{ValidatorAddress, ValidatorSet, ValidatorSetHash};
 
 /// What consensus fixes about the block to build.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PayloadAttributes {
     /// The block's time.
     pub timestamp: Timestamp,
@@ -31,6 +32,10 @@ pub struct PayloadAttributes {
     /// to announce: it follows from the staking state after this block
     /// ([`ExecutionEngine::validator_set`]).
     pub validators_hash: ValidatorSetHash,
+    /// Evidence of misbehaviour to include (as the Engine API's
+    /// withdrawals: consensus's to choose, the engine's to execute). The
+    /// engine leaves out any that does not hold or is already punished.
+    pub evidence: Vec<Evidence>,
 }
 
 /// The verdict on a proposed block.

@@ -16,8 +16,9 @@
 //! | `next_validators_hash` | `next_validators_hash` | Tendermint's own definition |
 //! | `execution` (gas used, gas limit, base fee, fee recipient) | `consensus_hash` | blake3 of their canonical encoding |
 //! | `proposer` | `proposer_address` | Tendermint address of the proposer's key |
+//! | `evidence_hash` | `evidence_hash` | blake3 merkle root of the block's evidence; empty without evidence |
 //! | — | `version` | block protocol 11, app [`GONT_APP_VERSION`] |
-//! | — | `last_commit_hash`, `evidence_hash` | empty |
+//! | — | `last_commit_hash` | empty |
 //!
 //! The block id is Tendermint's header hash, so it commits to every field.
 
@@ -93,6 +94,10 @@ pub struct Header {
     pub proposer: ValidatorAddress,
     /// Gas and fee fields.
     pub execution: ExecutionFields,
+    /// The merkle root of the block's evidence
+    /// ([`crate::evidence::evidence_hash`]); `None` without evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_hash: Option<Hash>,
 }
 
 /// Why a header does not map onto a Tendermint header, or back.
@@ -180,7 +185,7 @@ impl Header {
             app_hash: tendermint::AppHash::try_from(self.state_root.0.to_vec())
                 .map_err(|_| HeaderError::Field("app_hash"))?,
             last_results_hash: Some(tm_hash(self.receipts_root.0)),
-            evidence_hash: None,
+            evidence_hash: self.evidence_hash.map(|h| tm_hash(h.0)),
             proposer_address: tendermint::account::Id::new(self.proposer.0),
         })
     }
@@ -218,9 +223,11 @@ impl Header {
         if tm.last_commit_hash.is_some() {
             return Err(HeaderError::Field("last_commit_hash"));
         }
-        if tm.evidence_hash.is_some() {
-            return Err(HeaderError::Field("evidence_hash"));
-        }
+        let evidence_hash = tm
+            .evidence_hash
+            .as_ref()
+            .map(|h| from_tm_hash(h, "evidence_hash").map(Hash))
+            .transpose()?;
         let state_root: [u8; 32] = tm
             .app_hash
             .as_bytes()
@@ -259,6 +266,7 @@ impl Header {
             )?),
             proposer: ValidatorAddress(proposer),
             execution,
+            evidence_hash,
         })
     }
 

@@ -8,6 +8,8 @@
 //! - [`Header`], [`Block`], [`CommitCertificate`]: blocks, and the exact
 //!   mapping of a header onto Tendermint's (see [`header`]).
 //! - [`Checkpoint`]: what a service anchors into the Space.
+//! - [`Evidence`]: double signing, carried in blocks and checked by anyone
+//!   holding the set of its height.
 //! - [`light`]: a light client of any GONT chain (tendermint-rs's verifier)
 //!   and [`state_proof`]: what a state root commits to, and its proofs.
 //! - [`ExecutionEngine`]: the Engine-API-shaped boundary consensus drives.
@@ -28,6 +30,7 @@ pub mod block;
 pub mod checkpoint;
 pub mod encoding;
 pub mod engine;
+pub mod evidence;
 pub mod genesis;
 pub mod header;
 pub mod light;
@@ -46,6 +49,7 @@ pub use block::{
 pub use checkpoint::Checkpoint;
 pub use encoding::{DecodeError, decode, encode};
 pub use engine::{ExecutionEngine, ForkchoiceState, PayloadAttributes, PayloadStatus};
+pub use evidence::{DuplicateVote, Evidence, EvidenceError, EvidenceVote, VoteKind};
 pub use genesis::{
     ConsensusParams, Genesis, GenesisAccount, GenesisError, GenesisErrorKind, GenesisErrors,
     GenesisValidator, StakingParams, Timeouts,

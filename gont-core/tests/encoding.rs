@@ -43,8 +43,42 @@ fn header() -> impl Strategy<Value = Header> {
                     base_fee_per_gas: fee,
                     fee_recipient: gont_core::Address::repeat_byte(0xfe),
                 },
+                evidence_hash: time.is_multiple_of(2).then_some(Hash(a)),
             },
         )
+}
+
+fn evidence() -> impl Strategy<Value = gont_core::Evidence> {
+    (
+        any::<[u8; 20]>(),
+        any::<u64>(),
+        any::<u32>(),
+        any::<bool>(),
+        any::<[u8; 32]>(),
+        prop::collection::vec(any::<u8>(), 128),
+    )
+        .prop_map(|(validator, height, round, precommit, block, sigs)| {
+            let signature =
+                |at: usize| gont_core::Signature(sigs[at..at + 64].try_into().expect("64 bytes"));
+            gont_core::Evidence::DuplicateVote(gont_core::DuplicateVote {
+                validator: ValidatorAddress(validator),
+                height: Height(height),
+                round,
+                kind: if precommit {
+                    gont_core::VoteKind::Precommit
+                } else {
+                    gont_core::VoteKind::Prevote
+                },
+                first: gont_core::EvidenceVote {
+                    value: None,
+                    signature: signature(0),
+                },
+                second: gont_core::EvidenceVote {
+                    value: Some((BlockId(block), Timestamp(height))),
+                    signature: signature(64),
+                },
+            })
+        })
 }
 
 fn commit_sig() -> impl Strategy<Value = CommitSig> {
@@ -92,13 +126,15 @@ fn decided_block() -> impl Strategy<Value = DecidedBlock> {
     (
         header(),
         prop::collection::vec(prop::collection::vec(any::<u8>(), 0..200), 0..6),
+        prop::collection::vec(evidence(), 0..3),
         commit(),
     )
-        .prop_map(|(header, txs, commit)| DecidedBlock {
+        .prop_map(|(header, txs, evidence, commit)| DecidedBlock {
             block: Block {
                 header,
                 body: Body {
                     transactions: txs.into_iter().map(|t| RawTransaction(t.into())).collect(),
+                    evidence,
                 },
             },
             commit,

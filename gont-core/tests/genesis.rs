@@ -76,7 +76,7 @@ fn genesis_hash_is_pinned() {
     // devnet, and so of every devnet's identity: make it on purpose.
     assert_eq!(
         Genesis::devnet(4, 1).hash().to_string(),
-        "0xac2e39800e7b0a59fef0aae34cc7ef1a8202b5c17b6eb091bfb690e4ee341055"
+        "0xe3e0af3ca24f300ca6da496347701b4c9d952b923cea805be30270732ffa1f74"
     );
 }
 
@@ -266,6 +266,17 @@ fn refuses_out_of_range_parameters() {
     let (path, kind, _) = only_error(&g);
     assert_eq!(path, "services[0].params.timeouts.prevote_ms");
     assert_eq!(kind, GenesisErrorKind::InvalidParameter("must be positive"));
+
+    let mut g = Genesis::devnet(1, 1);
+    g.consensus.staking.double_sign_slash_bps = 10_001;
+    let (path, _, msg) = only_error(&g);
+    assert_eq!(path, "consensus.staking.double_sign_slash_bps");
+    assert!(msg.contains("at most 10000"), "{msg}");
+    let mut g = Genesis::devnet(1, 1);
+    g.services[0].params.staking.jail_blocks = 0;
+    let (path, kind, _) = only_error(&g);
+    assert_eq!(path, "services[0].params.staking.jail_blocks");
+    assert_eq!(kind, GenesisErrorKind::InvalidParameter("must be positive"));
 }
 
 #[test]
@@ -384,4 +395,16 @@ fn devnet_relayer_accounts_are_funded_on_the_space_only_and_match_their_keys() {
         );
         assert!(g.services[0].accounts.iter().all(|a| a.address != address));
     }
+}
+
+#[test]
+fn a_genesis_without_the_punishment_parameters_takes_their_defaults() {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&Genesis::devnet(2, 0).to_json()).unwrap();
+    let staking = doc["consensus"]["staking"].as_object_mut().unwrap();
+    staking.remove("double_sign_slash_bps").unwrap();
+    staking.remove("jail_blocks").unwrap();
+    let g = Genesis::from_json(&doc.to_string()).unwrap();
+    assert_eq!(g.consensus.staking.double_sign_slash_bps, 500);
+    assert_eq!(g.consensus.staking.jail_blocks, 600);
 }

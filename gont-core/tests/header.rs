@@ -26,6 +26,7 @@ fn header_strategy() -> impl Strategy<Value = Header> {
         (any::<[u8; 32]>(), any::<[u8; 32]>(), any::<[u8; 32]>()),
         (any::<[u8; 32]>(), any::<[u8; 32]>(), any::<[u8; 20]>()),
         (any::<u64>(), any::<u64>(), any::<u64>()),
+        proptest::option::of(any::<[u8; 32]>()),
     )
         .prop_map(
             |(
@@ -33,6 +34,7 @@ fn header_strategy() -> impl Strategy<Value = Header> {
                 (tx, state, receipts),
                 (vals, next, proposer),
                 (used, limit, fee),
+                evidence,
             )| Header {
                 chain_id: ChainId(chain),
                 height: Height(height),
@@ -50,6 +52,7 @@ fn header_strategy() -> impl Strategy<Value = Header> {
                     base_fee_per_gas: fee,
                     fee_recipient: gont_core::Address::repeat_byte(0xfe),
                 },
+                evidence_hash: evidence.map(Hash),
             },
         )
 }
@@ -65,7 +68,7 @@ proptest! {
     }
 
     #[test]
-    fn block_id_commits_to_every_field(header in header_strategy(), field in 0usize..11) {
+    fn block_id_commits_to_every_field(header in header_strategy(), field in 0usize..12) {
         let mut changed = header.clone();
         match field {
             0 => changed.chain_id.0 ^= 1,
@@ -78,6 +81,11 @@ proptest! {
             7 => changed.validators_hash.0[9] ^= 1,
             8 => changed.next_validators_hash.0[9] ^= 1,
             9 => changed.proposer.0[19] ^= 1,
+            10 => changed.evidence_hash = match header.evidence_hash {
+                None => Some(Hash([8; 32])),
+                Some(h) if h.0[0] == 0 => None,
+                Some(mut h) => { h.0[0] ^= 1; Some(h) }
+            },
             _ => changed.execution.base_fee_per_gas ^= 1,
         }
         if changed.height.0 > 1 && changed.parent.is_none() {
@@ -105,6 +113,7 @@ fn sample() -> Header {
             base_fee_per_gas: 1_000_000_000,
             fee_recipient: gont_core::Address::repeat_byte(0xfe),
         },
+        evidence_hash: Some(Hash([8; 32])),
     }
 }
 
@@ -123,7 +132,13 @@ fn mapping_puts_each_field_in_its_tendermint_slot() {
     assert_eq!(tm.next_validators_hash.as_bytes(), &[6; 32]);
     assert_eq!(tm.consensus_hash.as_bytes(), h.execution.hash().as_bytes());
     assert_eq!(tm.proposer_address.as_bytes(), &[7; 20]);
-    assert!(tm.last_commit_hash.is_none() && tm.evidence_hash.is_none());
+    assert_eq!(tm.evidence_hash.unwrap().as_bytes(), &[8; 32]);
+    assert!(tm.last_commit_hash.is_none());
+    let without = Header {
+        evidence_hash: None,
+        ..h
+    };
+    assert!(without.to_tendermint().unwrap().evidence_hash.is_none());
 }
 
 #[test]

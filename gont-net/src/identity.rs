@@ -131,6 +131,16 @@ impl NodeKey {
         fs::rename(&tmp, path).map_err(io)
     }
 
+    /// 32 secret bytes derived from this key for `context` (blake3's key
+    /// derivation over the ed25519 secret): the seed of another identity
+    /// of this node, e.g. its per-chain consensus-network key, that is
+    /// this node's alone. `None` only for a key that is not ed25519 (never
+    /// loaded or made by this type).
+    pub fn derive_secret(&self, context: &str) -> Option<[u8; 32]> {
+        let ed = self.0.clone().try_into_ed25519().ok()?;
+        Some(blake3::derive_key(context, ed.secret().as_ref()))
+    }
+
     /// The node id this key gives.
     pub fn id(&self) -> NodeId {
         NodeId(self.0.public().to_peer_id())
@@ -184,6 +194,20 @@ mod tests {
         assert_eq!(
             NodeKey::from_secret([7; 32]).id(),
             NodeKey::from_secret([7; 32]).id()
+        );
+    }
+
+    #[test]
+    fn derived_secrets_are_the_keys_own_per_context_and_not_its_public_id() {
+        let a = NodeKey::from_secret([7; 32]);
+        let b = NodeKey::from_secret([8; 32]);
+        let derive = |k: &NodeKey, c| k.derive_secret(c).expect("an ed25519 key");
+        assert_eq!(derive(&a, "x"), derive(&NodeKey::from_secret([7; 32]), "x"));
+        assert_ne!(derive(&a, "x"), derive(&b, "x"));
+        assert_ne!(derive(&a, "x"), derive(&a, "y"));
+        assert_ne!(
+            derive(&a, "x"),
+            blake3::derive_key("x", &a.id().0.to_bytes())
         );
     }
 }

@@ -302,6 +302,7 @@ fn make_chain(n: u64) -> Vec<DecidedBlock> {
     for h in 1..=n {
         let body = Body {
             transactions: vec![tx(&format!("{h}/a")), tx(&format!("{h}/b"))],
+            evidence: Vec::new(),
         };
         let header = Header {
             chain_id: SYNC_CHAIN,
@@ -315,6 +316,7 @@ fn make_chain(n: u64) -> Vec<DecidedBlock> {
             next_validators_hash: ValidatorSetHash([1; 32]),
             proposer: ValidatorAddress([2; 20]),
             execution: ExecutionFields::default(),
+            evidence_hash: None,
         };
         let commit = CommitCertificate {
             height: Height(h),

@@ -270,6 +270,8 @@ impl Standalone {
                     proposer,
                     fee_recipient,
                     validators_hash: set.hash(),
+                    // One process, one signer: nothing to double sign.
+                    evidence: Vec::new(),
                 },
                 transactions,
             )

@@ -12,6 +12,13 @@
 //! verifies both chains across every set change, adjacent and skipping,
 //! and a restart of every node resumes both chains. The nodes log JSON
 //! (`--log-format json`), one object per line.
+//!
+//! Double signing, on real processes too: validator 3 of the Space runs
+//! twice (the devnet's follower is given its Space key, as an operator who
+//! starts a second instance would), the two instances sign conflicting
+//! votes, the other validators put the evidence in a block, and the
+//! staking contract slashes and jails validator 3 while the Space goes on
+//! with three.
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
@@ -44,6 +51,8 @@ use serde_json::{Value, json};
 
 const RPC_PORT: u16 = 26_545;
 const BASE_PORT: u16 = 26_600;
+const DOUBLE_RPC_PORT: u16 = 27_545;
+const DOUBLE_BASE_PORT: u16 = 27_600;
 const SERVICE: u64 = SPACE + 1;
 const EPOCH: u64 = 10;
 const UNBONDING: u64 = 15;
@@ -443,4 +452,76 @@ fn a_follower_stakes_into_the_set_signs_commits_leaves_and_withdraws_and_a_valid
         .filter(|l| l["message"] == "starting consensus")
         .count();
     assert_eq!(started, 4, "two chains, started twice");
+}
+
+#[test]
+fn a_validator_running_twice_double_signs_is_slashed_jailed_and_the_space_goes_on_with_three() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--followers", "1"];
+    // A first run writes the homes; then the follower (node 4) gets
+    // validator 3's Space key: two processes sign with one key.
+    let net = Devnet::start_args(dir.path(), 4, &args, DOUBLE_RPC_PORT, DOUBLE_BASE_PORT);
+    net.kill();
+    let key_file = gont_node::home::validator_key_path(gont_core::ChainId(SPACE));
+    std::fs::copy(
+        dir.path().join("node3").join(&key_file),
+        dir.path().join("node4").join(&key_file),
+    )
+    .unwrap();
+    let net = Devnet::start_args(dir.path(), 4, &args, DOUBLE_RPC_PORT, DOUBLE_BASE_PORT);
+    let space = net.rpc(0, SPACE);
+    let offender = ConsensusKey::of(&devnet_validator_key(DevnetChain::Space, 3)).to_string();
+    assert_eq!(
+        status(net.rpc(FOLLOWER, SPACE), SPACE)["inSet"],
+        json!(true),
+        "the second instance holds a key of the set"
+    );
+
+    let jailed = wait_for(
+        Duration::from_secs(180),
+        "the double signer was jailed",
+        || entry_of(space, SPACE, &offender).filter(|e| e["status"] == "jailed"),
+    );
+    let slashed = U256::from(95 * ETHER);
+    assert_eq!(jailed["stake"], json!(slashed.to_string()), "5 % burned");
+    assert_eq!(jailed["inSet"], json!(false));
+    assert!(jailed["jailedUntil"].as_u64().unwrap() > 0, "{jailed}");
+    assert_eq!(
+        validators(space, SPACE)
+            .iter()
+            .filter(|v| v["inSet"] == json!(true) && v["status"] == "bonded")
+            .count(),
+        3
+    );
+    // The block that carried the evidence commits to it in its header.
+    let tip = height(space);
+    let rpc = client::blocking::RpcClient::new(space).unwrap();
+    let carried: Vec<u64> = (1..=tip)
+        .filter(|h| {
+            let header = rpc.signed_header(*h).unwrap().signed_header.header;
+            header.evidence_hash.is_some()
+        })
+        .collect();
+    assert!(!carried.is_empty(), "no block up to {tip} carries evidence");
+    println!(
+        "evidence in block {}; validator 3 jailed until {}, stake {} wei",
+        carried[0], jailed["jailedUntil"], jailed["stake"]
+    );
+    let from = height(space);
+    wait_for(
+        Duration::from_secs(30),
+        "the Space keeps finalizing with three validators",
+        || (height(space) >= from + 5).then_some(()),
+    );
+    // The light client follows the set change the punishment made.
+    let genesis = Genesis::from_json(
+        &std::fs::read_to_string(dir.path().join("node0").join(files::GENESIS)).unwrap(),
+    )
+    .unwrap();
+    let mut light = genesis_client(&genesis, SPACE);
+    let tip = height(space);
+    light
+        .advance_to(tip, now(), |h| rpc.signed_header(h))
+        .unwrap();
+    println!("the Space went on to {tip}; the light client verified it from genesis");
 }

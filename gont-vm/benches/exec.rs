@@ -221,12 +221,13 @@ fn gont_vm(w: &Workload, ctx: &BlockContext, chain: &ChainConfig) -> Breakdown {
         .collect();
     let recovery = start.elapsed();
     let start = Instant::now();
-    let output = execute_block(&w.state, chain, ctx, txs, InvalidTxPolicy::Reject).unwrap();
+    let output = execute_block(&w.state, chain, ctx, &[], txs, InvalidTxPolicy::Reject).unwrap();
     let execution = start.elapsed();
     assert!(output.receipts.iter().all(|r| r.success));
     let start = Instant::now();
     let body = Body {
         transactions: output.transactions,
+        evidence: Vec::new(),
     };
     let tx_root = body.tx_root();
     let receipts_root = gont_core::receipt::receipts_root(&output.receipts);
@@ -253,6 +254,7 @@ fn gont_vm(w: &Workload, ctx: &BlockContext, chain: &ChainConfig) -> Breakdown {
             base_fee_per_gas: ctx.base_fee,
             fee_recipient: ctx.coinbase,
         },
+        evidence_hash: None,
     };
     let executed = ExecutedBlock {
         block: Block { header, body },

@@ -11,6 +11,12 @@ pragma solidity ^0.8.20;
 ///         `epoch_length`, the candidates with at least `min_stake`, the
 ///         `max_validators` largest first, become the validator set from
 ///         the next height on (one unit of voting power per whole token).
+///         A validator that signs two different votes at one height, round
+///         and step is convicted by evidence in a block: its bonded stake,
+///         and what it started unbonding at or after the offence, lose
+///         `doubleSignSlashBps`/10000 (burned), it leaves the set from the
+///         next height and stays jailed until it calls `unjail` after
+///         `jailBlocks` blocks.
 interface IStaking {
     /// @notice Stake on its way out, withdrawable from `endsAt`.
     struct Unbonding {
@@ -30,7 +36,7 @@ interface IStaking {
         /// Bonded stake, in wei.
         uint256 stake;
         /// 1 bonded (stake > 0), 2 unbonding (no stake, unbonding
-        /// entries left), 0 none.
+        /// entries left), 3 jailed, 0 none.
         uint8 status;
         /// Whether it is in the validator set now.
         bool inSet;
@@ -38,6 +44,9 @@ interface IStaking {
         uint64 power;
         /// Stake on its way out.
         Unbonding[] unbonding;
+        /// While jailed: the first height at which `unjail` succeeds; 0
+        /// when not jailed.
+        uint64 jailedUntil;
     }
 
     /// @notice The chain's staking rules (from its genesis).
@@ -46,6 +55,8 @@ interface IStaking {
         uint32 maxValidators;
         uint64 epochLength;
         uint64 unbondingPeriod;
+        uint32 doubleSignSlashBps;
+        uint64 jailBlocks;
     }
 
     /// @notice `operator` added `amount` wei; it now has `total` bonded.
@@ -57,6 +68,9 @@ interface IStaking {
 
     /// @notice `operator` withdrew `amount` wei of finished unbondings.
     event Withdrawn(address indexed operator, uint256 amount);
+
+    /// @notice `operator` left jail; it may join the set at the next epoch.
+    event Unjailed(address indexed operator);
 
     /// @notice Stakes `msg.value` for the validator with `consensusKey`,
     ///         operated by `msg.sender`: a new candidate, or more stake for
@@ -72,6 +86,12 @@ interface IStaking {
     /// @notice Pays the sender every unbonding entry that has ended; returns
     ///         the amount. Reverts if none has ended.
     function withdraw() external returns (uint256);
+
+    /// @notice Ends the sender's jail. Reverts if it is not jailed, before
+    ///         its `jailedUntil`, or with less than the minimum stake
+    ///         bonded. The validator is a candidate again from the next
+    ///         epoch's end.
+    function unjail() external;
 
     /// @notice One candidate (status 0 if `operator` has none).
     function validator(address operator) external view returns (Validator memory);

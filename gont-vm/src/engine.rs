@@ -8,16 +8,17 @@
 
 use std::collections::HashMap;
 
+use gont_core::evidence::MAX_EVIDENCE_PER_BLOCK;
 use gont_core::receipt::receipts_root;
 use gont_core::{
-    Address, Block, BlockId, Body, ExecutedBlock, ExecutionEngine, ExecutionFields, ExecutionStore,
-    ForkchoiceState, Hash, Header, HeaderError, Height, PayloadAttributes, PayloadStatus,
-    RawTransaction, ValidatorSet,
+    Address, Block, BlockId, Body, ConsensusKey, Evidence, ExecutedBlock, ExecutionEngine,
+    ExecutionFields, ExecutionStore, ForkchoiceState, Hash, Header, HeaderError, Height,
+    PayloadAttributes, PayloadStatus, RawTransaction, ValidatorSet,
 };
 
 use crate::chain::{BlockContext, ChainConfig, evm_timestamp, prevrandao};
 use crate::error::ExecError;
-use crate::executor::{InvalidTxPolicy, RecoveredTx, execute_block, recover_all};
+use crate::executor::{InvalidTxPolicy, Punishment, RecoveredTx, execute_block, recover_all};
 use crate::fees::{INITIAL_BASE_FEE, next_base_fee};
 use crate::system::staking::{self, SetReadError};
 use crate::system::{AnchorConfig, StakingConfig};
@@ -108,6 +109,12 @@ pub struct Engine<S> {
     pending: HashMap<BlockId, ExecutedBlock>,
 }
 
+/// A block's evidence that holds, and the punishments it executes.
+struct Judged {
+    evidence: Vec<Evidence>,
+    punishments: Vec<Punishment>,
+}
+
 /// The committed head as the engine builds on it.
 struct Parent {
     id: Option<BlockId>,
@@ -189,12 +196,104 @@ impl<S: ExecutionStore> Engine<S> {
         })
     }
 
-    /// Executes `txs` on the committed head and assembles the header.
+    /// Whether one piece of evidence may be executed in block `height` on
+    /// the committed head `parent`, where `convicted` are the offenders of
+    /// the block's earlier evidence: the punishment, or why not.
+    fn judge(
+        &self,
+        height: Height,
+        parent: Height,
+        evidence: &Evidence,
+        convicted: &[ConsensusKey],
+    ) -> Result<Result<Punishment, String>, EngineError<S::Error>> {
+        let Some(staking) = &self.config.chain.system.staking else {
+            return Ok(Err(
+                "this chain has no staking contract to take evidence".to_owned()
+            ));
+        };
+        let at = evidence.height();
+        if at.0 == 0 || at >= height {
+            return Ok(Err(format!(
+                "evidence of height {at} in block {height}: only earlier heights"
+            )));
+        }
+        if height.0 - at.0 > staking.unbonding_period_blocks {
+            return Ok(Err(format!(
+                "evidence of height {at} is older than the unbonding period ({} blocks)",
+                staking.unbonding_period_blocks
+            )));
+        }
+        let Some(set) = self.validator_set(at)? else {
+            return Ok(Err(format!("no validator set at height {at}")));
+        };
+        let key = match evidence.verify(self.config.chain.chain_id, &set) {
+            Ok(validator) => validator.consensus_key,
+            Err(e) => return Ok(Err(format!("evidence of height {at}: {e}"))),
+        };
+        if convicted.contains(&key) {
+            return Ok(Err(format!(
+                "a second piece of evidence against {} in one block",
+                evidence.offender()
+            )));
+        }
+        let state = self.store.state_at(parent).map_err(EngineError::Store)?;
+        let punished = staking::punished_at(&state, &key).map_err(EngineError::Store)?;
+        if punished >= at.0 {
+            return Ok(Err(format!(
+                "{} is already punished for an offence at height {punished}",
+                evidence.offender()
+            )));
+        }
+        Ok(Ok(Punishment { key, height: at.0 }))
+    }
+
+    /// The punishments of a block's `evidence`, or why one piece does not
+    /// hold (`skip`: leave such pieces out instead, when building).
+    fn judge_all(
+        &self,
+        height: Height,
+        parent: Height,
+        evidence: &[Evidence],
+        skip: bool,
+    ) -> Result<Result<Judged, String>, EngineError<S::Error>> {
+        if !skip && evidence.len() > MAX_EVIDENCE_PER_BLOCK {
+            return Ok(Err(format!(
+                "{} pieces of evidence, more than {MAX_EVIDENCE_PER_BLOCK}",
+                evidence.len()
+            )));
+        }
+        let mut kept = Vec::new();
+        let mut punishments: Vec<Punishment> = Vec::new();
+        for piece in evidence {
+            if kept.len() == MAX_EVIDENCE_PER_BLOCK {
+                break;
+            }
+            let convicted: Vec<ConsensusKey> = punishments.iter().map(|p| p.key).collect();
+            match self.judge(height, parent, piece, &convicted)? {
+                Ok(punishment) => {
+                    kept.push(piece.clone());
+                    punishments.push(punishment);
+                }
+                Err(_) if skip => {}
+                Err(reason) => return Ok(Err(reason)),
+            }
+        }
+        Ok(Ok(Judged {
+            evidence: kept,
+            punishments,
+        }))
+    }
+
+    /// Executes the punishments and `txs` on the committed head and
+    /// assembles the header; `attributes.evidence` is the evidence the
+    /// punishments come from.
+    #[allow(clippy::too_many_arguments)]
     fn execute(
         &self,
         parent: &Parent,
         block: &BlockContext,
         time: gont_core::Timestamp,
+        punishments: &[Punishment],
         txs: Vec<RecoveredTx>,
         policy: InvalidTxPolicy,
         attributes: &PayloadAttributes,
@@ -203,12 +302,13 @@ impl<S: ExecutionStore> Engine<S> {
             .store
             .state_at(parent.height)
             .map_err(EngineError::Store)?;
-        let output = match execute_block(&state, &self.config.chain, block, txs, policy) {
-            Ok(output) => output,
-            Err(ExecError::State(e)) => return Err(EngineError::Store(e)),
-            Err(ExecError::Evm(e)) => return Err(EngineError::Exec(e)),
-            Err(e @ ExecError::InvalidTransaction { .. }) => return Ok(Err(e.to_string())),
-        };
+        let output =
+            match execute_block(&state, &self.config.chain, block, punishments, txs, policy) {
+                Ok(output) => output,
+                Err(ExecError::State(e)) => return Err(EngineError::Store(e)),
+                Err(ExecError::Evm(e)) => return Err(EngineError::Exec(e)),
+                Err(e @ ExecError::InvalidTransaction { .. }) => return Ok(Err(e.to_string())),
+            };
         drop(state);
         let state_root = self
             .store
@@ -217,6 +317,7 @@ impl<S: ExecutionStore> Engine<S> {
         let next_validators_hash = output.next_validators.unwrap_or(attributes.validators_hash);
         let body = Body {
             transactions: output.transactions,
+            evidence: attributes.evidence.clone(),
         };
         let header = Header {
             chain_id: self.config.chain.chain_id,
@@ -235,6 +336,7 @@ impl<S: ExecutionStore> Engine<S> {
                 base_fee_per_gas: block.base_fee,
                 fee_recipient: block.coinbase,
             },
+            evidence_hash: body.evidence_hash(),
         };
         Ok(Ok(ExecutedBlock {
             block: Block { header, body },
@@ -270,8 +372,15 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
             });
         }
         let block = self.context(&head, time_ms, attributes.fee_recipient)?;
-        // Transactions that do not decode or recover are left out, as are
-        // those the executor skips.
+        // Evidence that does not hold is left out, as are transactions
+        // that do not decode or recover, and those the executor skips.
+        let judged = self
+            .judge_all(block.height, head.height, &attributes.evidence, true)?
+            .map_err(EngineError::Exec)?;
+        let attributes = PayloadAttributes {
+            evidence: judged.evidence,
+            ..attributes
+        };
         let txs = recover_all(transactions)
             .into_iter()
             .filter_map(Result::ok)
@@ -281,6 +390,7 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
                 &head,
                 &block,
                 attributes.timestamp,
+                &judged.punishments,
                 txs,
                 InvalidTxPolicy::Skip,
                 &attributes,
@@ -361,16 +471,26 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
                 Err(e) => return invalid(format!("transaction {index}: {e}")),
             }
         }
+        if header.evidence_hash != block.body.evidence_hash() {
+            return invalid("evidence_hash does not match the block's evidence".to_owned());
+        }
+        let punishments =
+            match self.judge_all(header.height, head.height, &block.body.evidence, false)? {
+                Ok(judged) => judged.punishments,
+                Err(reason) => return invalid(reason),
+            };
         let attributes = PayloadAttributes {
             timestamp: header.time,
             proposer: header.proposer,
             fee_recipient: coinbase,
             validators_hash: header.validators_hash,
+            evidence: block.body.evidence.clone(),
         };
         let executed = match self.execute(
             &head,
             &context,
             header.time,
+            &punishments,
             txs,
             InvalidTxPolicy::Reject,
             &attributes,

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use alloy_consensus::{Transaction, TxEnvelope, Typed2718};
 use gont_core::{
-    AccountState, Address, B256, Log, RawTransaction, Receipt, StateChanges, StateReader,
-    ValidatorSetHash,
+    AccountState, Address, B256, ConsensusKey, Log, RawTransaction, Receipt, StateChanges,
+    StateReader, ValidatorSetHash,
 };
 use revm::context::result::{EVMError, ExecutionResult, InvalidTransaction};
 use revm::context::{Context, ContextTr};
@@ -84,6 +84,16 @@ pub fn recover_all(raws: &[RawTransaction]) -> Vec<Result<RecoveredTx, TxError>>
     })
 }
 
+/// A validator convicted by a block's evidence, as the engine checked it:
+/// its key in the set of the offence's height, and that height.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Punishment {
+    /// The offender's consensus key.
+    pub key: ConsensusKey,
+    /// The height of the offence.
+    pub height: u64,
+}
+
 /// What to do with a transaction that cannot be included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvalidTxPolicy {
@@ -120,13 +130,16 @@ pub struct BlockOutput {
     pub gas_used: u64,
     /// Transactions left out (only with [`InvalidTxPolicy::Skip`]).
     pub skipped: Vec<SkippedTx>,
-    /// At the end of an epoch, the hash of the validator set the staking
-    /// contract chose for the next height.
+    /// At the end of an epoch, or when a punishment took a validator out
+    /// of the set, the hash of the validator set the staking contract
+    /// stored for the next height.
     pub next_validators: Option<ValidatorSetHash>,
 }
 
-/// Executes `txs` in order on the state `state`, in the block context
-/// `block` of chain `chain`. Each transaction is checked by
+/// Executes `punishments` (the block's evidence, through the staking
+/// contract's system call `punish`), then `txs` in order, on the state
+/// `state`, in the block context `block` of chain `chain`. Each
+/// transaction is checked by
 /// [`validate_transaction`] against the state left by the ones before it,
 /// and against the gas left in the block, then executed; priority fees go
 /// to `block.coinbase` and the base fee is burned.
@@ -134,6 +147,7 @@ pub fn execute_block<R: StateReader>(
     state: &R,
     chain: &ChainConfig,
     block: &BlockContext,
+    punishments: &[Punishment],
     txs: Vec<RecoveredTx>,
     policy: InvalidTxPolicy,
 ) -> Result<BlockOutput, ExecError<R::Error>> {
@@ -146,6 +160,10 @@ pub fn execute_block<R: StateReader>(
             .with_block(block.block_env(chain.fork))
             .build_mainnet()
             .with_precompiles(chain.precompiles());
+        for p in punishments {
+            let call = staking::punish_call(&p.key, p.height);
+            out.next_validators = Some(staking_system_call(&mut evm, call, "punishment")?);
+        }
         for (index, rtx) in txs.into_iter().enumerate() {
             let account = evm
                 .ctx
@@ -210,7 +228,8 @@ pub fn execute_block<R: StateReader>(
         if let Some(staking) = &chain.system.staking
             && staking.is_epoch_end(block.height.0)
         {
-            out.next_validators = Some(end_epoch(&mut evm)?);
+            let call = staking::end_block_call();
+            out.next_validators = Some(staking_system_call(&mut evm, call, "end of epoch")?);
         }
     }
     let (changes, wiped) = db.into_changes();
@@ -219,9 +238,14 @@ pub fn execute_block<R: StateReader>(
     Ok(out)
 }
 
-/// The staking contract's end-of-epoch system call (EIP-4788's mechanism:
-/// no sender account, no fee, no receipt): the hash of the next set.
-fn end_epoch<EVM, E>(evm: &mut EVM) -> Result<ValidatorSetHash, ExecError<E>>
+/// A system call to the staking contract (EIP-4788's mechanism: no sender
+/// account, no fee, no receipt), `end_block` or `punish`: the hash of the
+/// next set.
+fn staking_system_call<EVM, E>(
+    evm: &mut EVM,
+    call: revm::primitives::Bytes,
+    what: &str,
+) -> Result<ValidatorSetHash, ExecError<E>>
 where
     EVM: SystemCallCommitEvm<
             ExecutionResult = ExecutionResult,
@@ -229,7 +253,7 @@ where
         >,
     E: std::error::Error + 'static,
 {
-    let result = match evm.system_call_commit(STAKING, staking::end_block_call()) {
+    let result = match evm.system_call_commit(STAKING, call) {
         Ok(result) => result,
         Err(EVMError::Database(e)) => return Err(db_error(e)),
         Err(other) => return Err(ExecError::Evm(other.to_string())),
@@ -237,10 +261,10 @@ where
     match &result {
         ExecutionResult::Success { output, .. } => staking::end_block_output(output.data())
             .ok_or_else(|| {
-                ExecError::Evm("the staking contract's end of epoch returned no hash".to_owned())
+                ExecError::Evm(format!("the staking contract's {what} returned no hash"))
             }),
         other => Err(ExecError::Evm(format!(
-            "the staking contract's end of epoch failed: {other:?}"
+            "the staking contract's {what} failed: {other:?}"
         ))),
     }
 }

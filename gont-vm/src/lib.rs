@@ -31,8 +31,11 @@
 //! - [`trace`] (feature `trace`): geth's debug tracers and
 //!   `eth_createAccessList`, through revm-inspectors.
 //!
-//! Not built yet: evidence and slashing in the staking contract, and the
-//! Engine API itself over HTTP (the boundary is an in-process trait).
+//! A block's evidence of double signing is checked by the [`Engine`]
+//! (signatures against the set of the offence's height, age, not punished
+//! before) and executed by the staking contract ([`system::staking`]).
+//! Not built yet: punishment of downtime, and the Engine API itself over
+//! HTTP (the boundary is an in-process trait).
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
@@ -63,7 +66,7 @@ pub use engine::{Engine, EngineConfig, EngineError};
 pub use env::tx_env;
 pub use error::{ExecError, TxError};
 pub use executor::{
-    BlockOutput, InvalidTxPolicy, RecoveredTx, SkippedTx, execute_block, recover_all,
+    BlockOutput, InvalidTxPolicy, Punishment, RecoveredTx, SkippedTx, execute_block, recover_all,
 };
 pub use fees::{
     BASE_FEE_MAX_CHANGE_DENOMINATOR, ELASTICITY_MULTIPLIER, INITIAL_BASE_FEE, next_base_fee,

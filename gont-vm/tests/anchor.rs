@@ -94,6 +94,7 @@ impl World {
                 base_fee_per_gas: 1_000_000_000,
                 fee_recipient: Address::ZERO,
             },
+            evidence_hash: None,
         }
     }
 
@@ -180,6 +181,7 @@ impl World {
             &self.state,
             &self.config.chain,
             &block,
+            &[],
             vec![tx],
             InvalidTxPolicy::Reject,
         )

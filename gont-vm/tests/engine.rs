@@ -58,6 +58,7 @@ fn attributes(engine: &Engine<Store>, secs: u64) -> PayloadAttributes {
         proposer: proposer.consensus_key.address(),
         fee_recipient: proposer.operator,
         validators_hash: set,
+        evidence: Vec::new(),
     }
 }
 

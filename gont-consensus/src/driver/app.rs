@@ -15,8 +15,10 @@ use malachitebft_app_channel::app::types::core::{CommitCertificate, Round, Valid
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
+use super::evidence::{EvidencePool, NetworkVote};
 use super::parts::{self, Assembled, Streams};
 use super::proposals::{Entry, Proposals};
 use super::{DriverConfig, Host};
@@ -118,6 +120,8 @@ pub(super) struct State<E, S, H> {
     /// (their validator set may not be known before).
     early: BTreeMap<(Height, u32), Vec<Assembled>>,
     current: Height,
+    /// Double signs seen among received votes, until a block carries them.
+    evidence: EvidencePool,
 }
 
 impl<E, S, H> State<E, S, H>
@@ -143,6 +147,7 @@ where
             .unwrap_or(usize::MAX)
             .saturating_mul(2)
             .saturating_add(1 << 20);
+        let evidence = EvidencePool::new(&ctx);
         Ok(Self {
             address: Address(key.public_key().address()),
             ctx,
@@ -160,6 +165,7 @@ where
             executed: HashSet::new(),
             early: BTreeMap::new(),
             current: Height(0),
+            evidence,
         })
     }
 
@@ -407,6 +413,7 @@ where
             proposer: self.address.0,
             fee_recipient,
             validators_hash: self.validators.hash(),
+            evidence: self.evidence.pending(),
         };
         let params = *self.ctx.params();
         let txs = self
@@ -540,6 +547,7 @@ where
         let store = &self.store;
         blocking(|| store.put_decided(&decided)).map_err(store_err)?;
         self.execute_and_commit(&decided)?;
+        self.evidence.committed(&decided.block, height);
         let next = Height(height.0 + 1);
         self.proposals.prune_below(next);
         self.streams.prune_below(next);
@@ -552,6 +560,18 @@ where
             "committed"
         );
         Ok(())
+    }
+
+    /// Watches a vote received from the network for double signing, if it
+    /// is of the current or the previous height (whose sets are at hand).
+    pub(super) fn observe_vote(&mut self, vote: NetworkVote) {
+        let height = vote.message.height;
+        if height > self.current || height.0.saturating_add(1) < self.current.0 {
+            return;
+        }
+        if let Some(set) = self.sets.get(&height) {
+            self.evidence.observe(vote, set);
+        }
     }
 
     fn decided_value(
@@ -632,13 +652,28 @@ async fn publish(
 pub(super) async fn run<E, S, H>(
     mut state: State<E, S, H>,
     mut channels: Channels<GontContext>,
+    mut votes: Option<mpsc::Receiver<NetworkVote>>,
 ) -> Result<(), DriverError>
 where
     E: ExecutionEngine + Send + 'static,
     S: DecidedStore,
     H: Host,
 {
-    while let Some(msg) = channels.consensus.recv().await {
+    loop {
+        let msg = tokio::select! {
+            biased;
+            msg = channels.consensus.recv() => match msg {
+                Some(msg) => msg,
+                None => break,
+            },
+            vote = next_vote(&mut votes) => {
+                match vote {
+                    Some(vote) => state.observe_vote(vote),
+                    None => votes = None,
+                }
+                continue;
+            }
+        };
         match msg {
             AppMsg::ConsensusReady { reply } => {
                 let height = state.next_height()?;
@@ -731,6 +766,14 @@ where
     Err(DriverError::Stopped(
         "the engine closed its channel".to_owned(),
     ))
+}
+
+/// The next tapped vote; never, without a tap.
+async fn next_vote(votes: &mut Option<mpsc::Receiver<NetworkVote>>) -> Option<NetworkVote> {
+    match votes {
+        Some(votes) => votes.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Used by this module's tests and its siblings'.
@@ -865,6 +908,7 @@ pub(crate) mod tests {
             proposer: proposer.public_key().address(),
             fee_recipient: gont_core::Address::ZERO,
             validators_hash: validators().hash(),
+            evidence: Vec::new(),
         };
         let block = SimEngine::new(CHAIN, fixed_sets())
             .build_payload(None, attributes, txs)
@@ -981,10 +1025,9 @@ pub(crate) mod tests {
                     base_fee_per_gas: 1,
                     fee_recipient: gont_core::Address::ZERO,
                 },
+                evidence_hash: None,
             },
-            body: Body {
-                transactions: Vec::new(),
-            },
+            body: Body::default(),
         }
     }
 }

@@ -66,6 +66,7 @@ pub(super) struct KeyFile {
 pub(super) struct GontNode {
     ctx: GontContext,
     key: PrivateKey,
+    network_secret: [u8; 32],
     home: PathBuf,
     config: EngineConfig,
 }
@@ -120,6 +121,7 @@ impl GontNode {
                 },
                 value_sync,
             },
+            network_secret: config.network_secret.unwrap_or_else(|| key.to_seed()),
             ctx,
             key,
             home: config.home.clone(),
@@ -182,10 +184,11 @@ impl Node for GontNode {
         key.public_key()
     }
 
-    fn get_keypair(&self, key: PrivateKey) -> Keypair {
-        // The consensus swarm's identity is derived from the validator key
-        // and the chain, so that it differs per chain and from gont-net's.
-        let mut material = key.to_seed().to_vec();
+    fn get_keypair(&self, _: PrivateKey) -> Keypair {
+        // The consensus swarm's identity is derived from the node's network
+        // secret (the validator key's seed when none is given) and the
+        // chain, so that it differs per chain and from gont-net's.
+        let mut material = self.network_secret.to_vec();
         material.extend_from_slice(&self.ctx.chain_id().0.to_le_bytes());
         let seed = blake3::derive_key("gont consensus p2p identity v1", &material);
         match Keypair::ed25519_from_bytes(seed) {

@@ -29,6 +29,7 @@
 //! hears and catches up by value sync.
 
 mod app;
+mod evidence;
 mod exposition;
 mod malachite_node;
 mod parts;
@@ -82,6 +83,12 @@ pub struct DriverConfig {
     pub fee_recipient: EthAddress,
     /// How far in the future a proposed block's time may be, by our clock.
     pub max_clock_drift: Duration,
+    /// The secret this node's consensus-network identity (its libp2p key
+    /// on this chain's swarm) is derived from, with the chain id; `None`:
+    /// the validator key's seed. Give each node its own (as CometBFT's
+    /// node key is apart from its validator key), so that a node's
+    /// identity does not move with its validator key.
+    pub network_secret: Option<[u8; 32]>,
 }
 
 impl DriverConfig {
@@ -94,6 +101,7 @@ impl DriverConfig {
             peers,
             fee_recipient: EthAddress::ZERO,
             max_clock_drift: Duration::from_secs(5),
+            network_secret: None,
         }
     }
 }
@@ -292,8 +300,19 @@ where
     };
     let events = channels.events.clone();
     let peers = ConsensusPeers::of(&engine);
+    // Without a tap the node still decides, it only finds no evidence.
+    let votes = match &peers.network {
+        Some(network) => match evidence::tap(network, &engine.actor.get_cell()).await {
+            Ok(votes) => Some(votes),
+            Err(e) => {
+                tracing::warn!("received votes are not watched for double signing: {e}");
+                None
+            }
+        },
+        None => None,
+    };
     let app = tokio::spawn(tracing::Instrument::instrument(
-        app::run(state, channels),
+        app::run(state, channels, votes),
         span,
     ));
     Ok(DriverHandle {

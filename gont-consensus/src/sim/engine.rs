@@ -78,6 +78,7 @@ impl SimEngine {
             next_validators_hash: self.schedule.set_at(height + 1).hash(),
             proposer: attributes.proposer,
             execution: ExecutionFields::default(),
+            evidence_hash: body.evidence_hash(),
         }
     }
 }
@@ -97,6 +98,7 @@ impl ExecutionEngine for SimEngine {
         }
         let body = Body {
             transactions: transactions.to_vec(),
+            evidence: Vec::new(),
         };
         let header = self.expected_header(&attributes, &body);
         self.known.insert(header.id()?, header.clone());
@@ -123,6 +125,7 @@ impl ExecutionEngine for SimEngine {
             proposer: h.proposer,
             fee_recipient: gont_core::Address::ZERO,
             validators_hash: h.validators_hash,
+            evidence: block.body.evidence.clone(),
         };
         if self.expected_header(&attributes, &block.body) != *h {
             return invalid("header does not follow from the parent");

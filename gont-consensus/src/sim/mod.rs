@@ -709,16 +709,16 @@ impl Sim {
                 continue;
             }
             for e in node.evidence.found() {
-                let offender = self.nodes.iter().position(|n| n.address() == e.validator());
+                let offender = self
+                    .nodes
+                    .iter()
+                    .position(|n| n.address().0 == e.offender());
                 match offender {
                     Some(idx) if !self.honest.get(idx).copied().unwrap_or(true) => {
-                        let set = self.schedule.set_at(e.first.vote.height.0);
-                        if e.verify(&self.ctx, set).is_ok() {
-                            evidence.insert((
-                                idx,
-                                e.first.vote.height,
-                                e.first.vote.round.as_i64(),
-                            ));
+                        let set = self.schedule.set_at(e.height().0);
+                        if e.verify(self.ctx.chain_id(), set.core()).is_ok() {
+                            let gont_core::Evidence::DuplicateVote(d) = e;
+                            evidence.insert((idx, d.height, d.round));
                         }
                     }
                     _ => {

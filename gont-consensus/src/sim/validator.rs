@@ -173,7 +173,7 @@ impl Node {
             incarnation: 0,
             signer: Signer::new(ctx.clone(), key.clone()),
             engine: SimEngine::new(ctx.chain_id(), schedule.clone()),
-            evidence: EvidenceDetector::new(ctx.chain_id()),
+            evidence: EvidenceDetector::new(&ctx),
             ctx,
             key,
             address,
@@ -259,7 +259,7 @@ impl Node {
         self.seen.clear();
         self.own_votes.clear();
         self.own_proposal = None;
-        self.evidence = EvidenceDetector::new(self.ctx.chain_id());
+        self.evidence = EvidenceDetector::new(&self.ctx);
     }
 
     /// Restarts from the durable state: rebuilds the engine's head from the
@@ -402,10 +402,13 @@ impl Node {
         ) {
             return;
         }
-        self.evidence.observe(evidence::SignedVote {
-            vote: v.message.clone(),
-            signature: v.signature,
-        });
+        self.evidence.observe(
+            evidence::SignedVote {
+                vote: v.message.clone(),
+                signature: v.signature,
+            },
+            set,
+        );
         self.feed(Input::Vote(v), now, fx);
     }
 
@@ -679,6 +682,7 @@ impl Node {
             proposer: self.address.0,
             fee_recipient: gont_core::Address::ZERO,
             validators_hash: self.schedule.set_at(height.0).hash(),
+            evidence: Vec::new(),
         };
         let parent = self.decided.last().map(|(v, _)| v.id().block);
         let block = self.engine.build_payload(parent, attributes, &txs).ok()?;

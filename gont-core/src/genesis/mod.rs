@@ -131,14 +131,35 @@ pub struct StakingParams {
     /// The set holds at most this many validators: those with the most
     /// stake (ties: the lower consensus key first).
     pub max_validators: u32,
+    /// The share of a double signer's bonded and unbonding stake that is
+    /// burned, in basis points (1/10000). Absent in JSON: 500 (5 %, the
+    /// Cosmos Hub's).
+    #[serde(default = "default_double_sign_slash_bps")]
+    pub double_sign_slash_bps: u32,
+    /// Blocks a punished validator stays jailed before `unjail` lets it
+    /// back. Absent in JSON: 600 (ten minutes of one-second blocks, the
+    /// Cosmos Hub's downtime jail).
+    #[serde(default = "default_jail_blocks")]
+    pub jail_blocks: u64,
+}
+
+const fn default_double_sign_slash_bps() -> u32 {
+    500
+}
+
+const fn default_jail_blocks() -> u64 {
+    600
 }
 
 impl Default for StakingParams {
-    /// One token, 100 validators.
+    /// One token, 100 validators, 5 % for double signing, 600 blocks of
+    /// jail.
     fn default() -> Self {
         Self {
             min_stake: Stake::tokens(1),
             max_validators: 100,
+            double_sign_slash_bps: default_double_sign_slash_bps(),
+            jail_blocks: default_jail_blocks(),
         }
     }
 }

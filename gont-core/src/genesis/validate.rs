@@ -186,7 +186,7 @@ impl Checker {
                 "must be positive",
             ),
         ];
-        let staking: [(bool, &str, &'static str); 2] = [
+        let staking: [(bool, &str, &'static str); 4] = [
             (
                 p.staking.min_stake.0 < crate::primitives::STAKE_PER_POWER,
                 "staking.min_stake",
@@ -196,6 +196,16 @@ impl Checker {
                 p.staking.max_validators == 0 || p.staking.max_validators > MAX_VALIDATORS,
                 "staking.max_validators",
                 "must be between 1 and 10000",
+            ),
+            (
+                p.staking.double_sign_slash_bps > 10_000,
+                "staking.double_sign_slash_bps",
+                "must be at most 10000 (all of the stake)",
+            ),
+            (
+                p.staking.jail_blocks == 0,
+                "staking.jail_blocks",
+                "must be positive",
             ),
         ];
         for (bad, field, why) in rules.into_iter().chain(staking) {

@@ -90,10 +90,17 @@ impl ChainBackend {
         let next = Height(self.latest()?.0.saturating_add(1));
         let set = self.validator_set_at(next)?;
         let candidates = self.staking_validators()?;
-        let status = |stake: gont_core::U256, unbonding: bool| match (stake.is_zero(), unbonding) {
-            (false, _) => "bonded",
-            (true, true) => "unbonding",
-            (true, false) => "unbonded",
+        // The contract's status codes (IStaking.sol).
+        let status =
+            |c: Option<&gont_vm::system::staking::IStaking::Validator>| match c.map(|c| c.status) {
+                Some(1) => "bonded",
+                Some(2) => "unbonding",
+                Some(3) => "jailed",
+                _ => "unbonded",
+            };
+        let jailed_until = |c: Option<&gont_vm::system::staking::IStaking::Validator>| match c {
+            Some(c) if c.jailedUntil != 0 => Some(c.jailedUntil),
+            _ => None,
         };
         let mut infos: Vec<ValidatorInfo> = set
             .validators()
@@ -101,14 +108,14 @@ impl ChainBackend {
             .map(|v| {
                 let candidate = candidates.iter().find(|c| c.operator == v.operator);
                 let stake = candidate.map_or(gont_core::U256::ZERO, |c| c.stake);
-                let unbonding = candidate.is_some_and(|c| !c.unbonding.is_empty());
                 ValidatorInfo {
                     address: v.address().to_string(),
                     consensus_key: v.consensus_key.to_string(),
                     operator: v.operator,
                     power: v.power.0,
                     stake: stake.to_string(),
-                    status: status(stake, unbonding),
+                    status: status(candidate),
+                    jailed_until: jailed_until(candidate),
                     in_set: true,
                 }
             })
@@ -126,7 +133,8 @@ impl ChainBackend {
                 operator: c.operator,
                 power: 0,
                 stake: c.stake.to_string(),
-                status: status(c.stake, !c.unbonding.is_empty()),
+                status: status(Some(c)),
+                jailed_until: jailed_until(Some(c)),
                 in_set: false,
             });
         }
@@ -205,6 +213,7 @@ impl ChainBackend {
                 base_fee_per_gas: gont_vm::INITIAL_BASE_FEE,
                 fee_recipient: Address::ZERO,
             },
+            evidence_hash: None,
         };
         Ok(StoredBlock {
             block: Block {

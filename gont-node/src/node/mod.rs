@@ -616,6 +616,9 @@ async fn start_consensus(
         peers,
     );
     driver_config.fee_recipient = fee_recipient;
+    // The node's own consensus identity: two processes holding one
+    // validator key (a double signer) stay two peers.
+    driver_config.network_secret = node_key.derive_secret("gont consensus network secret v1");
     let store = chain.backend.store().clone();
     let engine_config = EngineConfig::from_genesis(genesis, chain_id)
         .ok_or_else(|| chain_err(chain_id, "not defined by the genesis"))?;

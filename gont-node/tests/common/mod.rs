@@ -10,7 +10,8 @@
 //! 127.0.0.1:37390: Address already in use"). In use (RPC / base port):
 //! `devnet.rs` 20545 / 20600, `heal.rs` 21545 / 21600 and 22545 / 22600,
 //! `light_client.rs` 23545 / 23600, `anchoring.rs` 24545 / 24600 (five
-//! nodes), `staking.rs` 26545 / 26600 (four validators and a follower).
+//! nodes), `staking.rs` 26545 / 26600 and 27545 / 27600 (four validators and a
+//! follower).
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(

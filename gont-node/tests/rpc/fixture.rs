@@ -89,6 +89,7 @@ pub(crate) fn attributes(height: u64) -> PayloadAttributes {
         proposer: ValidatorAddress([1; 20]),
         fee_recipient: Address::repeat_byte(0xfe),
         validators_hash: ValidatorSetHash([2; 32]),
+        evidence: Vec::new(),
     }
 }
 

@@ -101,7 +101,10 @@ pub fn next_block(
             }
         })
         .collect();
-    let body = Body { transactions };
+    let body = Body {
+        transactions,
+        evidence: Vec::new(),
+    };
     let header = Header {
         chain_id: chain,
         height: Height(height),
@@ -119,6 +122,7 @@ pub fn next_block(
             base_fee_per_gas: 7,
             ..ExecutionFields::default()
         },
+        evidence_hash: None,
     };
     ExecutedBlock {
         block: Block { header, body },

@@ -227,43 +227,49 @@ fn run_case(test: &StateTest, case: &PostCase, fork: Fork) -> Result<(), String>
     {
         return Err(format!("recovered sender {} is not {sender}", tx.sender));
     }
-    let (logs_hash, wiped, changes) =
-        match execute_block(&state, &chain, &block, vec![tx], InvalidTxPolicy::Reject) {
-            Ok(output) => {
-                if let Some(exception) = expected_failure {
-                    return Err(format!(
-                        "expected {exception}, but the transaction was executed"
-                    ));
-                }
-                let logs: Vec<alloy_primitives::Log> = output
-                    .receipts
-                    .iter()
-                    .flat_map(|r| r.logs.iter())
-                    .map(|l| {
-                        alloy_primitives::Log::new_unchecked(
-                            l.address,
-                            l.topics.clone(),
-                            l.data.clone(),
-                        )
-                    })
-                    .collect();
-                (
-                    keccak256(alloy_rlp::encode(&logs)),
-                    output.wiped,
-                    output.changes,
-                )
+    let (logs_hash, wiped, changes) = match execute_block(
+        &state,
+        &chain,
+        &block,
+        &[],
+        vec![tx],
+        InvalidTxPolicy::Reject,
+    ) {
+        Ok(output) => {
+            if let Some(exception) = expected_failure {
+                return Err(format!(
+                    "expected {exception}, but the transaction was executed"
+                ));
             }
-            Err(ExecError::InvalidTransaction { error, .. }) => match expected_failure {
-                // Refused as expected: the state must be the pre-state.
-                Some(_) => (
-                    keccak256(alloy_rlp::encode(Vec::<alloy_primitives::Log>::new())),
-                    BTreeSet::new(),
-                    Default::default(),
-                ),
-                None => return Err(format!("transaction refused: {error}")),
-            },
-            Err(e) => return Err(format!("execution failed: {e}")),
-        };
+            let logs: Vec<alloy_primitives::Log> = output
+                .receipts
+                .iter()
+                .flat_map(|r| r.logs.iter())
+                .map(|l| {
+                    alloy_primitives::Log::new_unchecked(
+                        l.address,
+                        l.topics.clone(),
+                        l.data.clone(),
+                    )
+                })
+                .collect();
+            (
+                keccak256(alloy_rlp::encode(&logs)),
+                output.wiped,
+                output.changes,
+            )
+        }
+        Err(ExecError::InvalidTransaction { error, .. }) => match expected_failure {
+            // Refused as expected: the state must be the pre-state.
+            Some(_) => (
+                keccak256(alloy_rlp::encode(Vec::<alloy_primitives::Log>::new())),
+                BTreeSet::new(),
+                Default::default(),
+            ),
+            None => return Err(format!("transaction refused: {error}")),
+        },
+        Err(e) => return Err(format!("execution failed: {e}")),
+    };
     state.0.apply(&changes, &wiped);
     let root = ethereum_state_root(&state.0);
     if root != case.hash {

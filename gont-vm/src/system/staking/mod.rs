@@ -19,9 +19,22 @@
 //!   `next_validators_hash`. If no candidate is eligible the set stays as
 //!   it is (a chain never has an empty set).
 //!
+//! - A block's evidence of double signing (checked by the engine) is
+//!   executed before its transactions, by the system's `punish(key,
+//!   height)` ([`punish_call`]): the offender's bonded stake, and its
+//!   unbonding entries that started at or after the offence and have not
+//!   ended, lose `double_sign_slash_bps` (burned from the contract's
+//!   balance); it is jailed for `jail_blocks` and leaves the stored set at
+//!   once, so that the next height's set is without it (unless it was the
+//!   last member). A jailed candidate is never chosen; `unjail()` after
+//!   the jail ends makes it a candidate again, if it still has
+//!   `min_stake` bonded. A system call has no receipt, so a punishment
+//!   shows in the offender's `validator(operator)` view (status jailed,
+//!   stake, `jailedUntil`), not in a log.
+//!
 //! Genesis validators start as candidates with their genesis stake, and
-//! the genesis set is stored as the set of height 1. Evidence, slashing
-//! and jailing are not built.
+//! the genesis set is stored as the set of height 1. Downtime is not
+//! punished yet.
 //!
 //! Storage: every value is one slot of the contract's account, at
 //! [`slot`]`(tag, who, index)`: blake3 (keyed to "gont staking slot v1") of
@@ -40,7 +53,9 @@ use revm::interpreter::{CallInputs, InterpreterResult};
 use revm::primitives::{Bytes, address};
 
 use super::call::{Refusal, SystemCall, finish, selector};
-pub use storage::{SetReadError, Tag, genesis_storage, slot, validator_set, validators};
+pub use storage::{
+    SetReadError, Tag, genesis_storage, punished_at, slot, validator_set, validators,
+};
 use storage::{
     Slots, address_of, candidates, get_u64, global, of, put, stored_set, to_validator_set,
     unbonding, validator,
@@ -53,6 +68,9 @@ sol! {
     interface IStakingSystem {
         /// Computes the next validator set (end of an epoch's last block).
         function endBlock() external;
+        /// Slashes and jails the validator with `consensusKey` for double
+        /// signing at `infractionHeight`; returns the hash of the next set.
+        function punish(bytes32 consensusKey, uint64 infractionHeight) external returns (bytes32);
     }
 }
 
@@ -156,9 +174,23 @@ pub enum StakingError {
     /// `withdraw` without unbonding entries.
     #[error("nothing is unbonding")]
     NothingUnbonding,
-    /// `endBlock` by another caller than the system.
-    #[error("only the system may end a block")]
+    /// `endBlock` or `punish` by another caller than the system.
+    #[error("only the system may end a block or punish")]
     NotSystem,
+    /// `unjail` by an operator that is not jailed.
+    #[error("not jailed")]
+    NotJailed,
+    /// `unjail` before the jail ends.
+    #[error("jailed until height {0}")]
+    StillJailed(u64),
+    /// `unjail` with less than the minimum stake bonded.
+    #[error("{bonded} wei bonded, less than the minimum stake {min} wei")]
+    BelowMinimum {
+        /// Bonded.
+        bonded: U256,
+        /// The chain's minimum.
+        min: U256,
+    },
     /// The gas given does not cover the work.
     #[error("out of gas")]
     OutOfGas,
@@ -191,7 +223,18 @@ pub fn end_block_call() -> Bytes {
     IStakingSystem::endBlockCall {}.abi_encode().into()
 }
 
-/// The set hash the end-of-epoch call returns.
+/// The calldata of the system's punishment of `key` for double signing at
+/// `height`.
+pub fn punish_call(key: &ConsensusKey, height: u64) -> Bytes {
+    IStakingSystem::punishCall {
+        consensusKey: B256::from(*key.as_bytes()),
+        infractionHeight: height,
+    }
+    .abi_encode()
+    .into()
+}
+
+/// The set hash the end-of-epoch and punishment calls return.
 pub fn end_block_output(output: &[u8]) -> Option<ValidatorSetHash> {
     B256::abi_decode(output).ok().map(|h| ValidatorSetHash(h.0))
 }
@@ -266,6 +309,11 @@ fn dispatch<CTX: ContextTr>(
             let amount = withdraw(call, sender)?;
             Ok(amount.abi_encode().into())
         }
+        IStaking::unjailCall::SELECTOR => {
+            write(false)?;
+            unjail(config, call, sender)?;
+            Ok(Bytes::new())
+        }
         IStaking::validatorCall::SELECTOR => {
             let args = IStaking::validatorCall::abi_decode(input).map_err(malformed)?;
             let set = stored_set(call)?;
@@ -291,6 +339,8 @@ fn dispatch<CTX: ContextTr>(
             maxValidators: config.params.max_validators,
             epochLength: config.epoch_length,
             unbondingPeriod: config.unbonding_period_blocks,
+            doubleSignSlashBps: config.params.double_sign_slash_bps,
+            jailBlocks: config.params.jail_blocks,
         }
         .abi_encode()
         .into()),
@@ -299,6 +349,14 @@ fn dispatch<CTX: ContextTr>(
                 return Err(StakingError::NotSystem.into());
             }
             let hash = end_block(config, call)?;
+            Ok(B256::from(hash.0).abi_encode().into())
+        }
+        IStakingSystem::punishCall::SELECTOR => {
+            if sender != SYSTEM_ADDRESS {
+                return Err(StakingError::NotSystem.into());
+            }
+            let args = IStakingSystem::punishCall::abi_decode(input).map_err(malformed)?;
+            let hash = punish(config, call, args.consensusKey, args.infractionHeight)?;
             Ok(B256::from(hash.0).abi_encode().into())
         }
         _ => Err(StakingError::UnknownFunction.into()),
@@ -452,6 +510,108 @@ fn withdraw<CTX: ContextTr>(
     Ok(amount)
 }
 
+/// `share` of `amount`, in basis points.
+fn share_of(amount: U256, bps: u32) -> U256 {
+    amount.saturating_mul(U256::from(bps)) / U256::from(10_000u32)
+}
+
+/// Slashes and jails the operator of `key` for double signing at
+/// `height`, and takes it out of the stored set; returns the stored set's
+/// hash. A key without operator (it left since) is only recorded.
+fn punish<CTX: ContextTr>(
+    config: &StakingConfig,
+    call: &mut SystemCall<'_, CTX>,
+    key: B256,
+    height: u64,
+) -> Result<ValidatorSetHash, Stop> {
+    put(call, slot(Tag::PunishedAt, key.0, 0), U256::from(height))?;
+    let operator = address_of(call.get(slot(Tag::KeyOwner, key.0, 0))?);
+    if operator == Address::ZERO {
+        return kept(call);
+    }
+    let who = of(operator);
+    let bps = config.params.double_sign_slash_bps;
+    let bonded = call.get(slot(Tag::Stake, who, 0))?;
+    let mut burned = share_of(bonded, bps);
+    put(call, slot(Tag::Stake, who, 0), bonded - burned)?;
+    let now = call.block_number();
+    for (i, entry) in unbonding(call, operator)?.into_iter().enumerate() {
+        let started = entry.endsAt.saturating_sub(config.unbonding_period_blocks);
+        if started >= height && entry.endsAt > now {
+            let cut = share_of(entry.amount, bps);
+            burned = burned.saturating_add(cut);
+            put(
+                call,
+                slot(Tag::UnbondingAmount, who, i as u64),
+                entry.amount - cut,
+            )?;
+        }
+    }
+    let jailed_until = now.saturating_add(config.params.jail_blocks);
+    put(
+        call,
+        slot(Tag::JailedUntil, who, 0),
+        U256::from(jailed_until),
+    )?;
+    burn(call, burned)?;
+    let stored = stored_set(call)?;
+    let rest: Vec<_> = stored
+        .iter()
+        .copied()
+        .filter(|(o, _, _)| *o != operator)
+        .collect();
+    if rest.len() == stored.len() || rest.is_empty() {
+        return kept(call);
+    }
+    let set = to_validator_set(&rest)
+        .map_err(|e| Stop::Fatal(format!("the staking contract's set is invalid: {e}")))?;
+    store_set(call, &set, stored.len() as u64)?;
+    Ok(set.hash())
+}
+
+/// Removes `amount` wei from the contract's balance: slashed stake leaves
+/// the supply.
+fn burn<CTX: ContextTr>(call: &mut SystemCall<'_, CTX>, amount: U256) -> Result<(), Stop> {
+    use revm::context_interface::journaled_state::account::JournaledAccountTr;
+    if amount.is_zero() {
+        return Ok(());
+    }
+    let mut account = call
+        .ctx
+        .journal_mut()
+        .load_account_mut(STAKING)
+        .map_err(|e| Stop::Fatal(e.to_string()))?;
+    if !account.data.decr_balance(amount) {
+        return Err(Stop::Fatal(format!(
+            "the staking contract holds less than the {amount} wei it burns"
+        )));
+    }
+    Ok(())
+}
+
+fn unjail<CTX: ContextTr>(
+    config: &StakingConfig,
+    call: &mut SystemCall<'_, CTX>,
+    operator: Address,
+) -> Result<(), Stop> {
+    let who = of(operator);
+    let until = get_u64(call, slot(Tag::JailedUntil, who, 0))?;
+    if until == 0 {
+        return Err(StakingError::NotJailed.into());
+    }
+    if call.block_number() < until {
+        return Err(StakingError::StillJailed(until).into());
+    }
+    let bonded = call.get(slot(Tag::Stake, who, 0))?;
+    let min = U256::from(config.params.min_stake.0);
+    if bonded < min {
+        return Err(StakingError::BelowMinimum { bonded, min }.into());
+    }
+    put(call, slot(Tag::JailedUntil, who, 0), U256::ZERO)?;
+    call.emit(&IStaking::Unjailed { operator });
+    Ok(())
+}
+
 /// Drops a candidate with nothing bonded or unbonding, freeing its key.
 fn remove_candidate<CTX: ContextTr>(
     call: &mut SystemCall<'_, CTX>,
@@ -501,7 +661,8 @@ fn end_block<CTX: ContextTr>(
     for operator in candidates(call)? {
         let who = of(operator);
         let stake = call.get(slot(Tag::Stake, who, 0))?;
-        if stake >= min {
+        let jailed = !call.get(slot(Tag::JailedUntil, who, 0))?.is_zero();
+        if stake >= min && !jailed {
             let key = B256::from(call.get(slot(Tag::Key, who, 0))?);
             eligible.push((operator, key, stake));
         }
@@ -524,6 +685,16 @@ fn end_block<CTX: ContextTr>(
         return kept(call);
     };
     let old = get_u64(call, global(Tag::SetCount))?;
+    store_set(call, &set, old)?;
+    Ok(set.hash())
+}
+
+/// Stores `set` as the set of the next height over one of `old` members.
+fn store_set<CTX: ContextTr>(
+    call: &mut SystemCall<'_, CTX>,
+    set: &gont_core::ValidatorSet,
+    old: u64,
+) -> Result<(), Stop> {
     let members = set.validators();
     for (i, v) in members.iter().enumerate() {
         let i = i as u64;
@@ -545,5 +716,5 @@ fn end_block<CTX: ContextTr>(
         }
     }
     put(call, global(Tag::SetCount), U256::from(members.len()))?;
-    Ok(set.hash())
+    Ok(())
 }

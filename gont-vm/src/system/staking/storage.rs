@@ -40,6 +40,10 @@ pub enum Tag {
     SetKey = 11,
     /// Set member `index`'s voting power.
     SetPower = 12,
+    /// A jailed operator's first height of `unjail`; zero when not jailed.
+    JailedUntil = 13,
+    /// The height of the latest offence a consensus key was punished for.
+    PunishedAt = 14,
 }
 
 /// The slot of `tag` for `who` (an operator or key; zero for globals) and
@@ -154,7 +158,10 @@ pub(super) fn validator<S: Slots>(
         .iter()
         .find(|(o, _, _)| *o == operator)
         .map(|(_, _, p)| *p);
-    let status = if !stake.is_zero() {
+    let jailed_until = get_u64(s, slot(Tag::JailedUntil, of(operator), 0))?;
+    let status = if jailed_until != 0 {
+        3
+    } else if !stake.is_zero() {
         1
     } else if !unbonding.is_empty() {
         2
@@ -173,6 +180,7 @@ pub(super) fn validator<S: Slots>(
         inSet: power.is_some(),
         power: power.unwrap_or(0),
         unbonding,
+        jailedUntil: jailed_until,
     })
 }
 
@@ -214,6 +222,15 @@ pub(super) fn to_validator_set(stored: &[(Address, B256, u64)]) -> Result<Valida
         })
         .collect::<Result<Vec<_>, String>>()?;
     ValidatorSet::new(members).map_err(|e| e.to_string())
+}
+
+/// The height of the latest offence `key` was punished for in `state`
+/// (zero if never): evidence of an offence at or below it is refused.
+pub fn punished_at<R: StateReader>(state: &R, key: &ConsensusKey) -> Result<u64, R::Error> {
+    get_u64(
+        &mut StateSlots(state),
+        slot(Tag::PunishedAt, *key.as_bytes(), 0),
+    )
 }
 
 /// Every candidate in `state`, as `validators()` returns them.

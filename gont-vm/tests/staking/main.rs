@@ -1,6 +1,7 @@
 //! The staking contract through the engine over a real redb store: signed
 //! transactions stake, unstake and withdraw; at each epoch's end the
-//! engine's header announces the next set, and `validator_set` returns it.
+//! engine's header announces the next set, and `validator_set` returns it;
+//! evidence of double signing slashes and jails (`slashing`).
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
@@ -10,195 +11,18 @@
     clippy::panic
 )]
 
-use alloy_consensus::TxEip1559;
-use alloy_primitives::{Bytes, TxKind};
-use alloy_sol_types::{SolCall, SolError, sol};
+mod chain;
+mod slashing;
+
+use alloy_sol_types::SolCall;
+use chain::{Chain, EPOCH, IStaking, UNBONDING, ether, new_key};
 use gont_core::genesis::DEV_OPERATOR_ADDRESSES;
 use gont_core::{
-    Address, B256, Block, ChainId, ConsensusKey, ExecutionEngine, ExecutionStore, ForkchoiceState,
-    Genesis, Height, PayloadAttributes, RawTransaction, Receipt, StateReader, U256,
+    B256, ExecutionEngine, ExecutionStore, ForkchoiceState, Height, PayloadAttributes, StateReader,
+    U256,
 };
 use gont_vm::system::STAKING;
-use gont_vm::testing::{address_of, dev_key, raw, sign};
-use gont_vm::{BlockContext, Engine, EngineConfig, genesis_changes};
-
-sol!("contracts/IStaking.sol");
-
-type Store = gont_storage::ChainStore;
-
-const SPACE: ChainId = ChainId(31337);
-const ETHER: u128 = 1_000_000_000_000_000_000;
-/// Epochs of two blocks, unbonding of three.
-const EPOCH: u64 = 2;
-const UNBONDING: u64 = 3;
-
-fn genesis() -> Genesis {
-    let mut genesis = Genesis::devnet(2, 0);
-    genesis.consensus.epoch_length = EPOCH;
-    genesis.consensus.unbonding_period_blocks = UNBONDING;
-    genesis
-}
-
-struct Chain {
-    engine: Engine<Store>,
-    genesis: Genesis,
-    nonces: [u64; 10],
-    secs: u64,
-}
-
-impl Chain {
-    fn new() -> Self {
-        let genesis = genesis();
-        let store = gont_storage::Store::in_memory(gont_storage::StoreConfig::default())
-            .unwrap()
-            .chain(SPACE);
-        store
-            .init_genesis(genesis.hash(), &genesis_changes(&genesis, SPACE).unwrap())
-            .unwrap();
-        let engine = Engine::new(store, EngineConfig::from_genesis(&genesis, SPACE).unwrap());
-        Self {
-            engine,
-            genesis,
-            nonces: [0; 10],
-            secs: 0,
-        }
-    }
-
-    fn height(&self) -> u64 {
-        self.engine
-            .store()
-            .head()
-            .unwrap()
-            .map_or(0, |h| h.height.0)
-    }
-
-    /// The set that decides the next block, as consensus asks for it.
-    fn next_set(&self) -> gont_core::ValidatorSet {
-        let next = Height(self.height() + 1);
-        self.engine.validator_set(next).unwrap().unwrap()
-    }
-
-    fn tx(&mut self, from: usize, value: U256, input: Vec<u8>) -> RawTransaction {
-        let nonce = self.nonces[from];
-        self.nonces[from] += 1;
-        let tx = TxEip1559 {
-            chain_id: SPACE.0,
-            nonce,
-            gas_limit: 500_000,
-            max_fee_per_gas: 10_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-            to: TxKind::Call(STAKING),
-            value,
-            input: input.into(),
-            ..TxEip1559::default()
-        };
-        raw(&sign(tx, &dev_key(from).unwrap()).unwrap())
-    }
-
-    /// Builds, validates on a second look and commits a block of `txs`;
-    /// returns it and its receipts.
-    fn block(&mut self, txs: &[RawTransaction]) -> (Block, Vec<Receipt>) {
-        self.secs += 1;
-        let parent = self.engine.store().head().unwrap().map(|h| h.id().unwrap());
-        let proposer = &self.genesis.validators[0];
-        let attributes = PayloadAttributes {
-            timestamp: gont_core::Timestamp::from_secs(1_767_225_600 + self.secs),
-            proposer: proposer.consensus_key.address(),
-            fee_recipient: proposer.operator,
-            validators_hash: self.next_set().hash(),
-        };
-        let block = self.engine.build_payload(parent, attributes, txs).unwrap();
-        assert_eq!(
-            block.body.transactions.len(),
-            txs.len(),
-            "a transaction was left out"
-        );
-        let id = block.header.id().unwrap();
-        self.engine
-            .forkchoice_updated(ForkchoiceState {
-                head: id,
-                safe: id,
-                finalized: id,
-            })
-            .unwrap();
-        let receipts = self
-            .engine
-            .store()
-            .receipts(block.header.height)
-            .unwrap()
-            .unwrap();
-        (block, receipts)
-    }
-
-    /// The context of a call on the head.
-    fn next_block(&self) -> BlockContext {
-        BlockContext {
-            height: Height(self.height() + 1),
-            timestamp: 1_767_225_600 + self.secs + 1,
-            gas_limit: 30_000_000,
-            base_fee: 0,
-            coinbase: Address::ZERO,
-            prevrandao: B256::ZERO,
-            excess_blob_gas: 0,
-        }
-    }
-
-    /// `request` to the staking contract as `eth_call`, on the head.
-    fn call(&self, request: gont_vm::CallRequest) -> gont_vm::CallResult {
-        let state = self.engine.store().state_at(Height(self.height())).unwrap();
-        let request = gont_vm::CallRequest {
-            to: Some(STAKING),
-            ..request
-        };
-        gont_vm::call(
-            &state,
-            &self.engine.config().chain,
-            &self.next_block(),
-            &request,
-        )
-        .unwrap()
-    }
-
-    fn view<C: SolCall>(&self, call: &C) -> C::Return {
-        let result = self.call(gont_vm::CallRequest {
-            input: Bytes::from(call.abi_encode()),
-            ..Default::default()
-        });
-        assert!(result.success, "view reverted: {}", result.output);
-        C::abi_decode_returns(&result.output).unwrap()
-    }
-
-    /// The revert reason of `input` sent by account `from` with `value`.
-    fn revert_reason(&self, from: usize, value: U256, input: Vec<u8>) -> String {
-        let result = self.call(gont_vm::CallRequest {
-            from: Some(address_of(&dev_key(from).unwrap())),
-            value: Some(value),
-            input: Bytes::from(input),
-            ..Default::default()
-        });
-        assert!(!result.success, "expected a revert");
-        alloy_sol_types::Revert::abi_decode(&result.output)
-            .unwrap()
-            .reason
-    }
-
-    fn balance(&self, who: Address) -> U256 {
-        let state = self.engine.store().state_at(Height(self.height())).unwrap();
-        state
-            .account(who)
-            .unwrap()
-            .map_or(U256::ZERO, |a| a.balance)
-    }
-}
-
-fn new_key(seed: u8) -> B256 {
-    let key = ed25519_consensus::SigningKey::from([seed; 32]);
-    B256::from(*ConsensusKey::of(&key).as_bytes())
-}
-
-fn ether(n: u128) -> U256 {
-    U256::from(n * ETHER)
-}
+use gont_vm::testing::{address_of, dev_key};
 
 #[test]
 fn genesis_validators_are_bonded_candidates_and_the_first_set() {
@@ -341,15 +165,17 @@ fn bad_calls_revert_with_their_reason() {
         chain.revert_reason(5, U256::ZERO, vec![1, 2]),
         "unknown function selector"
     );
-    // Only the system ends an epoch.
-    assert_eq!(
-        chain.revert_reason(
-            5,
-            U256::ZERO,
-            gont_vm::system::staking::end_block_call().to_vec()
-        ),
-        "only the system may end a block"
-    );
+    // Only the system ends an epoch or punishes.
+    let key = chain.genesis.validators[1].consensus_key;
+    for call in [
+        gont_vm::system::staking::end_block_call(),
+        gont_vm::system::staking::punish_call(&key, 1),
+    ] {
+        assert_eq!(
+            chain.revert_reason(5, U256::ZERO, call.to_vec()),
+            "only the system may end a block or punish"
+        );
+    }
 }
 
 #[test]
@@ -418,6 +244,7 @@ fn a_block_that_pays_another_account_than_the_proposers_operator_is_invalid() {
         proposer: proposer.consensus_key.address(),
         fee_recipient: gont_core::genesis::DEV_ADDRESSES[0],
         validators_hash: builder.next_set().hash(),
+        evidence: Vec::new(),
     };
     let block = builder
         .engine
