@@ -10,7 +10,8 @@
 //! goes on with three validators, while the follower, paused meanwhile,
 //! catches up across the change. Then tendermint-rs's light client
 //! verifies both chains across every set change, adjacent and skipping,
-//! and a restart of every node resumes both chains. The nodes log JSON
+//! a node started late from an empty data directory syncs across them, and
+//! a restart of every node resumes both chains. The nodes log JSON
 //! (`--log-format json`), one object per line.
 //!
 //! Double signing, on real processes too: validator 3 of the Space runs
@@ -366,15 +367,15 @@ fn a_follower_stakes_into_the_set_signs_commits_leaves_and_withdraws_and_a_valid
         "the paused follower caught up across the set change",
         || (height(follower) >= target).then_some(()),
     );
-    let block = |addr: SocketAddr| {
+    let block = |addr: SocketAddr, h: u64| {
         call(
             addr,
             "eth_getBlockByNumber",
-            &json!([format!("{target:#x}"), false]),
+            &json!([format!("{h:#x}"), false]),
         )["hash"]
             .clone()
     };
-    assert_eq!(block(follower), block(space));
+    assert_eq!(block(follower, target), block(space, target));
     println!("the follower caught up to {target} across the set change");
 
     // tendermint-rs's light client follows every set change: adjacent,
@@ -415,6 +416,23 @@ fn a_follower_stakes_into_the_set_signs_commits_leaves_and_withdraws_and_a_valid
         );
     }
 
+    // A node that joins late, from an empty data directory, syncs across
+    // every set change: the follower is killed, its data removed, and the
+    // devnet starts it again.
+    net.signal(&[FOLLOWER], Signal::KILL);
+    std::fs::remove_dir_all(dir.path().join("node4").join(files::DATA)).unwrap();
+    let target = height(space);
+    wait_for(
+        Duration::from_secs(90),
+        "a node started from nothing caught up across every set change",
+        || {
+            let h = client::blocking::call(follower, "eth_blockNumber", &json!([])).ok()?;
+            (quantity(&h)? >= target).then_some(())
+        },
+    );
+    assert_eq!(block(follower, target), block(space, target));
+    println!("a node started from an empty data directory synced to {target}");
+
     // A restart of every node resumes each chain with the sets its state
     // holds.
     let before = height(space);
@@ -451,7 +469,7 @@ fn a_follower_stakes_into_the_set_signs_commits_leaves_and_withdraws_and_a_valid
         .iter()
         .filter(|l| l["message"] == "starting consensus")
         .count();
-    assert_eq!(started, 4, "two chains, started twice");
+    assert_eq!(started, 6, "two chains, started three times");
 }
 
 #[test]

@@ -590,15 +590,25 @@ where
         }))
     }
 
+    /// A value value sync delivered with its commit certificate (which
+    /// Malachite has verified). `named` is the proposer Malachite names; it
+    /// selects it with the set its consensus holds when the response
+    /// arrives, which for a response buffered across a set change is the
+    /// previous height's, so the round's proposer is selected here, with
+    /// the height's own set.
     fn synced_value(
         &mut self,
         height: Height,
         round: Round,
-        proposer: Address,
+        named: Address,
         bytes: &Bytes,
     ) -> Result<Option<ProposedValue<GontContext>>, DriverError> {
         if height != self.current {
             return Ok(None);
+        }
+        let proposer = select_proposer(&self.validators, height, round).address();
+        if proposer != named {
+            debug!(%height, %named, %proposer, "Malachite named a synced value's proposer with another height's set");
         }
         let value: Value = match borsh::from_slice(bytes) {
             Ok(value) => value,
@@ -969,6 +979,26 @@ pub(crate) mod tests {
         let again = state.started_round(Height(1), Round::new(0)).unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].value.id(), value.id());
+    }
+
+    #[test]
+    fn a_synced_block_is_checked_against_its_heights_proposer_not_the_one_malachite_names() {
+        // Malachite 0.5 names a synced value's proposer with the set its
+        // consensus held when the response arrived, which is the previous
+        // height's when the response was buffered across a set change (a
+        // node syncing from scratch refused block 11 of a staking devnet).
+        let dir = tempfile::tempdir().unwrap();
+        let (proposer, other) = proposer_and_other();
+        let value = block(&proposer, &[]);
+        let mut state = receiver(dir.path(), other.clone());
+        let bytes = Bytes::from(borsh::to_vec(&value).unwrap());
+        let named = Address(other.public_key().address());
+        let synced = state
+            .synced_value(Height(1), Round::new(0), named, &bytes)
+            .unwrap()
+            .expect("a value of the current height is answered");
+        assert_eq!(synced.validity, Validity::Valid);
+        assert_eq!(synced.proposer, Address(proposer.public_key().address()));
     }
 
     #[test]
