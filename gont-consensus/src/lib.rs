@@ -25,8 +25,10 @@
 //! ([`gont_core::ExecutionEngine::validator_set`]). The driver watches the
 //! votes its network receives for double signing ([`evidence`]) and puts
 //! what it finds in the blocks it proposes (`PayloadAttributes::evidence`);
-//! the engine checks and executes it. Not built yet: double proposals as
-//! evidence, and downtime.
+//! the engine checks and executes it. The blocks it proposes carry the
+//! parent's commit, with the precommits that came after the decision
+//! (`PayloadAttributes::last_commit`), from which the staking contract
+//! counts downtime. Not built yet: double proposals as evidence.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 

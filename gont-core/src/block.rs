@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::evidence::Evidence;
 use crate::header::Header;
 use crate::merkle::merkle_root;
-use crate::primitives::{Address, B256, BlockId, Bytes, Hash, Height, Timestamp, fixed_bytes};
-use crate::validator_set::ValidatorAddress;
+use crate::primitives::{
+    Address, B256, BlockId, Bytes, ChainId, Hash, Height, Timestamp, VotingPower, fixed_bytes,
+};
+use crate::validator_set::{ValidatorAddress, ValidatorSet};
 
 /// One transaction as sent by a wallet: EIP-2718 bytes (a legacy RLP list,
 /// or a type byte followed by the typed payload).
@@ -64,6 +66,13 @@ pub struct Body {
     /// the header's `evidence_hash`.
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// The commit that decided the previous block, as the proposer has it
+    /// (CometBFT's `LastCommit`): who signed it is what the downtime rule
+    /// counts. Committed to by the header's `last_commit_hash`; `None` at
+    /// height 1 and on chains whose blocks do not come from GONT
+    /// consensus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_commit: Option<CommitCertificate>,
 }
 
 impl Body {
@@ -81,6 +90,11 @@ impl Body {
     /// The header's `evidence_hash`.
     pub fn evidence_hash(&self) -> Option<Hash> {
         crate::evidence::evidence_hash(&self.evidence)
+    }
+
+    /// The header's `last_commit_hash`.
+    pub fn last_commit_hash(&self) -> Option<Hash> {
+        self.last_commit.as_ref().map(CommitCertificate::hash)
     }
 }
 
@@ -137,6 +151,127 @@ pub struct CommitCertificate {
     pub block_id: BlockId,
     /// One entry per validator, in validator-set order.
     pub signatures: Vec<CommitSig>,
+}
+
+/// Why a commit does not prove its block final under a validator set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommitError {
+    /// A commit has one entry per member of the set.
+    #[error("the commit has {got} entries for a set of {expected}")]
+    Length {
+        /// The set's size.
+        expected: usize,
+        /// The commit's entries.
+        got: usize,
+    },
+    /// Entry `index` names another validator than the set's member there.
+    #[error("entry {index} is signed by {found}, not the set's member {expected}")]
+    WrongValidator {
+        /// The entry.
+        index: usize,
+        /// The member of the set at that position.
+        expected: ValidatorAddress,
+        /// The validator the entry names.
+        found: ValidatorAddress,
+    },
+    /// Entry `index`'s signature does not verify.
+    #[error("the signature of entry {index} ({validator}) does not verify")]
+    BadSignature {
+        /// The entry.
+        index: usize,
+        /// Its validator.
+        validator: ValidatorAddress,
+    },
+    /// Height, round or time outside Tendermint's range.
+    #[error("the commit cannot be encoded as Tendermint votes")]
+    Unencodable,
+    /// The precommits for the block hold no more than two thirds of the
+    /// power.
+    #[error("precommits for the block hold {signed} of {total} power, not more than two thirds")]
+    NoQuorum {
+        /// Power of the precommits for the block.
+        signed: u64,
+        /// The set's power.
+        total: u64,
+    },
+}
+
+impl CommitCertificate {
+    /// The header's `last_commit_hash` of the block that carries this
+    /// commit: blake3 of its canonical encoding.
+    pub fn hash(&self) -> Hash {
+        Hash::digest_in("gont last commit v1", &crate::encoding::encode(self))
+    }
+
+    /// Checks that this commit decides its block under `set` (the set of
+    /// its height) on chain `chain`: one entry per member in set order,
+    /// each present signature valid over Tendermint's canonical precommit,
+    /// and more than two thirds of the power for the block. Returns, per
+    /// member, whether it signed (for the block or for nil).
+    pub fn verify(&self, chain: ChainId, set: &ValidatorSet) -> Result<Vec<bool>, CommitError> {
+        use crate::evidence::{VoteKind, vote_sign_bytes};
+        let members = set.validators();
+        if self.signatures.len() != members.len() {
+            return Err(CommitError::Length {
+                expected: members.len(),
+                got: self.signatures.len(),
+            });
+        }
+        let tm_chain = tendermint::chain::Id::try_from(chain.tendermint_id())
+            .map_err(|_| CommitError::Unencodable)?;
+        let mut power = 0u64;
+        let mut signed = Vec::with_capacity(members.len());
+        for (index, (entry, member)) in self.signatures.iter().zip(members).enumerate() {
+            let (validator, value, signature) = match entry {
+                CommitSig::Absent => {
+                    signed.push(false);
+                    continue;
+                }
+                CommitSig::ForBlock {
+                    validator,
+                    timestamp,
+                    signature,
+                } => (validator, Some((self.block_id, *timestamp)), signature),
+                CommitSig::ForNil {
+                    validator,
+                    signature,
+                    ..
+                } => (validator, None, signature),
+            };
+            if *validator != member.address() {
+                return Err(CommitError::WrongValidator {
+                    index,
+                    expected: member.address(),
+                    found: *validator,
+                });
+            }
+            let bytes = vote_sign_bytes(
+                &tm_chain,
+                VoteKind::Precommit,
+                self.height,
+                self.round,
+                value,
+            )
+            .ok_or(CommitError::Unencodable)?;
+            if !member.consensus_key.verify(&bytes, &signature.0) {
+                return Err(CommitError::BadSignature {
+                    index,
+                    validator: *validator,
+                });
+            }
+            if value.is_some() {
+                power = power.saturating_add(member.power.0);
+            }
+            signed.push(true);
+        }
+        if !set.is_quorum(VotingPower(power)) {
+            return Err(CommitError::NoQuorum {
+                signed: power,
+                total: set.total_power().0,
+            });
+        }
+        Ok(signed)
+    }
 }
 
 /// A block with the commit that decided it.

@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::block::{Block, RawTransaction};
+use crate::block::{Block, CommitCertificate, RawTransaction};
 use crate::evidence::Evidence;
 use crate::primitives::{Address, BlockId, Height, Timestamp};
 use crate::validator_set::{ValidatorAddress, ValidatorSet, ValidatorSetHash};
@@ -36,6 +36,9 @@ pub struct PayloadAttributes {
     /// withdrawals: consensus's to choose, the engine's to execute). The
     /// engine leaves out any that does not hold or is already punished.
     pub evidence: Vec<Evidence>,
+    /// The commit that decided the parent (none for the first block): the
+    /// block carries it, and the staking contract counts who signed it.
+    pub last_commit: Option<CommitCertificate>,
 }
 
 /// The verdict on a proposed block.

@@ -18,7 +18,7 @@
 //! | `proposer` | `proposer_address` | Tendermint address of the proposer's key |
 //! | `evidence_hash` | `evidence_hash` | blake3 merkle root of the block's evidence; empty without evidence |
 //! | — | `version` | block protocol 11, app [`GONT_APP_VERSION`] |
-//! | — | `last_commit_hash` | empty |
+//! | `last_commit_hash` | `last_commit_hash` | blake3 of the previous block's commit as the block carries it; empty at height 1 and on chains without one |
 //!
 //! The block id is Tendermint's header hash, so it commits to every field.
 
@@ -98,6 +98,10 @@ pub struct Header {
     /// ([`crate::evidence::evidence_hash`]); `None` without evidence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence_hash: Option<Hash>,
+    /// The hash of the previous block's commit the block carries
+    /// ([`crate::block::Body::last_commit_hash`]); `None` without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_commit_hash: Option<Hash>,
 }
 
 /// Why a header does not map onto a Tendermint header, or back.
@@ -177,7 +181,7 @@ impl Header {
                 hash: tm_hash(p.0),
                 part_set_header: tendermint::block::parts::Header::default(),
             }),
-            last_commit_hash: None,
+            last_commit_hash: self.last_commit_hash.map(|h| tm_hash(h.0)),
             data_hash: Some(tm_hash(self.tx_root.0)),
             validators_hash: tm_hash(self.validators_hash.0),
             next_validators_hash: tm_hash(self.next_validators_hash.0),
@@ -220,9 +224,11 @@ impl Header {
                 has_parent: parent.is_some(),
             });
         }
-        if tm.last_commit_hash.is_some() {
-            return Err(HeaderError::Field("last_commit_hash"));
-        }
+        let last_commit_hash = tm
+            .last_commit_hash
+            .as_ref()
+            .map(|h| from_tm_hash(h, "last_commit_hash").map(Hash))
+            .transpose()?;
         let evidence_hash = tm
             .evidence_hash
             .as_ref()
@@ -267,6 +273,7 @@ impl Header {
             proposer: ValidatorAddress(proposer),
             execution,
             evidence_hash,
+            last_commit_hash,
         })
     }
 

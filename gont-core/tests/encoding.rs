@@ -44,6 +44,7 @@ fn header() -> impl Strategy<Value = Header> {
                     fee_recipient: gont_core::Address::repeat_byte(0xfe),
                 },
                 evidence_hash: time.is_multiple_of(2).then_some(Hash(a)),
+                last_commit_hash: time.is_multiple_of(3).then_some(Hash(b)),
             },
         )
 }
@@ -135,6 +136,7 @@ fn decided_block() -> impl Strategy<Value = DecidedBlock> {
                 body: Body {
                     transactions: txs.into_iter().map(|t| RawTransaction(t.into())).collect(),
                     evidence,
+                    last_commit: (commit.round % 2 == 0).then(|| commit.clone()),
                 },
             },
             commit,

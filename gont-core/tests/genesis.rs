@@ -76,7 +76,7 @@ fn genesis_hash_is_pinned() {
     // devnet, and so of every devnet's identity: make it on purpose.
     assert_eq!(
         Genesis::devnet(4, 1).hash().to_string(),
-        "0xe3e0af3ca24f300ca6da496347701b4c9d952b923cea805be30270732ffa1f74"
+        "0x8f173384c4aa88bc19df3a1936ec2f69d52ea7cc73867706f940ba8b10d25ede"
     );
 }
 
@@ -277,6 +277,22 @@ fn refuses_out_of_range_parameters() {
     let (path, kind, _) = only_error(&g);
     assert_eq!(path, "services[0].params.staking.jail_blocks");
     assert_eq!(kind, GenesisErrorKind::InvalidParameter("must be positive"));
+
+    let mut g = Genesis::devnet(1, 1);
+    g.consensus.staking.downtime_slash_bps = 10_001;
+    let (path, _, _) = only_error(&g);
+    assert_eq!(path, "consensus.staking.downtime_slash_bps");
+    for window in [0, 100_001] {
+        let mut g = Genesis::devnet(1, 1);
+        g.consensus.staking.signed_blocks_window = window;
+        let (path, _, msg) = only_error(&g);
+        assert_eq!(path, "consensus.staking.signed_blocks_window");
+        assert!(msg.contains("between 1 and 100000"), "{msg}");
+    }
+    let mut g = Genesis::devnet(1, 1);
+    g.services[0].params.staking.min_signed_bps = 10_001;
+    let (path, _, _) = only_error(&g);
+    assert_eq!(path, "services[0].params.staking.min_signed_bps");
 }
 
 #[test]
@@ -404,7 +420,13 @@ fn a_genesis_without_the_punishment_parameters_takes_their_defaults() {
     let staking = doc["consensus"]["staking"].as_object_mut().unwrap();
     staking.remove("double_sign_slash_bps").unwrap();
     staking.remove("jail_blocks").unwrap();
+    staking.remove("downtime_slash_bps").unwrap();
+    staking.remove("signed_blocks_window").unwrap();
+    staking.remove("min_signed_bps").unwrap();
     let g = Genesis::from_json(&doc.to_string()).unwrap();
     assert_eq!(g.consensus.staking.double_sign_slash_bps, 500);
     assert_eq!(g.consensus.staking.jail_blocks, 600);
+    assert_eq!(g.consensus.staking.downtime_slash_bps, 100);
+    assert_eq!(g.consensus.staking.signed_blocks_window, 100);
+    assert_eq!(g.consensus.staking.min_signed_bps, 5_000);
 }

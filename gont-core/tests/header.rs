@@ -26,7 +26,10 @@ fn header_strategy() -> impl Strategy<Value = Header> {
         (any::<[u8; 32]>(), any::<[u8; 32]>(), any::<[u8; 32]>()),
         (any::<[u8; 32]>(), any::<[u8; 32]>(), any::<[u8; 20]>()),
         (any::<u64>(), any::<u64>(), any::<u64>()),
-        proptest::option::of(any::<[u8; 32]>()),
+        (
+            proptest::option::of(any::<[u8; 32]>()),
+            proptest::option::of(any::<[u8; 32]>()),
+        ),
     )
         .prop_map(
             |(
@@ -34,7 +37,7 @@ fn header_strategy() -> impl Strategy<Value = Header> {
                 (tx, state, receipts),
                 (vals, next, proposer),
                 (used, limit, fee),
-                evidence,
+                (evidence, last_commit),
             )| Header {
                 chain_id: ChainId(chain),
                 height: Height(height),
@@ -53,6 +56,7 @@ fn header_strategy() -> impl Strategy<Value = Header> {
                     fee_recipient: gont_core::Address::repeat_byte(0xfe),
                 },
                 evidence_hash: evidence.map(Hash),
+                last_commit_hash: last_commit.map(Hash),
             },
         )
 }
@@ -114,6 +118,7 @@ fn sample() -> Header {
             fee_recipient: gont_core::Address::repeat_byte(0xfe),
         },
         evidence_hash: Some(Hash([8; 32])),
+        last_commit_hash: Some(Hash([9; 32])),
     }
 }
 
@@ -133,12 +138,15 @@ fn mapping_puts_each_field_in_its_tendermint_slot() {
     assert_eq!(tm.consensus_hash.as_bytes(), h.execution.hash().as_bytes());
     assert_eq!(tm.proposer_address.as_bytes(), &[7; 20]);
     assert_eq!(tm.evidence_hash.unwrap().as_bytes(), &[8; 32]);
-    assert!(tm.last_commit_hash.is_none());
+    assert_eq!(tm.last_commit_hash.unwrap().as_bytes(), &[9; 32]);
     let without = Header {
         evidence_hash: None,
+        last_commit_hash: None,
         ..h
     };
-    assert!(without.to_tendermint().unwrap().evidence_hash.is_none());
+    let tm = without.to_tendermint().unwrap();
+    assert!(tm.evidence_hash.is_none());
+    assert!(tm.last_commit_hash.is_none());
 }
 
 #[test]

@@ -303,6 +303,7 @@ fn make_chain(n: u64) -> Vec<DecidedBlock> {
         let body = Body {
             transactions: vec![tx(&format!("{h}/a")), tx(&format!("{h}/b"))],
             evidence: Vec::new(),
+            last_commit: None,
         };
         let header = Header {
             chain_id: SYNC_CHAIN,
@@ -317,6 +318,7 @@ fn make_chain(n: u64) -> Vec<DecidedBlock> {
             proposer: ValidatorAddress([2; 20]),
             execution: ExecutionFields::default(),
             evidence_hash: None,
+            last_commit_hash: None,
         };
         let commit = CommitCertificate {
             height: Height(h),

@@ -154,6 +154,9 @@ pub struct DevnetShape {
     pub epoch_length: Option<u64>,
     /// Every chain's `unbonding_period_blocks`, if not `Genesis::devnet`'s.
     pub unbonding_period_blocks: Option<u64>,
+    /// Every chain's `staking.signed_blocks_window`, if not
+    /// `Genesis::devnet`'s.
+    pub signed_blocks_window: Option<u64>,
 }
 
 impl DevnetShape {
@@ -165,6 +168,7 @@ impl DevnetShape {
             followers: 0,
             epoch_length: None,
             unbonding_period_blocks: None,
+            signed_blocks_window: None,
         }
     }
 
@@ -180,6 +184,9 @@ impl DevnetShape {
             }
             if let Some(unbonding) = self.unbonding_period_blocks {
                 p.unbonding_period_blocks = unbonding;
+            }
+            if let Some(window) = self.signed_blocks_window {
+                p.staking.signed_blocks_window = window;
             }
         }
         genesis

@@ -90,6 +90,11 @@ enum Command {
         /// 10000.
         #[arg(long)]
         unbonding_blocks: Option<u64>,
+        /// The downtime window on every chain: a validator that signs
+        /// fewer than half of the last this many blocks it was in the set
+        /// for is slashed 1 % and jailed; default 100.
+        #[arg(long)]
+        signed_blocks_window: Option<u64>,
         /// The nodes' log format in their `node.log`.
         #[arg(long, value_enum, default_value_t)]
         log_format: cmd::LogFormat,
@@ -277,6 +282,7 @@ fn run(cli: Cli) -> Result<()> {
             followers,
             epoch_length,
             unbonding_blocks,
+            signed_blocks_window,
             log_format,
             dir,
             fresh,
@@ -290,6 +296,7 @@ fn run(cli: Cli) -> Result<()> {
                 followers,
                 epoch_length,
                 unbonding_period_blocks: unbonding_blocks,
+                signed_blocks_window,
             },
             fresh,
             log_format,

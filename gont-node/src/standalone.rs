@@ -272,6 +272,8 @@ impl Standalone {
                     validators_hash: set.hash(),
                     // One process, one signer: nothing to double sign.
                     evidence: Vec::new(),
+                    // No consensus, so no commit: nobody is counted down.
+                    last_commit: None,
                 },
                 transactions,
             )

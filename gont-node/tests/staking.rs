@@ -20,6 +20,13 @@
 //! votes, the other validators put the evidence in a block, and the
 //! staking contract slashes and jails validator 3 while the Space goes on
 //! with three.
+//!
+//! Downtime, on real processes too: in a devnet of five validators whose
+//! downtime window is 10 blocks, node 3, a validator of the Space (one of
+//! five) and of the service (one of four: nodes 1 to 4), is paused
+//! (SIGSTOP); the commits the others put in their blocks lack its
+//! signature, and the staking contract of each chain jails it and burns
+//! 1 % of its stake while the others go on.
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
@@ -54,6 +61,8 @@ const RPC_PORT: u16 = 26_545;
 const BASE_PORT: u16 = 26_600;
 const DOUBLE_RPC_PORT: u16 = 27_545;
 const DOUBLE_BASE_PORT: u16 = 27_600;
+const DOWN_RPC_PORT: u16 = 25_545;
+const DOWN_BASE_PORT: u16 = 25_600;
 const SERVICE: u64 = SPACE + 1;
 const EPOCH: u64 = 10;
 const UNBONDING: u64 = 15;
@@ -542,4 +551,72 @@ fn a_validator_running_twice_double_signs_is_slashed_jailed_and_the_space_goes_o
         .advance_to(tip, now(), |h| rpc.signed_header(h))
         .unwrap();
     println!("the Space went on to {tip}; the light client verified it from genesis");
+}
+
+#[test]
+fn a_validator_that_stops_is_jailed_for_downtime_and_the_others_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--signed-blocks-window", "10"];
+    let net = Devnet::start_args(dir.path(), 5, &args, DOWN_RPC_PORT, DOWN_BASE_PORT);
+    let chains = [
+        (SPACE, DevnetChain::Space),
+        (SERVICE, DevnetChain::Service(ServiceId(1))),
+    ];
+    // Node 1 validates both chains.
+    let space = net.rpc(1, SPACE);
+    wait_for(Duration::from_secs(60), "the Space passes height 3", || {
+        (height(space) >= 3).then_some(())
+    });
+    let key = |which| ConsensusKey::of(&devnet_validator_key(which, 3)).to_string();
+    let staked: Vec<U256> = chains
+        .iter()
+        .map(|(chain, which)| {
+            let entry = entry_of(net.rpc(1, *chain), *chain, &key(*which)).unwrap();
+            entry["stake"].as_str().unwrap().parse().unwrap()
+        })
+        .collect();
+    net.signal(&[3], Signal::STOP);
+    let stopped: Vec<u64> = chains.iter().map(|(c, _)| height(net.rpc(1, *c))).collect();
+    for (((chain, which), staked), stopped_at) in chains.into_iter().zip(staked).zip(stopped) {
+        let rpc = net.rpc(1, chain);
+        let key = key(which);
+        let jailed = wait_for(
+            Duration::from_secs(120),
+            "the stopped validator was jailed for downtime",
+            || entry_of(rpc, chain, &key).filter(|e| e["status"] == "jailed"),
+        );
+        let burned = staked / U256::from(100);
+        assert_eq!(
+            jailed["stake"],
+            json!((staked - burned).to_string()),
+            "1 % burned"
+        );
+        assert_eq!(jailed["inSet"], json!(false));
+        let others: Vec<Value> = validators(rpc, chain)
+            .into_iter()
+            .filter(|v| v["consensusKey"].as_str() != Some(key.as_str()))
+            .collect();
+        assert!(
+            others
+                .iter()
+                .all(|v| v["status"] == "bonded" && v["inSet"] == json!(true)),
+            "{others:?}"
+        );
+        let from = height(rpc);
+        wait_for(
+            Duration::from_secs(30),
+            "the chain keeps finalizing without it",
+            || (height(rpc) >= from + 5).then_some(()),
+        );
+        let missed: Vec<&Value> = others.iter().map(|v| &v["missedBlocks"]).collect();
+        println!(
+            "chain {chain}: validator 3, stopped at {stopped_at}, jailed until {}, stake {} wei; \
+             the others missed {missed:?} of their last 10; the chain went on to {}",
+            jailed["jailedUntil"],
+            jailed["stake"],
+            height(rpc)
+        );
+    }
+    net.signal(&[3], Signal::CONT);
+    net.kill();
 }

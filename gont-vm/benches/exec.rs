@@ -27,8 +27,8 @@ use gont_core::{
 };
 use gont_vm::testing::{address_of, raw, sign};
 use gont_vm::{
-    BlockContext, ChainConfig, InvalidTxPolicy, MemoryState, RecoveredTx, execute_block,
-    recover_all, tx_env,
+    BlockContext, BlockStart, ChainConfig, InvalidTxPolicy, MemoryState, RecoveredTx,
+    execute_block, recover_all, tx_env,
 };
 use k256::ecdsa::SigningKey;
 use revm::context::Context;
@@ -221,13 +221,22 @@ fn gont_vm(w: &Workload, ctx: &BlockContext, chain: &ChainConfig) -> Breakdown {
         .collect();
     let recovery = start.elapsed();
     let start = Instant::now();
-    let output = execute_block(&w.state, chain, ctx, &[], txs, InvalidTxPolicy::Reject).unwrap();
+    let output = execute_block(
+        &w.state,
+        chain,
+        ctx,
+        &BlockStart::default(),
+        txs,
+        InvalidTxPolicy::Reject,
+    )
+    .unwrap();
     let execution = start.elapsed();
     assert!(output.receipts.iter().all(|r| r.success));
     let start = Instant::now();
     let body = Body {
         transactions: output.transactions,
         evidence: Vec::new(),
+        last_commit: None,
     };
     let tx_root = body.tx_root();
     let receipts_root = gont_core::receipt::receipts_root(&output.receipts);
@@ -255,6 +264,7 @@ fn gont_vm(w: &Workload, ctx: &BlockContext, chain: &ChainConfig) -> Breakdown {
             fee_recipient: ctx.coinbase,
         },
         evidence_hash: None,
+        last_commit_hash: None,
     };
     let executed = ExecutedBlock {
         block: Block { header, body },

@@ -16,7 +16,11 @@ pragma solidity ^0.8.20;
 ///         and what it started unbonding at or after the offence, lose
 ///         `doubleSignSlashBps`/10000 (burned), it leaves the set from the
 ///         next height and stays jailed until it calls `unjail` after
-///         `jailBlocks` blocks.
+///         `jailBlocks` blocks. A validator that signs fewer than
+///         `minSignedBps`/10000 of the last `signedBlocksWindow` blocks it
+///         was in the set for (counted from the commits that blocks carry
+///         of their parents) loses `downtimeSlashBps`/10000 of its bonded
+///         stake (burned) and is jailed the same way.
 interface IStaking {
     /// @notice Stake on its way out, withdrawable from `endsAt`.
     struct Unbonding {
@@ -47,6 +51,9 @@ interface IStaking {
         /// While jailed: the first height at which `unjail` succeeds; 0
         /// when not jailed.
         uint64 jailedUntil;
+        /// Blocks it missed of the last `signedBlocksWindow` it was in
+        /// the set for.
+        uint64 missedBlocks;
     }
 
     /// @notice The chain's staking rules (from its genesis).
@@ -57,6 +64,9 @@ interface IStaking {
         uint64 unbondingPeriod;
         uint32 doubleSignSlashBps;
         uint64 jailBlocks;
+        uint32 downtimeSlashBps;
+        uint64 signedBlocksWindow;
+        uint32 minSignedBps;
     }
 
     /// @notice `operator` added `amount` wei; it now has `total` bonded.

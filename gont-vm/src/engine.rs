@@ -11,14 +11,16 @@ use std::collections::HashMap;
 use gont_core::evidence::MAX_EVIDENCE_PER_BLOCK;
 use gont_core::receipt::receipts_root;
 use gont_core::{
-    Address, Block, BlockId, Body, ConsensusKey, Evidence, ExecutedBlock, ExecutionEngine,
-    ExecutionFields, ExecutionStore, ForkchoiceState, Hash, Header, HeaderError, Height,
-    PayloadAttributes, PayloadStatus, RawTransaction, ValidatorSet,
+    Address, Block, BlockId, Body, CommitCertificate, ConsensusKey, Evidence, ExecutedBlock,
+    ExecutionEngine, ExecutionFields, ExecutionStore, ForkchoiceState, Hash, Header, HeaderError,
+    Height, PayloadAttributes, PayloadStatus, RawTransaction, ValidatorSet,
 };
 
 use crate::chain::{BlockContext, ChainConfig, evm_timestamp, prevrandao};
 use crate::error::ExecError;
-use crate::executor::{InvalidTxPolicy, Punishment, RecoveredTx, execute_block, recover_all};
+use crate::executor::{
+    BlockStart, InvalidTxPolicy, Punishment, RecoveredTx, execute_block, recover_all,
+};
 use crate::fees::{INITIAL_BASE_FEE, next_base_fee};
 use crate::system::staking::{self, SetReadError};
 use crate::system::{AnchorConfig, StakingConfig};
@@ -91,6 +93,9 @@ pub enum EngineError<E: std::error::Error + 'static> {
     /// `forkchoice_updated` names a block this engine has not executed.
     #[error("block {0} was neither built nor validated by this engine")]
     UnknownBlock(BlockId),
+    /// Asked to build on a commit of the parent that does not decide it.
+    #[error("the parent's commit: {0}")]
+    LastCommit(String),
     /// A validator set asked of a height whose state is not committed yet.
     #[error("block {height} is not committed (the head is {head})")]
     NotCommitted {
@@ -114,6 +119,9 @@ struct Judged {
     evidence: Vec<Evidence>,
     punishments: Vec<Punishment>,
 }
+
+/// Each member of a set, in set order, and whether it signed a commit.
+type Signers = Vec<(ConsensusKey, bool)>;
 
 /// The committed head as the engine builds on it.
 struct Parent {
@@ -284,6 +292,54 @@ impl<S: ExecutionStore> Engine<S> {
         }))
     }
 
+    /// Who of the parent's set signed the parent's commit `commit`, in set
+    /// order, or why the commit cannot be the one a block on `parent`
+    /// carries. A block above height 1 of a chain with a validator set
+    /// carries one when `required` (validation; a block built without one
+    /// records nobody); the first block, and blocks of a chain without a
+    /// set, carry none.
+    fn signers(
+        &self,
+        parent: &Parent,
+        commit: Option<&CommitCertificate>,
+        required: bool,
+    ) -> Result<Result<Signers, String>, EngineError<S::Error>> {
+        let set = match parent.id {
+            Some(_) => self.validator_set(parent.height)?,
+            None => None,
+        };
+        let (set, commit) = match (set, commit) {
+            (_, None) if !required => return Ok(Ok(Vec::new())),
+            (None, None) => return Ok(Ok(Vec::new())),
+            (None, Some(_)) => {
+                return Ok(Err(
+                    "a last commit in a block whose parent has no validator set".to_owned(),
+                ));
+            }
+            (Some(_), None) => {
+                return Ok(Err(
+                    "the block does not carry its parent's commit".to_owned()
+                ));
+            }
+            (Some(set), Some(commit)) => (set, commit),
+        };
+        if commit.height != parent.height || Some(commit.block_id) != parent.id {
+            return Ok(Err(format!(
+                "the last commit is of block {} at {}, not of the parent",
+                commit.block_id, commit.height
+            )));
+        }
+        match commit.verify(self.config.chain.chain_id, &set) {
+            Ok(signed) => Ok(Ok(set
+                .validators()
+                .iter()
+                .map(|v| v.consensus_key)
+                .zip(signed)
+                .collect())),
+            Err(e) => Ok(Err(format!("the last commit: {e}"))),
+        }
+    }
+
     /// Executes the punishments and `txs` on the committed head and
     /// assembles the header; `attributes.evidence` is the evidence the
     /// punishments come from.
@@ -293,7 +349,7 @@ impl<S: ExecutionStore> Engine<S> {
         parent: &Parent,
         block: &BlockContext,
         time: gont_core::Timestamp,
-        punishments: &[Punishment],
+        start: &BlockStart,
         txs: Vec<RecoveredTx>,
         policy: InvalidTxPolicy,
         attributes: &PayloadAttributes,
@@ -302,13 +358,12 @@ impl<S: ExecutionStore> Engine<S> {
             .store
             .state_at(parent.height)
             .map_err(EngineError::Store)?;
-        let output =
-            match execute_block(&state, &self.config.chain, block, punishments, txs, policy) {
-                Ok(output) => output,
-                Err(ExecError::State(e)) => return Err(EngineError::Store(e)),
-                Err(ExecError::Evm(e)) => return Err(EngineError::Exec(e)),
-                Err(e @ ExecError::InvalidTransaction { .. }) => return Ok(Err(e.to_string())),
-            };
+        let output = match execute_block(&state, &self.config.chain, block, start, txs, policy) {
+            Ok(output) => output,
+            Err(ExecError::State(e)) => return Err(EngineError::Store(e)),
+            Err(ExecError::Evm(e)) => return Err(EngineError::Exec(e)),
+            Err(e @ ExecError::InvalidTransaction { .. }) => return Ok(Err(e.to_string())),
+        };
         drop(state);
         let state_root = self
             .store
@@ -318,6 +373,7 @@ impl<S: ExecutionStore> Engine<S> {
         let body = Body {
             transactions: output.transactions,
             evidence: attributes.evidence.clone(),
+            last_commit: attributes.last_commit.clone(),
         };
         let header = Header {
             chain_id: self.config.chain.chain_id,
@@ -337,6 +393,7 @@ impl<S: ExecutionStore> Engine<S> {
                 fee_recipient: block.coinbase,
             },
             evidence_hash: body.evidence_hash(),
+            last_commit_hash: body.last_commit_hash(),
         };
         Ok(Ok(ExecutedBlock {
             block: Block { header, body },
@@ -377,9 +434,16 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
         let judged = self
             .judge_all(block.height, head.height, &attributes.evidence, true)?
             .map_err(EngineError::Exec)?;
+        let signatures = self
+            .signers(&head, attributes.last_commit.as_ref(), false)?
+            .map_err(EngineError::LastCommit)?;
         let attributes = PayloadAttributes {
             evidence: judged.evidence,
             ..attributes
+        };
+        let start = BlockStart {
+            punishments: judged.punishments,
+            signatures,
         };
         let txs = recover_all(transactions)
             .into_iter()
@@ -390,7 +454,7 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
                 &head,
                 &block,
                 attributes.timestamp,
-                &judged.punishments,
+                &start,
                 txs,
                 InvalidTxPolicy::Skip,
                 &attributes,
@@ -479,18 +543,30 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
                 Ok(judged) => judged.punishments,
                 Err(reason) => return invalid(reason),
             };
+        if header.last_commit_hash != block.body.last_commit_hash() {
+            return invalid("last_commit_hash does not match the block's last commit".to_owned());
+        }
+        let signatures = match self.signers(&head, block.body.last_commit.as_ref(), true)? {
+            Ok(signatures) => signatures,
+            Err(reason) => return invalid(reason),
+        };
+        let start = BlockStart {
+            punishments,
+            signatures,
+        };
         let attributes = PayloadAttributes {
             timestamp: header.time,
             proposer: header.proposer,
             fee_recipient: coinbase,
             validators_hash: header.validators_hash,
             evidence: block.body.evidence.clone(),
+            last_commit: block.body.last_commit.clone(),
         };
         let executed = match self.execute(
             &head,
             &context,
             header.time,
-            &punishments,
+            &start,
             txs,
             InvalidTxPolicy::Reject,
             &attributes,

@@ -94,6 +94,19 @@ pub struct Punishment {
     pub height: u64,
 }
 
+/// What the system does in a block before its transactions: the
+/// punishments of its evidence, then the record of who signed the
+/// previous block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockStart {
+    /// The evidence's convictions, through the staking contract's `punish`.
+    pub punishments: Vec<Punishment>,
+    /// Each member of the previous block's set, in set order, and whether
+    /// it signed the commit the block carries (the staking contract's
+    /// `signatures`); empty for a block without one.
+    pub signatures: Vec<(ConsensusKey, bool)>,
+}
+
 /// What to do with a transaction that cannot be included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvalidTxPolicy {
@@ -136,8 +149,9 @@ pub struct BlockOutput {
     pub next_validators: Option<ValidatorSetHash>,
 }
 
-/// Executes `punishments` (the block's evidence, through the staking
-/// contract's system call `punish`), then `txs` in order, on the state
+/// Executes `start` (the block's evidence and the record of who signed
+/// its parent, through the staking contract's system calls), then `txs`
+/// in order, on the state
 /// `state`, in the block context `block` of chain `chain`. Each
 /// transaction is checked by
 /// [`validate_transaction`] against the state left by the ones before it,
@@ -147,7 +161,7 @@ pub fn execute_block<R: StateReader>(
     state: &R,
     chain: &ChainConfig,
     block: &BlockContext,
-    punishments: &[Punishment],
+    start: &BlockStart,
     txs: Vec<RecoveredTx>,
     policy: InvalidTxPolicy,
 ) -> Result<BlockOutput, ExecError<R::Error>> {
@@ -160,9 +174,18 @@ pub fn execute_block<R: StateReader>(
             .with_block(block.block_env(chain.fork))
             .build_mainnet()
             .with_precompiles(chain.precompiles());
-        for p in punishments {
+        for p in &start.punishments {
             let call = staking::punish_call(&p.key, p.height);
             out.next_validators = Some(staking_system_call(&mut evm, call, "punishment")?);
+        }
+        if !start.signatures.is_empty() {
+            let (keys, signed): (Vec<_>, Vec<_>) = start.signatures.iter().copied().unzip();
+            let call = staking::signatures_call(&keys, &signed);
+            let hash = staking_system_call(&mut evm, call, "record of signatures")?;
+            // Zero: nobody left the set.
+            if hash.0 != [0; 32] {
+                out.next_validators = Some(hash);
+            }
         }
         for (index, rtx) in txs.into_iter().enumerate() {
             let account = evm

@@ -33,9 +33,11 @@
 //!
 //! A block's evidence of double signing is checked by the [`Engine`]
 //! (signatures against the set of the offence's height, age, not punished
-//! before) and executed by the staking contract ([`system::staking`]).
-//! Not built yet: punishment of downtime, and the Engine API itself over
-//! HTTP (the boundary is an in-process trait).
+//! before) and executed by the staking contract ([`system::staking`]), as
+//! is the record of who signed the parent's commit that each block carries
+//! (checked by the engine against the parent's set), which jails a
+//! validator for downtime. Not built yet: the Engine API itself over HTTP
+//! (the boundary is an in-process trait).
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
@@ -66,7 +68,8 @@ pub use engine::{Engine, EngineConfig, EngineError};
 pub use env::tx_env;
 pub use error::{ExecError, TxError};
 pub use executor::{
-    BlockOutput, InvalidTxPolicy, Punishment, RecoveredTx, SkippedTx, execute_block, recover_all,
+    BlockOutput, BlockStart, InvalidTxPolicy, Punishment, RecoveredTx, SkippedTx, execute_block,
+    recover_all,
 };
 pub use fees::{
     BASE_FEE_MAX_CHANGE_DENOMINATOR, ELASTICITY_MULTIPLIER, INITIAL_BASE_FEE, next_base_fee,

@@ -95,6 +95,7 @@ impl World {
                 fee_recipient: Address::ZERO,
             },
             evidence_hash: None,
+            last_commit_hash: None,
         }
     }
 
@@ -181,7 +182,7 @@ impl World {
             &self.state,
             &self.config.chain,
             &block,
-            &[],
+            &gont_vm::BlockStart::default(),
             vec![tx],
             InvalidTxPolicy::Reject,
         )

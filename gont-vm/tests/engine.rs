@@ -59,6 +59,7 @@ fn attributes(engine: &Engine<Store>, secs: u64) -> PayloadAttributes {
         fee_recipient: proposer.operator,
         validators_hash: set,
         evidence: Vec::new(),
+        last_commit: None,
     }
 }
 

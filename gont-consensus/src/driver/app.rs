@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
 use super::evidence::{EvidencePool, NetworkVote};
+use super::last_commit::LatePrecommits;
 use super::parts::{self, Assembled, Streams};
 use super::proposals::{Entry, Proposals};
 use super::{DriverConfig, Host};
@@ -122,6 +123,8 @@ pub(super) struct State<E, S, H> {
     current: Height,
     /// Double signs seen among received votes, until a block carries them.
     evidence: EvidencePool,
+    /// Precommits for the last decided block that came after its decision.
+    late: LatePrecommits,
 }
 
 impl<E, S, H> State<E, S, H>
@@ -166,6 +169,7 @@ where
             early: BTreeMap::new(),
             current: Height(0),
             evidence,
+            late: LatePrecommits::default(),
         })
     }
 
@@ -408,12 +412,14 @@ where
             .core()
             .get_by_key(&self.key.public_key())
             .map_or(self.fee_recipient, |(_, v)| v.operator);
+        let last_commit = self.last_commit(height)?;
         let attributes = PayloadAttributes {
             timestamp: Timestamp(now_ms().max(parent_ms + 1)),
             proposer: self.address.0,
             fee_recipient,
             validators_hash: self.validators.hash(),
             evidence: self.evidence.pending(),
+            last_commit,
         };
         let params = *self.ctx.params();
         let txs = self
@@ -437,6 +443,25 @@ where
             .map_err(DriverError::Proposals)?;
         debug!(%height, round = r, txs = value.block().body.transactions.len(), "proposing");
         Ok(value)
+    }
+
+    /// The commit of the block before `height` that a block at `height`
+    /// carries: the stored one, with the precommits that came late.
+    fn last_commit(
+        &mut self,
+        height: Height,
+    ) -> Result<Option<gont_core::CommitCertificate>, DriverError> {
+        let Some(parent) = height.0.checked_sub(1).filter(|h| *h > 0).map(Height) else {
+            return Ok(None);
+        };
+        let store = &self.store;
+        let Some(decided) = blocking(|| store.decided(parent.to_core())).map_err(store_err)? else {
+            return Err(DriverError::Proposals(format!(
+                "the commit of height {parent} is not stored"
+            )));
+        };
+        let set = self.set_at(parent)?;
+        Ok(Some(self.late.complete(decided.commit, &set)))
     }
 
     /// The parts of `value` as this validator's proposal at `(height,
@@ -548,6 +573,16 @@ where
         blocking(|| store.put_decided(&decided)).map_err(store_err)?;
         self.execute_and_commit(&decided)?;
         self.evidence.committed(&decided.block, height);
+        self.late.decided(
+            height,
+            certificate.round,
+            certificate.value_id,
+            certificate
+                .commit_signatures
+                .iter()
+                .map(|s| s.address)
+                .collect(),
+        );
         let next = Height(height.0 + 1);
         self.proposals.prune_below(next);
         self.streams.prune_below(next);
@@ -570,6 +605,7 @@ where
             return;
         }
         if let Some(set) = self.sets.get(&height) {
+            self.late.observe(&self.ctx, &vote, set);
             self.evidence.observe(vote, set);
         }
     }
@@ -753,8 +789,19 @@ where
                     error!(height = %certificate.height, "cannot commit a decided block: {e}");
                     return Err(e);
                 }
-                let pause = state.pacing(certificate.value_id.time);
-                tokio::time::sleep(pause).await;
+                // Wait out the block time, watching votes meanwhile: the
+                // precommits that come now complete the commit the next
+                // block carries.
+                let until = tokio::time::Instant::now() + state.pacing(certificate.value_id.time);
+                loop {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(until) => break,
+                        vote = next_vote(&mut votes) => match vote {
+                            Some(vote) => state.observe_vote(vote),
+                            None => votes = None,
+                        },
+                    }
+                }
                 let next = Height(certificate.height.0 + 1);
                 let set = state.enter(next)?;
                 let _ = reply.send(Next::Start(next, set));
@@ -919,6 +966,7 @@ pub(crate) mod tests {
             fee_recipient: gont_core::Address::ZERO,
             validators_hash: validators().hash(),
             evidence: Vec::new(),
+            last_commit: None,
         };
         let block = SimEngine::new(CHAIN, fixed_sets())
             .build_payload(None, attributes, txs)
@@ -1056,6 +1104,7 @@ pub(crate) mod tests {
                     fee_recipient: gont_core::Address::ZERO,
                 },
                 evidence_hash: None,
+                last_commit_hash: None,
             },
             body: Body::default(),
         }

@@ -31,6 +31,7 @@
 mod app;
 mod evidence;
 mod exposition;
+mod last_commit;
 mod malachite_node;
 mod parts;
 mod proposals;

@@ -79,6 +79,7 @@ impl SimEngine {
             proposer: attributes.proposer,
             execution: ExecutionFields::default(),
             evidence_hash: body.evidence_hash(),
+            last_commit_hash: body.last_commit_hash(),
         }
     }
 }
@@ -99,6 +100,7 @@ impl ExecutionEngine for SimEngine {
         let body = Body {
             transactions: transactions.to_vec(),
             evidence: Vec::new(),
+            last_commit: attributes.last_commit.clone(),
         };
         let header = self.expected_header(&attributes, &body);
         self.known.insert(header.id()?, header.clone());
@@ -126,6 +128,7 @@ impl ExecutionEngine for SimEngine {
             fee_recipient: gont_core::Address::ZERO,
             validators_hash: h.validators_hash,
             evidence: block.body.evidence.clone(),
+            last_commit: block.body.last_commit.clone(),
         };
         if self.expected_header(&attributes, &block.body) != *h {
             return invalid("header does not follow from the parent");

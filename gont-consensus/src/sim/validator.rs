@@ -683,6 +683,10 @@ impl Node {
             fee_recipient: gont_core::Address::ZERO,
             validators_hash: self.schedule.set_at(height.0).hash(),
             evidence: Vec::new(),
+            // The parent's commit, as a validator of the node carries it.
+            last_commit: self.decided.last().and_then(|(_, cert)| {
+                commit::to_core(cert, self.schedule.set_at(cert.height.0)).ok()
+            }),
         };
         let parent = self.decided.last().map(|(v, _)| v.id().block);
         let block = self.engine.build_payload(parent, attributes, &txs).ok()?;

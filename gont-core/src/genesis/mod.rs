@@ -141,6 +141,39 @@ pub struct StakingParams {
     /// Cosmos Hub's downtime jail).
     #[serde(default = "default_jail_blocks")]
     pub jail_blocks: u64,
+    /// The share of a validator's bonded stake that is burned when it is
+    /// jailed for downtime, in basis points. Absent in JSON: 100 (1 %, the
+    /// Cosmos SDK's default).
+    #[serde(default = "default_downtime_slash_bps")]
+    pub downtime_slash_bps: u32,
+    /// The window of the downtime rule: the last this many blocks a
+    /// validator was in the set for (at most
+    /// [`MAX_SIGNED_BLOCKS_WINDOW`]). Absent in JSON: 100 (the Cosmos
+    /// SDK's default).
+    #[serde(default = "default_signed_blocks_window")]
+    pub signed_blocks_window: u64,
+    /// The least share of the window a validator must sign, in basis
+    /// points: who misses more blocks than the rest of the window is
+    /// jailed for downtime. Absent in JSON: 5000 (50 %, the Cosmos SDK's
+    /// default).
+    #[serde(default = "default_min_signed_bps")]
+    pub min_signed_bps: u32,
+}
+
+/// The longest downtime window a chain may have: what bounds the staking
+/// contract's record of one validator's signatures.
+pub const MAX_SIGNED_BLOCKS_WINDOW: u64 = 100_000;
+
+const fn default_downtime_slash_bps() -> u32 {
+    100
+}
+
+const fn default_signed_blocks_window() -> u64 {
+    100
+}
+
+const fn default_min_signed_bps() -> u32 {
+    5_000
 }
 
 const fn default_double_sign_slash_bps() -> u32 {
@@ -153,13 +186,16 @@ const fn default_jail_blocks() -> u64 {
 
 impl Default for StakingParams {
     /// One token, 100 validators, 5 % for double signing, 600 blocks of
-    /// jail.
+    /// jail, 1 % for missing more than half of the last 100 blocks.
     fn default() -> Self {
         Self {
             min_stake: Stake::tokens(1),
             max_validators: 100,
             double_sign_slash_bps: default_double_sign_slash_bps(),
             jail_blocks: default_jail_blocks(),
+            downtime_slash_bps: default_downtime_slash_bps(),
+            signed_blocks_window: default_signed_blocks_window(),
+            min_signed_bps: default_min_signed_bps(),
         }
     }
 }

@@ -186,7 +186,7 @@ impl Checker {
                 "must be positive",
             ),
         ];
-        let staking: [(bool, &str, &'static str); 4] = [
+        let staking: [(bool, &str, &'static str); 7] = [
             (
                 p.staking.min_stake.0 < crate::primitives::STAKE_PER_POWER,
                 "staking.min_stake",
@@ -206,6 +206,22 @@ impl Checker {
                 p.staking.jail_blocks == 0,
                 "staking.jail_blocks",
                 "must be positive",
+            ),
+            (
+                p.staking.downtime_slash_bps > 10_000,
+                "staking.downtime_slash_bps",
+                "must be at most 10000 (all of the stake)",
+            ),
+            (
+                p.staking.signed_blocks_window == 0
+                    || p.staking.signed_blocks_window > super::MAX_SIGNED_BLOCKS_WINDOW,
+                "staking.signed_blocks_window",
+                "must be between 1 and 100000",
+            ),
+            (
+                p.staking.min_signed_bps > 10_000,
+                "staking.min_signed_bps",
+                "must be at most 10000 (every block)",
             ),
         ];
         for (bad, field, why) in rules.into_iter().chain(staking) {

@@ -116,6 +116,7 @@ impl ChainBackend {
                     stake: stake.to_string(),
                     status: status(candidate),
                     jailed_until: jailed_until(candidate),
+                    missed_blocks: candidate.map_or(0, |c| c.missedBlocks),
                     in_set: true,
                 }
             })
@@ -135,6 +136,7 @@ impl ChainBackend {
                 stake: c.stake.to_string(),
                 status: status(Some(c)),
                 jailed_until: jailed_until(Some(c)),
+                missed_blocks: c.missedBlocks,
                 in_set: false,
             });
         }
@@ -214,6 +216,7 @@ impl ChainBackend {
                 fee_recipient: Address::ZERO,
             },
             evidence_hash: None,
+            last_commit_hash: None,
         };
         Ok(StoredBlock {
             block: Block {

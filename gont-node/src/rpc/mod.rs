@@ -137,13 +137,16 @@ pub struct ValidatorInfo {
     pub power: u64,
     /// Bonded stake now, in wei (decimal).
     pub stake: String,
-    /// `jailed` (punished for double signing, until `jailedUntil` and an
-    /// `unjail`), `bonded` (stake > 0), `unbonding` (no stake, unbonding
+    /// `jailed` (punished for double signing or downtime, until
+    /// `jailedUntil` and an `unjail`), `bonded` (stake > 0), `unbonding` (no stake, unbonding
     /// entries left) or `unbonded`.
     pub status: &'static str,
     /// While jailed: the first height at which `unjail` succeeds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jailed_until: Option<u64>,
+    /// Blocks it missed of the last `signed_blocks_window` it was in the
+    /// set for (the downtime rule's count).
+    pub missed_blocks: u64,
     /// Whether it is in the set deciding the next block.
     pub in_set: bool,
 }

@@ -90,6 +90,7 @@ pub(crate) fn attributes(height: u64) -> PayloadAttributes {
         fee_recipient: Address::repeat_byte(0xfe),
         validators_hash: ValidatorSetHash([2; 32]),
         evidence: Vec::new(),
+        last_commit: None,
     }
 }
 

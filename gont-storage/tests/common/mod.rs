@@ -104,6 +104,7 @@ pub fn next_block(
     let body = Body {
         transactions,
         evidence: Vec::new(),
+        last_commit: None,
     };
     let header = Header {
         chain_id: chain,
@@ -123,6 +124,7 @@ pub fn next_block(
             ..ExecutionFields::default()
         },
         evidence_hash: None,
+        last_commit_hash: None,
     };
     ExecutedBlock {
         block: Block { header, body },

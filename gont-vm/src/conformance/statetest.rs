@@ -231,7 +231,7 @@ fn run_case(test: &StateTest, case: &PostCase, fork: Fork) -> Result<(), String>
         &state,
         &chain,
         &block,
-        &[],
+        &crate::executor::BlockStart::default(),
         vec![tx],
         InvalidTxPolicy::Reject,
     ) {

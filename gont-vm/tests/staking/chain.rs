@@ -1,16 +1,19 @@
 //! A chain of the staking tests: an engine over a real redb store (in
-//! memory), blocks built by validator 0 and committed, transactions signed
-//! by the development accounts and the devnet operators, views by
+//! memory), blocks built by validator 0 and committed, each carrying the
+//! commit of its parent signed with real ed25519 keys by every member of
+//! the parent's set but those the test has `down`, transactions signed by
+//! the development accounts and the devnet operators, views by
 //! `eth_call`.
 
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{Bytes, TxKind};
 use alloy_sol_types::{SolCall, SolError, sol};
-use gont_core::genesis::DEV_OPERATOR_KEYS;
+use gont_core::evidence::{VoteKind, vote_sign_bytes};
+use gont_core::genesis::{DEV_OPERATOR_KEYS, DevnetChain, devnet_validator_key};
 use gont_core::{
-    Address, B256, Block, ChainId, ConsensusKey, Evidence, ExecutionEngine, ExecutionStore,
-    ForkchoiceState, Genesis, Height, PayloadAttributes, RawTransaction, Receipt, StateReader,
-    U256,
+    Address, B256, Block, ChainId, CommitCertificate, CommitSig, ConsensusKey, Evidence,
+    ExecutionEngine, ExecutionStore, ForkchoiceState, Genesis, Height, PayloadAttributes,
+    RawTransaction, Receipt, Signature, StateReader, U256,
 };
 use gont_vm::system::STAKING;
 use gont_vm::testing::{address_of, dev_key, raw, sign, signing_key};
@@ -27,7 +30,7 @@ pub(crate) const EPOCH: u64 = 2;
 pub(crate) const UNBONDING: u64 = 3;
 pub(crate) const JAIL: u64 = 4;
 
-fn genesis() -> Genesis {
+pub(crate) fn genesis() -> Genesis {
     let mut genesis = Genesis::devnet(2, 0);
     genesis.consensus.epoch_length = EPOCH;
     genesis.consensus.unbonding_period_blocks = UNBONDING;
@@ -50,11 +53,27 @@ pub(crate) struct Chain {
     pub(crate) genesis: Genesis,
     nonces: [u64; 20],
     secs: u64,
+    /// Validators that sign no commit.
+    pub(crate) down: Vec<ConsensusKey>,
+    /// The commit of the head, which the next block carries.
+    pub(crate) last_commit: Option<CommitCertificate>,
+}
+
+/// The signing key of a validator of these tests: a devnet validator of
+/// the Space, or one made by [`new_key`].
+fn validator_signing_key(key: &ConsensusKey) -> Option<ed25519_consensus::SigningKey> {
+    (0..10)
+        .map(|i| devnet_validator_key(DevnetChain::Space, i))
+        .chain((0..=u8::MAX).map(|seed| ed25519_consensus::SigningKey::from([seed; 32])))
+        .find(|k| ConsensusKey::of(k) == *key)
 }
 
 impl Chain {
     pub(crate) fn new() -> Self {
-        let genesis = genesis();
+        Self::with_genesis(genesis())
+    }
+
+    pub(crate) fn with_genesis(genesis: Genesis) -> Self {
         let store = gont_storage::Store::in_memory(gont_storage::StoreConfig::default())
             .unwrap()
             .chain(SPACE);
@@ -67,6 +86,8 @@ impl Chain {
             genesis,
             nonces: [0; 20],
             secs: 0,
+            down: Vec::new(),
+            last_commit: None,
         }
     }
 
@@ -116,6 +137,7 @@ impl Chain {
             fee_recipient: proposer.operator,
             validators_hash: self.next_set().hash(),
             evidence,
+            last_commit: self.last_commit.clone(),
         }
     }
 
@@ -149,7 +171,8 @@ impl Chain {
         (block, receipts)
     }
 
-    /// Commits `block`, built or validated by this chain's engine.
+    /// Commits `block`, built or validated by this chain's engine, and
+    /// signs its commit.
     pub(crate) fn commit(&mut self, block: &Block) {
         let id = block.header.id().unwrap();
         self.engine
@@ -159,6 +182,42 @@ impl Chain {
                 finalized: id,
             })
             .unwrap();
+        self.last_commit = Some(self.sign_commit(block));
+    }
+
+    /// The commit of `block` by the members of its set that are not down.
+    pub(crate) fn sign_commit(&self, block: &Block) -> CommitCertificate {
+        let header = &block.header;
+        let id = header.id().unwrap();
+        let set = self.engine.validator_set(header.height).unwrap().unwrap();
+        let chain = tendermint::chain::Id::try_from(SPACE.tendermint_id()).unwrap();
+        let bytes = vote_sign_bytes(
+            &chain,
+            VoteKind::Precommit,
+            header.height,
+            0,
+            Some((id, header.time)),
+        )
+        .unwrap();
+        let signatures = set
+            .validators()
+            .iter()
+            .map(|v| {
+                let key = validator_signing_key(&v.consensus_key)
+                    .filter(|_| !self.down.contains(&v.consensus_key));
+                key.map_or(CommitSig::Absent, |key| CommitSig::ForBlock {
+                    validator: v.address(),
+                    timestamp: header.time,
+                    signature: Signature(key.sign(&bytes).to_bytes()),
+                })
+            })
+            .collect();
+        CommitCertificate {
+            height: header.height,
+            round: 0,
+            block_id: id,
+            signatures,
+        }
     }
 
     /// Validates `block` (built by another chain's engine), which must be
@@ -229,6 +288,14 @@ impl Chain {
             .account(who)
             .unwrap()
             .map_or(U256::ZERO, |a| a.balance)
+    }
+}
+
+/// The reason of a verdict that must be `Invalid`.
+pub(crate) fn invalid_reason(status: gont_core::PayloadStatus) -> String {
+    match status {
+        gont_core::PayloadStatus::Invalid { reason } => reason,
+        gont_core::PayloadStatus::Valid => panic!("the block was accepted"),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The staking contract through the engine over a real redb store: signed
 //! transactions stake, unstake and withdraw; at each epoch's end the
 //! engine's header announces the next set, and `validator_set` returns it;
-//! evidence of double signing slashes and jails (`slashing`).
+//! evidence of double signing slashes and jails (`slashing`), and so does
+//! missing too many commits (`downtime`).
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
@@ -12,6 +13,7 @@
 )]
 
 mod chain;
+mod downtime;
 mod slashing;
 
 use alloy_sol_types::SolCall;
@@ -245,6 +247,7 @@ fn a_block_that_pays_another_account_than_the_proposers_operator_is_invalid() {
         fee_recipient: gont_core::genesis::DEV_ADDRESSES[0],
         validators_hash: builder.next_set().hash(),
         evidence: Vec::new(),
+        last_commit: None,
     };
     let block = builder
         .engine

@@ -8,12 +8,11 @@ use alloy_sol_types::SolCall;
 use gont_core::evidence::{DuplicateVote, EvidenceVote, VoteKind, vote_sign_bytes};
 use gont_core::genesis::{DEV_OPERATOR_ADDRESSES, DevnetChain, devnet_validator_key};
 use gont_core::{
-    BlockId, ConsensusKey, Evidence, ExecutionEngine, Height, PayloadStatus, Signature, Timestamp,
-    U256,
+    BlockId, ConsensusKey, Evidence, ExecutionEngine, Height, Signature, Timestamp, U256,
 };
 use gont_vm::system::STAKING;
 
-use crate::chain::{Chain, IStaking, JAIL, SPACE, UNBONDING, ether};
+use crate::chain::{Chain, IStaking, JAIL, SPACE, UNBONDING, ether, invalid_reason};
 
 /// Two prevotes of devnet validator `validator` at `height`, round 0: one
 /// for a block, one for nil, both signed with its key (as a second
@@ -38,13 +37,6 @@ fn double_sign(validator: usize, height: u64) -> Evidence {
     )
     .unwrap();
     Evidence::DuplicateVote(voted)
-}
-
-fn invalid_reason(status: PayloadStatus) -> String {
-    match status {
-        PayloadStatus::Invalid { reason } => reason,
-        PayloadStatus::Valid => panic!("the block was accepted"),
-    }
 }
 
 #[test]

@@ -33,14 +33,22 @@
 //!   stake, `jailedUntil`), not in a log.
 //!
 //! Genesis validators start as candidates with their genesis stake, and
-//! the genesis set is stored as the set of height 1. Downtime is not
-//! punished yet.
+//! the genesis set is stored as the set of height 1.
+//!
+//! - After the evidence, the system's `signatures(keys, signed)`
+//!   ([`signatures_call`]) records who of the parent's set signed the
+//!   parent's commit, which the block carries (checked by the engine): a
+//!   validator that has been in the set for `signed_blocks_window` blocks
+//!   and missed more of the last window than `min_signed_bps` allows loses
+//!   `downtime_slash_bps` of its bonded stake (burned) and is jailed as
+//!   above. `missedBlocks` in its view counts the window's misses.
 //!
 //! Storage: every value is one slot of the contract's account, at
 //! [`slot`]`(tag, who, index)`: blake3 (keyed to "gont staking slot v1") of
 //! the borsh `(tag: u8, who: [u8; 32], index: u64)`, where `who` is an
 //! operator address (left-padded) or a consensus key.
 
+mod punish;
 mod storage;
 
 use alloy_sol_types::{SolCall, SolValue, sol};
@@ -71,6 +79,10 @@ sol! {
         /// Slashes and jails the validator with `consensusKey` for double
         /// signing at `infractionHeight`; returns the hash of the next set.
         function punish(bytes32 consensusKey, uint64 infractionHeight) external returns (bytes32);
+        /// Records who of the previous block's set (`keys`, in set order)
+        /// signed its commit, and jails who was down too long; returns the
+        /// hash of the next set if one left it, else zero.
+        function signatures(bytes32[] keys, bool[] signed) external returns (bytes32);
     }
 }
 
@@ -234,6 +246,17 @@ pub fn punish_call(key: &ConsensusKey, height: u64) -> Bytes {
     .into()
 }
 
+/// The calldata of the system's record of who signed the previous block:
+/// `signed[i]` for member `i` of its set.
+pub fn signatures_call(keys: &[ConsensusKey], signed: &[bool]) -> Bytes {
+    IStakingSystem::signaturesCall {
+        keys: keys.iter().map(|k| B256::from(*k.as_bytes())).collect(),
+        signed: signed.to_vec(),
+    }
+    .abi_encode()
+    .into()
+}
+
 /// The set hash the end-of-epoch and punishment calls return.
 pub fn end_block_output(output: &[u8]) -> Option<ValidatorSetHash> {
     B256::abi_decode(output).ok().map(|h| ValidatorSetHash(h.0))
@@ -341,6 +364,9 @@ fn dispatch<CTX: ContextTr>(
             unbondingPeriod: config.unbonding_period_blocks,
             doubleSignSlashBps: config.params.double_sign_slash_bps,
             jailBlocks: config.params.jail_blocks,
+            downtimeSlashBps: config.params.downtime_slash_bps,
+            signedBlocksWindow: config.params.signed_blocks_window,
+            minSignedBps: config.params.min_signed_bps,
         }
         .abi_encode()
         .into()),
@@ -356,8 +382,21 @@ fn dispatch<CTX: ContextTr>(
                 return Err(StakingError::NotSystem.into());
             }
             let args = IStakingSystem::punishCall::abi_decode(input).map_err(malformed)?;
-            let hash = punish(config, call, args.consensusKey, args.infractionHeight)?;
+            let hash = punish::punish(config, call, args.consensusKey, args.infractionHeight)?;
             Ok(B256::from(hash.0).abi_encode().into())
+        }
+        IStakingSystem::signaturesCall::SELECTOR => {
+            if sender != SYSTEM_ADDRESS {
+                return Err(StakingError::NotSystem.into());
+            }
+            let args = IStakingSystem::signaturesCall::abi_decode(input).map_err(malformed)?;
+            if args.keys.len() != args.signed.len() {
+                return Err(
+                    StakingError::MalformedCall("one signed flag per key".to_owned()).into(),
+                );
+            }
+            let hash = punish::signatures(config, call, &args.keys, &args.signed)?;
+            Ok(hash.abi_encode().into())
         }
         _ => Err(StakingError::UnknownFunction.into()),
     }
@@ -508,85 +547,6 @@ fn withdraw<CTX: ContextTr>(
     }
     call.emit(&IStaking::Withdrawn { operator, amount });
     Ok(amount)
-}
-
-/// `share` of `amount`, in basis points.
-fn share_of(amount: U256, bps: u32) -> U256 {
-    amount.saturating_mul(U256::from(bps)) / U256::from(10_000u32)
-}
-
-/// Slashes and jails the operator of `key` for double signing at
-/// `height`, and takes it out of the stored set; returns the stored set's
-/// hash. A key without operator (it left since) is only recorded.
-fn punish<CTX: ContextTr>(
-    config: &StakingConfig,
-    call: &mut SystemCall<'_, CTX>,
-    key: B256,
-    height: u64,
-) -> Result<ValidatorSetHash, Stop> {
-    put(call, slot(Tag::PunishedAt, key.0, 0), U256::from(height))?;
-    let operator = address_of(call.get(slot(Tag::KeyOwner, key.0, 0))?);
-    if operator == Address::ZERO {
-        return kept(call);
-    }
-    let who = of(operator);
-    let bps = config.params.double_sign_slash_bps;
-    let bonded = call.get(slot(Tag::Stake, who, 0))?;
-    let mut burned = share_of(bonded, bps);
-    put(call, slot(Tag::Stake, who, 0), bonded - burned)?;
-    let now = call.block_number();
-    for (i, entry) in unbonding(call, operator)?.into_iter().enumerate() {
-        let started = entry.endsAt.saturating_sub(config.unbonding_period_blocks);
-        if started >= height && entry.endsAt > now {
-            let cut = share_of(entry.amount, bps);
-            burned = burned.saturating_add(cut);
-            put(
-                call,
-                slot(Tag::UnbondingAmount, who, i as u64),
-                entry.amount - cut,
-            )?;
-        }
-    }
-    let jailed_until = now.saturating_add(config.params.jail_blocks);
-    put(
-        call,
-        slot(Tag::JailedUntil, who, 0),
-        U256::from(jailed_until),
-    )?;
-    burn(call, burned)?;
-    let stored = stored_set(call)?;
-    let rest: Vec<_> = stored
-        .iter()
-        .copied()
-        .filter(|(o, _, _)| *o != operator)
-        .collect();
-    if rest.len() == stored.len() || rest.is_empty() {
-        return kept(call);
-    }
-    let set = to_validator_set(&rest)
-        .map_err(|e| Stop::Fatal(format!("the staking contract's set is invalid: {e}")))?;
-    store_set(call, &set, stored.len() as u64)?;
-    Ok(set.hash())
-}
-
-/// Removes `amount` wei from the contract's balance: slashed stake leaves
-/// the supply.
-fn burn<CTX: ContextTr>(call: &mut SystemCall<'_, CTX>, amount: U256) -> Result<(), Stop> {
-    use revm::context_interface::journaled_state::account::JournaledAccountTr;
-    if amount.is_zero() {
-        return Ok(());
-    }
-    let mut account = call
-        .ctx
-        .journal_mut()
-        .load_account_mut(STAKING)
-        .map_err(|e| Stop::Fatal(e.to_string()))?;
-    if !account.data.decr_balance(amount) {
-        return Err(Stop::Fatal(format!(
-            "the staking contract holds less than the {amount} wei it burns"
-        )));
-    }
-    Ok(())
 }
 
 fn unjail<CTX: ContextTr>(

@@ -44,6 +44,13 @@ pub enum Tag {
     JailedUntil = 13,
     /// The height of the latest offence a consensus key was punished for.
     PunishedAt = 14,
+    /// Blocks an operator's validator was in the set for since its
+    /// downtime record started.
+    Observed = 15,
+    /// How many of the last `signed_blocks_window` of those it missed.
+    Missed = 16,
+    /// Word `index` of its ring of missed-block bits (256 per word).
+    MissedBits = 17,
 }
 
 /// The slot of `tag` for `who` (an operator or key; zero for globals) and
@@ -159,6 +166,7 @@ pub(super) fn validator<S: Slots>(
         .find(|(o, _, _)| *o == operator)
         .map(|(_, _, p)| *p);
     let jailed_until = get_u64(s, slot(Tag::JailedUntil, of(operator), 0))?;
+    let missed = get_u64(s, slot(Tag::Missed, of(operator), 0))?;
     let status = if jailed_until != 0 {
         3
     } else if !stake.is_zero() {
@@ -181,6 +189,7 @@ pub(super) fn validator<S: Slots>(
         power: power.unwrap_or(0),
         unbonding,
         jailedUntil: jailed_until,
+        missedBlocks: missed,
     })
 }
 
