@@ -296,6 +296,31 @@ fn refuses_out_of_range_parameters() {
 }
 
 #[test]
+fn refuses_timeouts_and_block_times_beyond_an_hour() {
+    // Malachite adds rounds of these to the clock: a huge one would
+    // overflow its timers instead of being refused here.
+    for field in ["propose_ms", "prevote_ms", "precommit_ms"] {
+        let mut g = Genesis::devnet(1, 1);
+        let t = &mut g.consensus.timeouts;
+        *match field {
+            "propose_ms" => &mut t.propose_ms,
+            "prevote_ms" => &mut t.prevote_ms,
+            _ => &mut t.precommit_ms,
+        } = u64::MAX;
+        let (path, _, msg) = only_error(&g);
+        assert_eq!(path, format!("consensus.timeouts.{field}"));
+        assert!(msg.contains("at most 3600000"), "{msg}");
+    }
+    let mut g = Genesis::devnet(1, 1);
+    g.services[0].params.target_block_time_ms = 3_600_001;
+    let (path, _, _) = only_error(&g);
+    assert_eq!(path, "services[0].params.target_block_time_ms");
+    let mut g = Genesis::devnet(1, 1);
+    g.consensus.timeouts.propose_ms = 3_600_000;
+    assert!(g.validate(now()).is_ok());
+}
+
+#[test]
 fn reports_every_mistake_at_once() {
     let mut g = Genesis::devnet(3, 1);
     g.validators[1].stake = Stake(0);

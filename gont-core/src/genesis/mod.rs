@@ -31,7 +31,8 @@ pub use devnet::{
     devnet_validator_key, secret_address,
 };
 pub use validate::{
-    GenesisError, GenesisErrorKind, GenesisErrors, MAX_GENESIS_TIME_AHEAD_MS, MAX_VALIDATORS,
+    GenesisError, GenesisErrorKind, GenesisErrors, MAX_GENESIS_TIME_AHEAD_MS, MAX_TIMEOUT_MS,
+    MAX_VALIDATORS,
 };
 
 use crate::encoding::encode;

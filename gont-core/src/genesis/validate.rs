@@ -15,6 +15,10 @@ pub const MAX_GENESIS_TIME_AHEAD_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 /// The most validators a chain's set may hold (`staking.max_validators`).
 pub const MAX_VALIDATORS: u32 = 10_000;
 
+/// The longest block time or round-step timeout a genesis may set, in
+/// milliseconds: an hour.
+pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
+
 /// One mistake in a genesis, at a JSON path such as `validators[2].stake`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {kind}")]
@@ -224,7 +228,22 @@ impl Checker {
                 "must be at most 10000 (every block)",
             ),
         ];
-        for (bad, field, why) in rules.into_iter().chain(staking) {
+        // Malachite adds rounds of the timeouts to the clock: bounded here,
+        // they cannot overflow its timers.
+        let hour: [(bool, &str, &'static str); 4] = [
+            (p.target_block_time_ms, "target_block_time_ms"),
+            (p.timeouts.propose_ms, "timeouts.propose_ms"),
+            (p.timeouts.prevote_ms, "timeouts.prevote_ms"),
+            (p.timeouts.precommit_ms, "timeouts.precommit_ms"),
+        ]
+        .map(|(ms, field)| {
+            (
+                ms > MAX_TIMEOUT_MS,
+                field,
+                "must be at most 3600000 (an hour)",
+            )
+        });
+        for (bad, field, why) in rules.into_iter().chain(staking).chain(hour) {
             if bad {
                 self.push(
                     format!("{at}.{field}"),
