@@ -97,7 +97,9 @@ pub struct MetricsConfig {
 pub struct StorageConfig {
     /// How much state history to keep: `"archive"` (every height, the
     /// default) or `{ keep_last = N }` (the newest N heights; older state
-    /// reads are refused, blocks, receipts and logs stay).
+    /// reads are refused, blocks, receipts and logs stay). N must exceed
+    /// the unbonding period of every chain the node runs: evidence that
+    /// old is checked against the state of its height.
     #[serde(default)]
     pub pruning: PruningConfig,
 }

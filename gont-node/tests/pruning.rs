@@ -1,10 +1,17 @@
 //! `[storage] pruning` on a running node: a one-validator node (in this
 //! process, real consensus, revm and redb) configured with `keep_last = 3`
 //! refuses state reads older than its last three heights through JSON-RPC,
-//! while recent state, and every block, stays readable.
+//! while recent state, and every block, stays readable. A node that would
+//! keep fewer heights than a chain's unbonding period (so that it could
+//! not check evidence of an offence that old) refuses to start.
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -14,7 +21,7 @@ use gont_core::genesis::DEV_ADDRESSES;
 use gont_node::client::{self, ClientError, quantity};
 use gont_node::config::{NodeConfig, PruningConfig, files};
 use gont_node::home::{self, InitOptions};
-use gont_node::node::Node;
+use gont_node::node::{Node, NodeError};
 use serde_json::{Value, json};
 
 const PASSPHRASE: &str = "pruning test";
@@ -25,11 +32,9 @@ async fn call(addr: SocketAddr, method: &'static str, params: Value) -> Result<V
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_keeping_the_last_3_heights_refuses_older_state_and_serves_recent_state_and_all_blocks()
- {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path();
+/// A one-validator home under `home` keeping the last `keep_last`
+/// heights, whose Space has an unbonding period of `unbonding` blocks.
+fn init_home(home: &std::path::Path, keep_last: u64, unbonding: u64) {
     let now = Timestamp(
         u64::try_from(
             std::time::SystemTime::now()
@@ -47,6 +52,11 @@ async fn a_node_keeping_the_last_3_heights_refuses_older_state_and_serves_recent
         now,
     })
     .unwrap();
+    let genesis_path = home.join(files::GENESIS);
+    let mut genesis =
+        gont_core::Genesis::from_json(&std::fs::read_to_string(&genesis_path).unwrap()).unwrap();
+    genesis.consensus.unbonding_period_blocks = unbonding;
+    std::fs::write(&genesis_path, genesis.to_json()).unwrap();
     let mut config = NodeConfig::load(home).unwrap();
     config.p2p.listen = "/ip4/127.0.0.1/tcp/0".into();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -57,18 +67,41 @@ async fn a_node_keeping_the_last_3_heights_refuses_older_state_and_serves_recent
     let chain = &mut config.chains[0];
     chain.rpc = Some("127.0.0.1:0".parse().unwrap());
     chain.consensus.listen = format!("/ip4/127.0.0.1/tcp/{port}");
-    let text = config
-        .to_toml()
-        .replace("pruning = \"archive\"", "pruning = { keep_last = 3 }");
+    let text = config.to_toml().replace(
+        "pruning = \"archive\"",
+        &format!("pruning = {{ keep_last = {keep_last} }}"),
+    );
     std::fs::write(home.join(files::CONFIG), text).unwrap();
     let loaded = NodeConfig::load(home).unwrap();
     assert_eq!(
         loaded.storage.pruning,
         PruningConfig::KeepLast {
-            keep_last: 3.try_into().unwrap()
+            keep_last: keep_last.try_into().unwrap()
         }
     );
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_would_keep_fewer_heights_than_the_unbonding_period_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    init_home(dir.path(), 3, 3);
+    match Node::start(dir.path(), Some(PASSPHRASE)).await {
+        Err(NodeError::PruningBelowUnbonding {
+            keep_last,
+            unbonding_period_blocks,
+            ..
+        }) => assert_eq!((keep_last, unbonding_period_blocks), (3, 3)),
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("a node keeping 3 heights of a chain unbonding in 3 started"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_keeping_the_last_3_heights_refuses_older_state_and_serves_recent_state_and_all_blocks()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    init_home(home, 3, 2);
     let node = Node::start(home, Some(PASSPHRASE)).await.unwrap();
     let rpc = node.rpc_addrs()[0].1;
     let deadline = Instant::now() + Duration::from_secs(60);

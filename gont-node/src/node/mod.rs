@@ -58,6 +58,22 @@ pub enum NodeError {
         /// Why it could not be read.
         source: keystore::KeystoreError,
     },
+    /// `[storage] pruning` keeps too few heights for a chain: evidence of
+    /// an offence up to `unbonding_period_blocks` old is checked against
+    /// the validator set of its height, read from the state before it.
+    #[error(
+        "chain {chain}: pruning keeps the last {keep_last} heights, but evidence up to \
+         {unbonding_period_blocks} blocks old (the unbonding period) is checked against \
+         the state of its height: keep more than {unbonding_period_blocks}, or archive"
+    )]
+    PruningBelowUnbonding {
+        /// The chain.
+        chain: ChainId,
+        /// `keep_last`.
+        keep_last: u64,
+        /// The chain's unbonding period.
+        unbonding_period_blocks: u64,
+    },
     /// A chain's configuration cannot be used.
     #[error("chain {chain}: {reason}")]
     Chain {
@@ -89,6 +105,27 @@ pub enum NodeError {
     /// A signal handler could not be installed.
     #[error("signal handler: {0}")]
     Signal(std::io::Error),
+}
+
+/// Refuses a pruning depth that cannot check the oldest evidence a chain
+/// of the node takes.
+fn check_pruning(config: &NodeConfig, genesis: &gont_core::Genesis) -> Result<(), NodeError> {
+    let crate::config::PruningConfig::KeepLast { keep_last } = config.storage.pruning else {
+        return Ok(());
+    };
+    for chain in &config.chains {
+        let Some(Ok((_, params))) = genesis.chain_consensus(chain.chain_id) else {
+            continue;
+        };
+        if keep_last.get() <= params.unbonding_period_blocks {
+            return Err(NodeError::PruningBelowUnbonding {
+                chain: chain.chain_id,
+                keep_last: keep_last.get(),
+                unbonding_period_blocks: params.unbonding_period_blocks,
+            });
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn chain_err(chain: ChainId, reason: impl std::fmt::Display) -> NodeError {
@@ -271,6 +308,7 @@ impl Node {
         let mut config = NodeConfig::load(home)?;
         adjust(&mut config);
         let genesis = home::load_genesis(home, crate::wall_clock())?;
+        check_pruning(&config, &genesis)?;
         if let Some(metrics) = &config.metrics {
             let bound = crate::metrics::serve(metrics.listen).await?;
             info!("metrics at http://{bound}/metrics");
