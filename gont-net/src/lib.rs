@@ -30,6 +30,7 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod addrs;
 mod behaviour;
 mod config;
 mod error;

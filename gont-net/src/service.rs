@@ -286,7 +286,7 @@ impl Service {
                     .iter()
                     .any(|p| p.as_ref() == crate::behaviour::KAD_PROTOCOL.as_ref());
                 if speaks_kad {
-                    for addr in info.listen_addrs {
+                    for addr in crate::addrs::dialable(&peer_id, info.listen_addrs) {
                         self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                     }
                     self.kad_bootstrap();
