@@ -9,10 +9,9 @@
 
 use gont_core::{CommitCertificate, CommitSig, Timestamp};
 use malachitebft_core_types as mc;
-use mc::{NilOrVal, Round, VoteType};
+use mc::Round;
 
 use crate::context::GontContext;
-use crate::signing::vote_sign_bytes;
 use crate::types::{Address, Height, ValueId};
 use crate::validators::ValidatorSet;
 
@@ -28,17 +27,9 @@ pub enum CommitError {
     /// A validator signed twice.
     #[error("validator {0} signed twice")]
     DuplicateSigner(Address),
-    /// A signature does not verify.
-    #[error("signature of {0} does not verify")]
-    BadSignature(Address),
-    /// The signers hold no more than two thirds of the power.
-    #[error("signers hold {signed} of {total} power, not more than two thirds")]
-    NoQuorum {
-        /// Power that signed.
-        signed: u64,
-        /// Total power.
-        total: u64,
-    },
+    /// The commit does not hold: a signature, or the quorum.
+    #[error(transparent)]
+    Invalid(#[from] gont_core::block::CommitError),
     /// The commit has one entry per validator, and this many entries.
     #[error("commit has {got} entries for a set of {expected}")]
     Length {
@@ -53,9 +44,6 @@ pub enum CommitError {
     /// The round is nil.
     #[error("commit round is nil")]
     NilRound,
-    /// A value tendermint-rs refuses (height, round, time, signature).
-    #[error("tendermint-rs refused {0}")]
-    Tendermint(&'static str),
 }
 
 /// gont-core's form of a Malachite commit: one entry per member of `set`,
@@ -121,43 +109,23 @@ pub fn from_core(
     })
 }
 
-/// Checks a Malachite commit against `set`: every signer a member, once,
-/// every signature valid, and more than two thirds of the power signed.
-/// Returns the power that signed.
+/// Checks a Malachite commit against `set`: every signer a member, once
+/// ([`to_core`]), then what [`gont_core::CommitCertificate::verify`]
+/// checks of every commit (signatures over the canonical precommit, more
+/// than two thirds of the power). Returns the power that signed.
 pub fn verify(
     ctx: &GontContext,
     cert: &MalachiteCommit,
     set: &ValidatorSet,
 ) -> Result<u64, CommitError> {
-    let bytes = vote_sign_bytes(
-        ctx.tendermint_chain_id(),
-        VoteType::Precommit,
-        cert.height,
-        cert.round,
-        &NilOrVal::Val(cert.value_id),
-    )
-    .ok_or(CommitError::Tendermint("vote"))?;
-    let mut seen = std::collections::BTreeSet::new();
-    let mut power: u64 = 0;
-    for sig in &cert.commit_signatures {
-        let (_, member) = set
-            .position(&sig.address)
-            .ok_or(CommitError::UnknownSigner(sig.address))?;
-        if !seen.insert(sig.address) {
-            return Err(CommitError::DuplicateSigner(sig.address));
-        }
-        if !member.core().consensus_key.verify(&bytes, &sig.signature.0) {
-            return Err(CommitError::BadSignature(sig.address));
-        }
-        power = power.saturating_add(member.core().power.0);
-    }
-    if !set.core().is_quorum(gont_core::VotingPower(power)) {
-        return Err(CommitError::NoQuorum {
-            signed: power,
-            total: set.core().total_power().0,
-        });
-    }
-    Ok(power)
+    let signed = to_core(cert, set)?.verify(ctx.chain_id(), set.core())?;
+    Ok(set
+        .core()
+        .validators()
+        .iter()
+        .zip(signed)
+        .filter(|(_, signed)| *signed)
+        .fold(0u64, |power, (v, _)| power.saturating_add(v.power.0)))
 }
 
 /// Checks that a gont-core commit has one entry per member of `set`.
