@@ -10,17 +10,24 @@
 //! arrives, so that no peer can mask a double sign by sending a forged
 //! vote first. The driver feeds it the votes Malachite's network actor
 //! receives ([`crate::driver`]); the simulation feeds it each node's.
+//!
+//! It does the same for proposals ([`EvidenceDetector::observe_proposal`]):
+//! the first signed proposal per (height, round, proposer), and a second
+//! one of another block is a [`gont_core::DuplicateProposal`]. The driver
+//! feeds it every complete proposal stream whose signature it verified.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use gont_core::evidence::{DuplicateVote, EvidenceVote, VoteKind};
+use gont_core::evidence::{
+    DuplicateProposal, DuplicateVote, EvidenceProposal, EvidenceVote, VoteKind,
+};
 use gont_core::{Evidence, Signature};
 use malachitebft_core_types::{NilOrVal, Round, VoteType};
 
 use crate::context::GontContext;
 use crate::messages::Vote;
 use crate::signing::verify_vote;
-use crate::types::{Address, Height};
+use crate::types::{Address, Height, ValueId};
 use crate::validators::ValidatorSet;
 
 /// Rounds above this are not watched: a double sign there is as
@@ -56,7 +63,37 @@ impl SignedVote {
     }
 }
 
+/// A proposal as a complete stream showed it, with the proposer's
+/// signature of its [`crate::signing::stream_sign_bytes`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedProposal {
+    /// The height.
+    pub height: Height,
+    /// The round.
+    pub round: u32,
+    /// Who signed it.
+    pub proposer: Address,
+    /// The polka round of a re-proposal.
+    pub pol_round: Option<u32>,
+    /// The proposed block.
+    pub value: ValueId,
+    /// The proposer's signature.
+    pub signature: Signature,
+}
+
+impl SignedProposal {
+    const fn as_evidence_proposal(&self) -> EvidenceProposal {
+        EvidenceProposal {
+            pol_round: self.pol_round,
+            value: (self.value.block, self.value.time),
+            signature: self.signature,
+        }
+    }
+}
+
 type Slot = (Height, Round, VoteType, Address);
+
+type ProposalSlot = (Height, u32, Address);
 
 /// Remembers the first vote per slot and reports a conflicting, validly
 /// signed second one.
@@ -65,6 +102,8 @@ pub struct EvidenceDetector {
     ctx: GontContext,
     first: BTreeMap<Slot, SignedVote>,
     reported: BTreeSet<Slot>,
+    first_proposals: BTreeMap<ProposalSlot, SignedProposal>,
+    reported_proposals: BTreeSet<ProposalSlot>,
     found: Vec<Evidence>,
 }
 
@@ -75,6 +114,8 @@ impl EvidenceDetector {
             ctx: ctx.clone(),
             first: BTreeMap::new(),
             reported: BTreeSet::new(),
+            first_proposals: BTreeMap::new(),
+            reported_proposals: BTreeSet::new(),
             found: Vec::new(),
         }
     }
@@ -131,10 +172,46 @@ impl EvidenceDetector {
         }
     }
 
-    /// Forgets votes below `height`.
+    /// Watches `proposal`, whose signature the caller verified, made at a
+    /// height whose set is `set`: the evidence, the first time a second
+    /// block is proposed in its slot.
+    pub fn observe_proposal(
+        &mut self,
+        proposal: SignedProposal,
+        set: &ValidatorSet,
+    ) -> Option<Evidence> {
+        if proposal.round > MAX_WATCHED_ROUND {
+            return None;
+        }
+        set.position(&proposal.proposer)?;
+        let slot = (proposal.height, proposal.round, proposal.proposer);
+        let Some(first) = self.first_proposals.get(&slot) else {
+            self.first_proposals.insert(slot, proposal);
+            return None;
+        };
+        if first.value == proposal.value || self.reported_proposals.contains(&slot) {
+            return None;
+        }
+        let evidence = DuplicateProposal::new(
+            proposal.proposer.0,
+            proposal.height.to_core(),
+            proposal.round,
+            first.as_evidence_proposal(),
+            proposal.as_evidence_proposal(),
+        )
+        .map(Evidence::DuplicateProposal)?;
+        evidence.verify(self.ctx.chain_id(), set.core()).ok()?;
+        self.reported_proposals.insert(slot);
+        self.found.push(evidence.clone());
+        Some(evidence)
+    }
+
+    /// Forgets votes and proposals below `height`.
     pub fn prune_below(&mut self, height: Height) {
         self.first.retain(|(h, ..), _| *h >= height);
         self.reported.retain(|(h, ..)| *h >= height);
+        self.first_proposals.retain(|(h, ..), _| *h >= height);
+        self.reported_proposals.retain(|(h, ..)| *h >= height);
     }
 
     /// Every piece of evidence found so far.

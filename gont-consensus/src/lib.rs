@@ -23,12 +23,13 @@
 //!
 //! Each height's validator set is the execution engine's
 //! ([`gont_core::ExecutionEngine::validator_set`]). The driver watches the
-//! votes its network receives for double signing ([`evidence`]) and puts
-//! what it finds in the blocks it proposes (`PayloadAttributes::evidence`);
+//! votes and proposal streams its network receives for double signing
+//! ([`evidence`]) and puts what it finds in the blocks it proposes
+//! (`PayloadAttributes::evidence`);
 //! the engine checks and executes it. The blocks it proposes carry the
 //! parent's commit, with the precommits that came after the decision
 //! (`PayloadAttributes::last_commit`), from which the staking contract
-//! counts downtime. Not built yet: double proposals as evidence.
+//! counts downtime.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 

@@ -127,7 +127,7 @@ impl mc::Proposal<GontContext> for Proposal {
 }
 
 /// One part of a streamed proposal: `Init`, then `Data` chunks, then `Fin`
-/// carrying the proposer's signature over all of them.
+/// carrying the proposer's signature of the proposal.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum ProposalPart {
     /// Opens the stream.
@@ -156,7 +156,7 @@ pub struct ProposalInit {
 /// The proposer's signature over the stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ProposalFin {
-    /// Signature over [`crate::signing::parts_digest`].
+    /// Signature of [`crate::signing::stream_sign_bytes`].
     pub signature: gont_core::Signature,
 }
 

@@ -10,8 +10,13 @@
 //!   to tendermint-rs `Commit`s one to one (see [`crate::commit`]).
 //! - A **proposal** signs `"gont proposal v1" ‖ borsh(chain id, height,
 //!   round, value id, pol round, proposer)`.
-//! - A **proposal stream** is signed once, in its `Fin` part, over
-//!   [`parts_digest`].
+//! - A **proposal stream** is signed once, in its `Fin` part: Tendermint's
+//!   length-prefixed protobuf `CanonicalProposal` of the streamed block
+//!   ([`stream_sign_bytes`]), so that two streams of different blocks for
+//!   one round are evidence anyone can check
+//!   ([`gont_core::evidence::DuplicateProposal`]). The data is bound through
+//!   the block id: a receiver checks that the header commits to the body it
+//!   reassembled ([`gont_core::Block::check_body`]).
 //!
 //! The scheme type is ours rather than Malachite's ed25519 crate so that its
 //! signature and key types can implement borsh (the orphan rule).
@@ -131,16 +136,35 @@ pub fn proposal_sign_bytes(ctx: &GontContext, proposal: &Proposal) -> Vec<u8> {
     .unwrap_or_default()
 }
 
-/// What the `Fin` part of a proposal stream signs: blake3 over the chain,
-/// the `Init` part and every data chunk in order.
-pub fn parts_digest(init: &ProposalInit, data: &[Vec<u8>]) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new_derive_key("gont proposal parts v1");
-    hasher.update(&borsh::to_vec(init).unwrap_or_default());
-    for chunk in data {
-        hasher.update(&(chunk.len() as u64).to_le_bytes());
-        hasher.update(chunk);
+/// What the `Fin` part of a stream proposing the block `value` with `init`
+/// signs on `ctx`'s chain: [`gont_core::evidence::proposal_sign_bytes`].
+/// `None` when the height, a round or the time is outside Tendermint's
+/// range.
+pub fn stream_sign_bytes(
+    ctx: &GontContext,
+    init: &ProposalInit,
+    value: ValueId,
+) -> Option<Vec<u8>> {
+    evidence::proposal_sign_bytes(
+        ctx.tendermint_chain_id(),
+        init.height.to_core(),
+        init.round.as_u32()?,
+        init.pol_round.as_u32(),
+        (value.block, value.time),
+    )
+}
+
+/// Signs the stream proposing `value` with `init`.
+pub fn sign_stream(
+    ctx: &GontContext,
+    key: &PrivateKey,
+    init: &ProposalInit,
+    value: ValueId,
+) -> Signature {
+    match stream_sign_bytes(ctx, init, value) {
+        Some(bytes) => key.sign(&bytes),
+        None => key.sign(UNSIGNABLE),
     }
-    *hasher.finalize().as_bytes()
 }
 
 fn part_sign_bytes(ctx: &GontContext, part: &ProposalPart) -> Vec<u8> {

@@ -108,6 +108,40 @@ pub struct Block {
     pub body: Body,
 }
 
+/// A header commitment its block's body does not match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BodyMismatch {
+    /// The transactions.
+    #[error("tx_root does not match the block's transactions")]
+    TxRoot,
+    /// The evidence.
+    #[error("evidence_hash does not match the block's evidence")]
+    EvidenceHash,
+    /// The last commit.
+    #[error("last_commit_hash does not match the block's last commit")]
+    LastCommitHash,
+}
+
+impl Block {
+    /// Whether the header commits to this body: its `tx_root`,
+    /// `evidence_hash` and `last_commit_hash`. Everything in the body is
+    /// under one of them, so a header's id stands for the whole block once
+    /// this holds.
+    pub fn check_body(&self) -> Result<(), BodyMismatch> {
+        let (header, body) = (&self.header, &self.body);
+        if header.tx_root != body.tx_root() {
+            return Err(BodyMismatch::TxRoot);
+        }
+        if header.evidence_hash != body.evidence_hash() {
+            return Err(BodyMismatch::EvidenceHash);
+        }
+        if header.last_commit_hash != body.last_commit_hash() {
+            return Err(BodyMismatch::LastCommitHash);
+        }
+        Ok(())
+    }
+}
+
 fixed_bytes! {
     /// An ed25519 signature.
     Signature, 64

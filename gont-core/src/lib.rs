@@ -43,13 +43,16 @@ pub mod state_proof;
 pub mod validator_set;
 
 pub use block::{
-    Block, Body, CommitCertificate, CommitSig, DecidedBlock, RawTransaction, Signature,
-    TransactionError,
+    Block, Body, BodyMismatch, CommitCertificate, CommitSig, DecidedBlock, RawTransaction,
+    Signature, TransactionError,
 };
 pub use checkpoint::Checkpoint;
 pub use encoding::{DecodeError, decode, encode};
 pub use engine::{ExecutionEngine, ForkchoiceState, PayloadAttributes, PayloadStatus};
-pub use evidence::{DuplicateVote, Evidence, EvidenceError, EvidenceVote, VoteKind};
+pub use evidence::{
+    DuplicateProposal, DuplicateVote, Evidence, EvidenceError, EvidenceProposal, EvidenceVote,
+    VoteKind,
+};
 pub use genesis::{
     ConsensusParams, Genesis, GenesisAccount, GenesisError, GenesisErrorKind, GenesisErrors,
     GenesisValidator, StakingParams, Timeouts,

@@ -57,29 +57,51 @@ fn evidence() -> impl Strategy<Value = gont_core::Evidence> {
         any::<bool>(),
         any::<[u8; 32]>(),
         prop::collection::vec(any::<u8>(), 128),
+        any::<bool>(),
     )
-        .prop_map(|(validator, height, round, precommit, block, sigs)| {
-            let signature =
-                |at: usize| gont_core::Signature(sigs[at..at + 64].try_into().expect("64 bytes"));
-            gont_core::Evidence::DuplicateVote(gont_core::DuplicateVote {
-                validator: ValidatorAddress(validator),
-                height: Height(height),
-                round,
-                kind: if precommit {
-                    gont_core::VoteKind::Precommit
-                } else {
-                    gont_core::VoteKind::Prevote
-                },
-                first: gont_core::EvidenceVote {
-                    value: None,
-                    signature: signature(0),
-                },
-                second: gont_core::EvidenceVote {
-                    value: Some((BlockId(block), Timestamp(height))),
-                    signature: signature(64),
-                },
-            })
-        })
+        .prop_map(
+            |(validator, height, round, precommit, block, sigs, proposal)| {
+                let signature = |at: usize| {
+                    gont_core::Signature(sigs[at..at + 64].try_into().expect("64 bytes"))
+                };
+                let value = (BlockId(block), Timestamp(height));
+                if proposal {
+                    return gont_core::Evidence::DuplicateProposal(gont_core::DuplicateProposal {
+                        validator: ValidatorAddress(validator),
+                        height: Height(height),
+                        round,
+                        first: gont_core::EvidenceProposal {
+                            pol_round: precommit.then_some(round / 2),
+                            value,
+                            signature: signature(0),
+                        },
+                        second: gont_core::EvidenceProposal {
+                            pol_round: None,
+                            value: (BlockId(block), Timestamp(height ^ 1)),
+                            signature: signature(64),
+                        },
+                    });
+                }
+                gont_core::Evidence::DuplicateVote(gont_core::DuplicateVote {
+                    validator: ValidatorAddress(validator),
+                    height: Height(height),
+                    round,
+                    kind: if precommit {
+                        gont_core::VoteKind::Precommit
+                    } else {
+                        gont_core::VoteKind::Prevote
+                    },
+                    first: gont_core::EvidenceVote {
+                        value: None,
+                        signature: signature(0),
+                    },
+                    second: gont_core::EvidenceVote {
+                        value: Some(value),
+                        signature: signature(64),
+                    },
+                })
+            },
+        )
 }
 
 fn commit_sig() -> impl Strategy<Value = CommitSig> {

@@ -525,6 +525,9 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
                 header.execution.base_fee_per_gas, context.base_fee
             ));
         }
+        if let Err(mismatch) = block.check_body() {
+            return invalid(mismatch.to_string());
+        }
         let mut txs = Vec::with_capacity(block.body.transactions.len());
         for (index, recovered) in recover_all(&block.body.transactions)
             .into_iter()
@@ -535,17 +538,11 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
                 Err(e) => return invalid(format!("transaction {index}: {e}")),
             }
         }
-        if header.evidence_hash != block.body.evidence_hash() {
-            return invalid("evidence_hash does not match the block's evidence".to_owned());
-        }
         let punishments =
             match self.judge_all(header.height, head.height, &block.body.evidence, false)? {
                 Ok(judged) => judged.punishments,
                 Err(reason) => return invalid(reason),
             };
-        if header.last_commit_hash != block.body.last_commit_hash() {
-            return invalid("last_commit_hash does not match the block's last commit".to_owned());
-        }
         let signatures = match self.signers(&head, block.body.last_commit.as_ref(), true)? {
             Ok(signatures) => signatures,
             Err(reason) => return invalid(reason),

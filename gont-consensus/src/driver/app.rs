@@ -25,8 +25,9 @@ use super::proposals::{Entry, Proposals};
 use super::{DriverConfig, Host};
 use crate::commit;
 use crate::context::{GontContext, select_proposer};
+use crate::evidence::SignedProposal;
 use crate::messages::ProposalPart;
-use crate::signing::{PrivateKey, parts_digest};
+use crate::signing::{PrivateKey, stream_sign_bytes};
 use crate::types::{Address, Height, Value, ValueId};
 use crate::validators::ValidatorSet;
 
@@ -85,12 +86,14 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
-/// A complete, signed stream for a height that has not started yet.
+/// A proposed value whose origin is checked: a complete stream signed by
+/// the proposer of its round (with that signature), or a synced value.
 struct Early {
     value: Value,
     round: Round,
     valid_round: Round,
     proposer: Address,
+    signature: Option<gont_core::Signature>,
 }
 
 /// How many heights' validator sets are kept at hand.
@@ -307,22 +310,29 @@ where
                 init.proposer, init.height, init.round
             ));
         }
-        let digest = parts_digest(init, &stream.data);
-        if !expected
-            .core()
-            .consensus_key
-            .verify(&digest, &stream.fin.signature.0)
-        {
-            return Err("the stream's signature does not verify".to_owned());
-        }
         let value = stream
             .value()
             .map_err(|e| format!("block does not decode: {e}"))?;
+        // The signature binds the block id; the header binds the body.
+        value
+            .block()
+            .check_body()
+            .map_err(|mismatch| mismatch.to_string())?;
+        let signed = stream_sign_bytes(&self.ctx, init, value.id())
+            .ok_or_else(|| "the stream cannot be a Tendermint proposal".to_owned())?;
+        if !expected
+            .core()
+            .consensus_key
+            .verify(&signed, &stream.fin.signature.0)
+        {
+            return Err("the stream's signature does not verify".to_owned());
+        }
         Ok(Early {
             value,
             round: init.round,
             valid_round: init.pol_round,
             proposer: init.proposer,
+            signature: Some(stream.fin.signature),
         })
     }
 
@@ -335,6 +345,19 @@ where
     ) -> Result<ProposedValue<GontContext>, DriverError> {
         let id = early.value.id();
         let round = early.round.as_u32().unwrap_or(0);
+        if let Some(signature) = early.signature {
+            self.evidence.observe_proposal(
+                SignedProposal {
+                    height,
+                    round,
+                    proposer: early.proposer,
+                    pol_round: early.valid_round.as_u32(),
+                    value: id,
+                    signature,
+                },
+                &self.validators,
+            );
+        }
         let valid = match self.proposals.get(height, round, id) {
             Some(known) => known.valid,
             None => {
@@ -660,6 +683,7 @@ where
                 round,
                 valid_round: Round::Nil,
                 proposer,
+                signature: None,
             },
             height,
         )
@@ -837,7 +861,7 @@ async fn next_vote(votes: &mut Option<mpsc::Receiver<NetworkVote>>) -> Option<Ne
 #[cfg(test)]
 pub(crate) mod tests {
     use gont_core::{
-        Block, Body, ExecutionFields, Hash, Header, ValidatorAddress, ValidatorSetHash,
+        Block, Body, Evidence, ExecutionFields, Hash, Header, ValidatorAddress, ValidatorSetHash,
     };
 
     use std::collections::BTreeMap;
@@ -960,8 +984,13 @@ pub(crate) mod tests {
 
     /// A block of `txs` at height 1 naming `proposer`.
     fn block(proposer: &PrivateKey, txs: &[gont_core::RawTransaction]) -> Value {
+        block_timed(proposer, txs, now_ms())
+    }
+
+    /// A block of `txs` at height 1 naming `proposer`, made at `ms`.
+    fn block_timed(proposer: &PrivateKey, txs: &[gont_core::RawTransaction], ms: u64) -> Value {
         let attributes = PayloadAttributes {
-            timestamp: Timestamp(now_ms()),
+            timestamp: Timestamp(ms),
             proposer: proposer.public_key().address(),
             fee_recipient: gont_core::Address::ZERO,
             validators_hash: validators().hash(),
@@ -1081,6 +1110,62 @@ pub(crate) mod tests {
             0,
             "nothing recorded"
         );
+    }
+
+    #[test]
+    fn two_blocks_proposed_in_one_round_are_evidence_and_the_same_block_again_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let (proposer, other) = proposer_and_other();
+        let first = block(&proposer, &[]);
+        let time = first.block().header.time.as_millis();
+        let second = block_timed(&proposer, &[], time + 1);
+        let mut state = receiver(dir.path(), other);
+        let answer = feed(&mut state, stream(&ctx(), &proposer, &proposer, &first));
+        assert_eq!(answer.unwrap().validity, Validity::Valid);
+        // The same block streamed again (a relay, a restream): no offence.
+        assert!(feed(&mut state, stream(&ctx(), &proposer, &proposer, &first)).is_some());
+        assert!(state.evidence.pending().is_empty());
+
+        let answer = feed(&mut state, stream(&ctx(), &proposer, &proposer, &second));
+        assert_eq!(answer.unwrap().validity, Validity::Valid);
+        let pending = state.evidence.pending();
+        assert_eq!(pending.len(), 1, "{pending:?}");
+        let Evidence::DuplicateProposal(found) = &pending[0] else {
+            panic!("a double proposal, not {:?}", pending[0]);
+        };
+        assert_eq!(found.validator, proposer.public_key().address());
+        assert_eq!((found.height, found.round), (gont_core::Height(1), 0));
+        let set = validators();
+        let offender = pending[0]
+            .verify(CHAIN, set.core())
+            .expect("anyone holding the set can check it");
+        assert_eq!(offender.consensus_key, proposer.public_key());
+        // A third block in the slot adds nothing: one offence, one piece.
+        let third = block_timed(&proposer, &[], time + 2);
+        feed(&mut state, stream(&ctx(), &proposer, &proposer, &third));
+        assert_eq!(state.evidence.pending().len(), 1);
+    }
+
+    #[test]
+    fn a_stream_whose_body_is_not_the_signed_headers_is_refused_and_the_real_one_accepted() {
+        // The proposer signs a block id; a relay that swaps the body under
+        // the same header must not get the block judged invalid.
+        let dir = tempfile::tempdir().unwrap();
+        let (proposer, other) = proposer_and_other();
+        let honest = block(&proposer, &[]);
+        let mut swapped = honest.block().clone();
+        swapped.body.transactions = vec![gont_core::RawTransaction(POISON.to_vec().into())];
+        let swapped = Value::new(swapped).unwrap();
+        assert_eq!(swapped.id(), honest.id(), "the header is the same");
+        let mut state = receiver(dir.path(), other);
+        assert!(feed(&mut state, stream(&ctx(), &proposer, &proposer, &swapped)).is_none());
+        assert_eq!(
+            state.proposals.at(Height(1), 0).count(),
+            0,
+            "nothing recorded"
+        );
+        let answer = feed(&mut state, stream(&ctx(), &proposer, &proposer, &honest));
+        assert_eq!(answer.unwrap().validity, Validity::Valid);
     }
 
     /// A block at `height` with time `time_ms`, no transactions.

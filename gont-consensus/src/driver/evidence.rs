@@ -1,5 +1,6 @@
 //! Evidence in the running node: the votes Malachite's network actor
-//! receives are tapped ([`tap`]) and fed to an [`EvidenceDetector`]; what
+//! receives are tapped ([`tap`]) and fed to an [`EvidenceDetector`], as
+//! are the proposal streams the application verified; what
 //! it finds waits in the [`EvidencePool`] until a block carries it. This
 //! validator's proposals include the pool ([`EvidencePool::pending`]); the
 //! execution engine leaves out what does not hold or is punished already.
@@ -11,7 +12,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::mpsc;
 
 use crate::context::GontContext;
-use crate::evidence::{EvidenceDetector, SignedVote};
+use crate::evidence::{EvidenceDetector, SignedProposal, SignedVote};
 use crate::types::Height;
 use crate::validators::ValidatorSet;
 
@@ -110,13 +111,25 @@ impl EvidencePool {
             vote: vote.message,
             signature: vote.signature,
         };
-        let Some(evidence) = self.detector.observe(vote, set) else {
+        let found = self.detector.observe(vote, set);
+        self.keep(found, "double signing detected");
+    }
+
+    /// Watches a proposal whose stream signature verified, made at a
+    /// height whose set is `set`.
+    pub(super) fn observe_proposal(&mut self, proposal: SignedProposal, set: &ValidatorSet) {
+        let found = self.detector.observe_proposal(proposal, set);
+        self.keep(found, "double proposing detected");
+    }
+
+    fn keep(&mut self, found: Option<Evidence>, what: &str) {
+        let Some(evidence) = found else {
             return;
         };
         tracing::warn!(
             offender = %evidence.offender(),
             height = %evidence.height(),
-            "double signing detected"
+            "{what}"
         );
         if self.pending.len() < POOL_CAPACITY && !self.pending.contains(&evidence) {
             self.pending.push(evidence);

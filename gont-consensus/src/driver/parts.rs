@@ -2,8 +2,8 @@
 //! received from peers.
 //!
 //! A stream is `Init`, the borsh-encoded block in chunks of [`CHUNK`] bytes,
-//! and `Fin` carrying the proposer's signature over
-//! [`crate::signing::parts_digest`], each wrapped in Malachite's
+//! and `Fin` carrying the proposer's signature of
+//! [`crate::signing::stream_sign_bytes`], each wrapped in Malachite's
 //! `StreamMessage` with sequence numbers 0, 1, …, then a `StreamContent::Fin`
 //! marker. The stream id is the chain, height and round. Reassembly keys
 //! streams by sender and id, ignores duplicate sequence numbers, and drops a
@@ -19,7 +19,7 @@ use malachitebft_core_types::Round;
 
 use crate::context::GontContext;
 use crate::messages::{ProposalFin, ProposalInit, ProposalPart};
-use crate::signing::{PrivateKey, parts_digest};
+use crate::signing::{PrivateKey, sign_stream};
 use crate::types::{Address, Height, Value};
 
 /// Data chunk size: well under Malachite's 4 MiB gossip limit.
@@ -58,7 +58,7 @@ pub(super) fn split(
     let encoded = borsh::to_vec(value).unwrap_or_default();
     let data: Vec<Vec<u8>> = encoded.chunks(CHUNK).map(<[u8]>::to_vec).collect();
     let fin = ProposalFin {
-        signature: key.sign(&parts_digest(&init, &data)),
+        signature: sign_stream(ctx, key, &init, value.id()),
     };
     let id = stream_id(ctx, height, round);
     let parts = std::iter::once(ProposalPart::Init(init))
@@ -260,10 +260,8 @@ mod tests {
         let a = done.unwrap();
         assert_eq!(a.value().unwrap().id(), value.id());
         assert_eq!(a.init.height, Height(3));
-        assert!(
-            key.public_key()
-                .verify(&parts_digest(&a.init, &a.data), &a.fin.signature.0)
-        );
+        let signed = crate::signing::stream_sign_bytes(&ctx, &a.init, value.id()).unwrap();
+        assert!(key.public_key().verify(&signed, &a.fin.signature.0));
     }
 
     /// The stream of a several-chunk block at height 3, round 0.

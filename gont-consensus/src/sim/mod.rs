@@ -717,8 +717,11 @@ impl Sim {
                     Some(idx) if !self.honest.get(idx).copied().unwrap_or(true) => {
                         let set = self.schedule.set_at(e.height().0);
                         if e.verify(self.ctx.chain_id(), set.core()).is_ok() {
-                            let gont_core::Evidence::DuplicateVote(d) = e;
-                            evidence.insert((idx, d.height, d.round));
+                            let round = match e {
+                                gont_core::Evidence::DuplicateVote(d) => d.round,
+                                gont_core::Evidence::DuplicateProposal(d) => d.round,
+                            };
+                            evidence.insert((idx, e.height(), round));
                         }
                     }
                     _ => {

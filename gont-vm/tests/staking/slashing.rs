@@ -1,11 +1,15 @@
 //! Evidence of double signing through the engine: validator 1 of a
 //! two-validator chain signs two prevotes at one height; a block carrying
 //! the evidence slashes its bonded stake and its later unbonding, burns
-//! the cut, jails it and takes it out of the next height's set; every
-//! piece of evidence that does not hold makes a block invalid.
+//! the cut, jails it and takes it out of the next height's set; two
+//! proposals of different blocks in one round are punished the same way;
+//! every piece of evidence that does not hold makes a block invalid.
 
 use alloy_sol_types::SolCall;
-use gont_core::evidence::{DuplicateVote, EvidenceVote, VoteKind, vote_sign_bytes};
+use gont_core::evidence::{
+    DuplicateProposal, DuplicateVote, EvidenceProposal, EvidenceVote, VoteKind,
+    proposal_sign_bytes, vote_sign_bytes,
+};
 use gont_core::genesis::{DEV_OPERATOR_ADDRESSES, DevnetChain, devnet_validator_key};
 use gont_core::{
     BlockId, ConsensusKey, Evidence, ExecutionEngine, Height, Signature, Timestamp, U256,
@@ -37,6 +41,68 @@ fn double_sign(validator: usize, height: u64) -> Evidence {
     )
     .unwrap();
     Evidence::DuplicateVote(voted)
+}
+
+/// Two proposals of devnet validator `validator` at `height`, round 0, of
+/// two different blocks, both signed with its key.
+fn double_propose(validator: usize, height: u64) -> Evidence {
+    let key = devnet_validator_key(DevnetChain::Space, validator);
+    let chain = tendermint::chain::Id::try_from(SPACE.tendermint_id()).unwrap();
+    let proposal = |block: u8| {
+        let value = (BlockId([block; 32]), Timestamp(5_000));
+        let bytes = proposal_sign_bytes(&chain, Height(height), 0, None, value).unwrap();
+        EvidenceProposal {
+            pol_round: None,
+            value,
+            signature: Signature(key.sign(&bytes).to_bytes()),
+        }
+    };
+    let proposed = DuplicateProposal::new(
+        ConsensusKey::of(&key).address(),
+        Height(height),
+        0,
+        proposal(1),
+        proposal(2),
+    )
+    .unwrap();
+    Evidence::DuplicateProposal(proposed)
+}
+
+#[test]
+fn a_double_proposer_is_slashed_and_jailed_like_a_double_signer() {
+    let mut chain = Chain::new();
+    let offender = DEV_OPERATOR_ADDRESSES[1];
+    chain.block(&[]);
+    chain.block(&[]);
+    let (block, _) = chain.block_with(vec![double_propose(1, 2)], &[]);
+    assert_eq!(block.body.evidence.len(), 1, "the builder keeps it");
+    let view = chain.view(&IStaking::validatorCall { operator: offender });
+    assert_eq!(view.status, 3, "jailed");
+    assert_eq!(view.stake, ether(95));
+    assert_eq!(view.jailedUntil, 3 + JAIL);
+    assert_eq!(chain.next_set().len(), 1);
+    // A forged second proposal is no evidence.
+    let mut checker = Chain::new();
+    let mut builder = Chain::new();
+    for _ in 0..2 {
+        let (block, _) = builder.block(&[]);
+        checker.commit_validated(&block);
+    }
+    let mut forged = double_propose(1, 2);
+    let Evidence::DuplicateProposal(d) = &mut forged else {
+        unreachable!("built as a double proposal")
+    };
+    d.second.signature.0[0] ^= 1;
+    let parent = builder.head_id();
+    let attributes = builder.attributes(Vec::new());
+    let mut block = builder
+        .engine
+        .build_payload(parent, attributes, &[])
+        .unwrap();
+    block.body.evidence = vec![forged];
+    block.header.evidence_hash = block.body.evidence_hash();
+    let reason = invalid_reason(checker.engine.new_payload(&block).unwrap());
+    assert!(reason.contains("signature does not verify"), "{reason}");
 }
 
 #[test]
@@ -155,7 +221,9 @@ fn blocks_with_evidence_that_does_not_hold_are_invalid() {
     let mut check = |block| invalid_reason(checker.engine.new_payload(&block).unwrap());
 
     let mut forged = double_sign(1, 2);
-    let Evidence::DuplicateVote(d) = &mut forged;
+    let Evidence::DuplicateVote(d) = &mut forged else {
+        unreachable!("built as a double vote")
+    };
     d.second.signature.0[0] ^= 1;
     let reason = check(with(vec![forged]));
     assert!(reason.contains("signature does not verify"), "{reason}");
