@@ -32,6 +32,9 @@ pub struct EngineConfig {
     pub chain: ChainConfig,
     /// Every block's gas limit (the genesis `max_block_gas`).
     pub gas_limit: u64,
+    /// The most bytes a block's raw transactions may take together (the
+    /// genesis `max_block_bytes`): a validity rule.
+    pub max_block_bytes: u64,
     /// The genesis hash: `PREVRANDAO` of the first block.
     pub genesis_hash: Hash,
 }
@@ -56,6 +59,7 @@ impl EngineConfig {
         Some(Self {
             chain,
             gas_limit: params.max_block_gas,
+            max_block_bytes: params.max_block_bytes,
             genesis_hash: genesis.hash(),
         })
     }
@@ -445,7 +449,17 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
             punishments: judged.punishments,
             signatures,
         };
-        let txs = recover_all(transactions)
+        // Those beyond `max_block_bytes` wait for a later block.
+        let mut room = self.config.max_block_bytes;
+        let fitting = transactions
+            .iter()
+            .take_while(|tx| {
+                let fits = tx.0.len() as u64 <= room;
+                room = room.saturating_sub(tx.0.len() as u64);
+                fits
+            })
+            .count();
+        let txs = recover_all(transactions.get(..fitting).unwrap_or_default())
             .into_iter()
             .filter_map(Result::ok)
             .collect();
@@ -527,6 +541,18 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
         }
         if let Err(mismatch) = block.check_body() {
             return invalid(mismatch.to_string());
+        }
+        let bytes: u64 = block
+            .body
+            .transactions
+            .iter()
+            .map(|tx| tx.0.len() as u64)
+            .sum();
+        if bytes > self.config.max_block_bytes {
+            return invalid(format!(
+                "the transactions take {bytes} bytes, more than max_block_bytes {}",
+                self.config.max_block_bytes
+            ));
         }
         let mut txs = Vec::with_capacity(block.body.transactions.len());
         for (index, recovered) in recover_all(&block.body.transactions)

@@ -252,6 +252,39 @@ fn invalid_transactions_are_left_out_of_a_built_block_with_geths_reasons() {
 }
 
 #[test]
+fn a_block_whose_transactions_exceed_max_block_bytes_is_invalid_and_a_builder_stops_before() {
+    let txs: Vec<_> = (0..5)
+        .map(|nonce| transfer(0, nonce, DEV_ADDRESSES[1], 1, SPACE.0))
+        .collect();
+    let size = txs[0].0.len() as u64;
+    let mut roomy = engine();
+    let block = build(&mut roomy, 1, &txs);
+    assert_eq!(block.body.transactions.len(), 5);
+
+    let genesis = genesis();
+    let store = memory_store();
+    store
+        .init_genesis(genesis.hash(), &genesis_changes(&genesis, SPACE).unwrap())
+        .unwrap();
+    let mut config = EngineConfig::from_genesis(&genesis, SPACE).unwrap();
+    config.max_block_bytes = 2 * size + size / 2;
+    let mut tight = Engine::new(store, config);
+    match tight.new_payload(&block).unwrap() {
+        PayloadStatus::Invalid { reason } => {
+            assert!(reason.contains("more than max_block_bytes"), "{reason}");
+        }
+        PayloadStatus::Valid => panic!("a block over max_block_bytes was valid"),
+    }
+    let built = build(&mut tight, 1, &txs);
+    assert_eq!(built.body.transactions.len(), 2, "as many as fit");
+    assert_eq!(
+        roomy.new_payload(&built).unwrap(),
+        PayloadStatus::Valid,
+        "a smaller block is valid everywhere"
+    );
+}
+
+#[test]
 fn a_block_stops_at_its_gas_limit() {
     let genesis = genesis();
     let store = memory_store();
