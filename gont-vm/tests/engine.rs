@@ -41,11 +41,18 @@ fn engine() -> Engine<Store> {
 }
 
 fn engine_on(store: Store) -> Engine<Store> {
+    engine_configured(store, |_| {})
+}
+
+/// An engine on `store` whose genesis configuration `edit` changes.
+fn engine_configured(store: Store, edit: impl FnOnce(&mut EngineConfig)) -> Engine<Store> {
     let genesis = genesis();
     store
         .init_genesis(genesis.hash(), &genesis_changes(&genesis, SPACE).unwrap())
         .unwrap();
-    Engine::new(store, EngineConfig::from_genesis(&genesis, SPACE).unwrap())
+    let mut config = EngineConfig::from_genesis(&genesis, SPACE).unwrap();
+    edit(&mut config);
+    Engine::new(store, config)
 }
 
 fn attributes(engine: &Engine<Store>, secs: u64) -> PayloadAttributes {
@@ -261,14 +268,9 @@ fn a_block_whose_transactions_exceed_max_block_bytes_is_invalid_and_a_builder_st
     let block = build(&mut roomy, 1, &txs);
     assert_eq!(block.body.transactions.len(), 5);
 
-    let genesis = genesis();
-    let store = memory_store();
-    store
-        .init_genesis(genesis.hash(), &genesis_changes(&genesis, SPACE).unwrap())
-        .unwrap();
-    let mut config = EngineConfig::from_genesis(&genesis, SPACE).unwrap();
-    config.max_block_bytes = 2 * size + size / 2;
-    let mut tight = Engine::new(store, config);
+    let mut tight = engine_configured(memory_store(), |config| {
+        config.max_block_bytes = 2 * size + size / 2;
+    });
     match tight.new_payload(&block).unwrap() {
         PayloadStatus::Invalid { reason } => {
             assert!(reason.contains("more than max_block_bytes"), "{reason}");
@@ -286,14 +288,7 @@ fn a_block_whose_transactions_exceed_max_block_bytes_is_invalid_and_a_builder_st
 
 #[test]
 fn a_block_stops_at_its_gas_limit() {
-    let genesis = genesis();
-    let store = memory_store();
-    store
-        .init_genesis(genesis.hash(), &genesis_changes(&genesis, SPACE).unwrap())
-        .unwrap();
-    let mut config = EngineConfig::from_genesis(&genesis, SPACE).unwrap();
-    config.gas_limit = 50_000;
-    let mut engine = Engine::new(store, config);
+    let mut engine = engine_configured(memory_store(), |config| config.gas_limit = 50_000);
     let txs: Vec<_> = (0..3)
         .map(|n| transfer(1, n, Address::ZERO, 1, SPACE.0))
         .collect();
