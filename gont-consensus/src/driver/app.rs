@@ -20,7 +20,7 @@ use tracing::{debug, error, info, warn};
 
 use super::evidence::{EvidencePool, NetworkVote};
 use super::last_commit::LatePrecommits;
-use super::parts::{self, Assembled, Streams};
+use super::parts::{self, Assembled, Streams, Waiting};
 use super::proposals::{Entry, Proposals};
 use super::{DriverConfig, Host};
 use crate::commit;
@@ -96,6 +96,10 @@ struct Early {
     signature: Option<gont_core::Signature>,
 }
 
+/// How many whole streams of the next height may wait for it, in bytes of
+/// the largest stream: several proposers' rounds, relayed by several peers.
+const WAITING_STREAMS: usize = 8;
+
 /// How many heights' validator sets are kept at hand.
 const SETS_CACHED: usize = 8;
 
@@ -120,9 +124,9 @@ pub(super) struct State<E, S, H> {
     /// Values the execution engine holds executed (built or validated by
     /// this process since the last commit).
     executed: HashSet<ValueId>,
-    /// Complete streams of later heights, checked when the height starts
-    /// (their validator set may not be known before).
-    early: BTreeMap<(Height, u32), Vec<Assembled>>,
+    /// Complete streams of the next height, checked when it starts (its
+    /// validator set may not be known before).
+    waiting: Waiting,
     current: Height,
     /// Double signs seen among received votes, until a block carries them.
     evidence: EvidencePool,
@@ -169,7 +173,7 @@ where
             proposals,
             streams: Streams::new(max_bytes),
             executed: HashSet::new(),
-            early: BTreeMap::new(),
+            waiting: Waiting::new(max_bytes.saturating_mul(WAITING_STREAMS)),
             current: Height(0),
             evidence,
             late: LatePrecommits::default(),
@@ -525,8 +529,16 @@ where
             return Ok(None);
         }
         if height > self.current {
-            let round = stream.init.round.as_u32().unwrap_or(0);
-            self.early.entry((height, round)).or_default().push(stream);
+            // Before its first round, the node is about to start the height
+            // after its committed head.
+            let at = if self.current == Height(0) {
+                Height(self.next_height()?.0 - 1)
+            } else {
+                self.current
+            };
+            if let Err(reason) = self.waiting.hold(at, from, stream) {
+                debug!(%from, %height, ?reason, "not holding a stream of a later height");
+            }
             return Ok(None);
         }
         let early = match self.check_stream(&stream) {
@@ -547,16 +559,13 @@ where
         self.current = height;
         self.enter(height)?;
         let r = round.as_u32().unwrap_or(0);
-        self.early = self.early.split_off(&(height, 0));
-        if let Some(waiting) = self.early.remove(&(height, r)) {
-            for stream in waiting {
-                match self.check_stream(&stream) {
-                    Ok(early) => {
-                        self.accept(early, height)?;
-                    }
-                    Err(reason) => {
-                        warn!(%height, %reason, "refusing an early proposal stream");
-                    }
+        for stream in self.waiting.take(height, r) {
+            match self.check_stream(&stream) {
+                Ok(early) => {
+                    self.accept(early, height)?;
+                }
+                Err(reason) => {
+                    warn!(%height, %reason, "refusing an early proposal stream");
                 }
             }
         }
@@ -609,7 +618,7 @@ where
         let next = Height(height.0 + 1);
         self.proposals.prune_below(next);
         self.streams.prune_below(next);
-        self.early = self.early.split_off(&(next, 0));
+        self.waiting.prune_below(next);
         debug!(
             %height,
             round = %certificate.round,

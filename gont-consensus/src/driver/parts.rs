@@ -89,6 +89,111 @@ impl Assembled {
     pub(super) fn value(&self) -> Result<Value, std::io::Error> {
         borsh::from_slice(&self.data.concat())
     }
+
+    /// The bytes of its data chunks.
+    fn bytes(&self) -> usize {
+        self.data.iter().map(Vec::len).sum()
+    }
+}
+
+/// Rounds of the next height whose streams wait for it: a node whose peers
+/// are further ahead catches up by value sync, not by streams.
+pub(super) const WAITING_ROUNDS: u32 = 4;
+
+/// Complete streams of the next height, held unchecked until it starts
+/// (its validator set is not known before): only the next height, its
+/// first [`WAITING_ROUNDS`] rounds, one stream per sender and round, and
+/// at most a byte budget in all, so that no peer can make a node hold more.
+#[derive(Debug)]
+pub(super) struct Waiting {
+    streams: BTreeMap<(Height, u32, PeerId), Assembled>,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+/// Why a stream of a later height is not held.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum NotHeld {
+    /// It is for a height beyond the next, or a round beyond
+    /// [`WAITING_ROUNDS`].
+    TooFarAhead,
+    /// The streams held already take the whole budget.
+    Full,
+}
+
+impl Waiting {
+    /// At most `max_bytes` of data held.
+    pub(super) fn new(max_bytes: usize) -> Self {
+        Self {
+            streams: BTreeMap::new(),
+            bytes: 0,
+            max_bytes,
+        }
+    }
+
+    /// Holds `stream` from `from` while the node is at height `current`;
+    /// a sender's second stream for a round replaces its first.
+    pub(super) fn hold(
+        &mut self,
+        current: Height,
+        from: PeerId,
+        stream: Assembled,
+    ) -> Result<(), NotHeld> {
+        let height = stream.init.height;
+        let round = stream.init.round.as_u32().unwrap_or(u32::MAX);
+        if height.0 != current.0.saturating_add(1) || round >= WAITING_ROUNDS {
+            return Err(NotHeld::TooFarAhead);
+        }
+        let key = (height, round, from);
+        let replaced = self.streams.get(&key).map_or(0, Assembled::bytes);
+        let bytes = self.bytes - replaced + stream.bytes();
+        if bytes > self.max_bytes {
+            return Err(NotHeld::Full);
+        }
+        self.bytes = bytes;
+        self.streams.insert(key, stream);
+        Ok(())
+    }
+
+    /// The streams held for `(height, round)`, no longer held; streams of
+    /// lower heights are dropped.
+    pub(super) fn take(&mut self, height: Height, round: u32) -> Vec<Assembled> {
+        self.prune_below(height);
+        let keys: Vec<_> = self
+            .streams
+            .keys()
+            .filter(|(h, r, _)| *h == height && *r == round)
+            .cloned()
+            .collect();
+        keys.into_iter()
+            .filter_map(|key| self.release(&key))
+            .collect()
+    }
+
+    /// Drops the streams of heights below `height`.
+    pub(super) fn prune_below(&mut self, height: Height) {
+        let keys: Vec<_> = self
+            .streams
+            .keys()
+            .filter(|(h, ..)| *h < height)
+            .cloned()
+            .collect();
+        for key in keys {
+            self.release(&key);
+        }
+    }
+
+    fn release(&mut self, key: &(Height, u32, PeerId)) -> Option<Assembled> {
+        let stream = self.streams.remove(key)?;
+        self.bytes -= stream.bytes();
+        Some(stream)
+    }
+
+    /// The bytes held.
+    #[cfg(test)]
+    pub(super) const fn held_bytes(&self) -> usize {
+        self.bytes
+    }
 }
 
 #[derive(Debug, Default)]
@@ -303,5 +408,59 @@ mod tests {
         for m in b {
             assert!(streams.insert(peer(2), m.clone()).unwrap().is_none());
         }
+    }
+
+    /// The complete stream of a several-chunk block at `height`, `round`.
+    fn assembled(height: u64, round: u32) -> Assembled {
+        let ctx = GontContext::new(gont_core::ChainId(7), ConsensusParams::default()).unwrap();
+        let key = PrivateKey::from_seed([1; 32]);
+        let proposer = Address(key.public_key().address());
+        let mut streams = Streams::new(4 << 20);
+        split(
+            &ctx,
+            &key,
+            proposer,
+            Height(height),
+            Round::new(round),
+            Round::Nil,
+            &big_value(),
+        )
+        .into_iter()
+        .find_map(|m| streams.insert(peer(1), m).unwrap())
+        .unwrap()
+    }
+
+    #[test]
+    fn streams_of_later_heights_are_held_only_for_the_next_height_and_within_a_budget() {
+        // Before, every stream of any later height was held until its
+        // height started: a peer could fill a node's memory with them.
+        let size = assembled(2, 0).bytes();
+        let mut waiting = Waiting::new(2 * size);
+        let at = Height(1);
+        assert_eq!(
+            waiting.hold(at, peer(1), assembled(3, 0)),
+            Err(NotHeld::TooFarAhead)
+        );
+        assert_eq!(
+            waiting.hold(at, peer(1), assembled(2, WAITING_ROUNDS)),
+            Err(NotHeld::TooFarAhead)
+        );
+        assert_eq!(waiting.held_bytes(), 0);
+        waiting.hold(at, peer(1), assembled(2, 0)).unwrap();
+        // A sender's second stream for the round replaces its first.
+        waiting.hold(at, peer(1), assembled(2, 0)).unwrap();
+        assert_eq!(waiting.held_bytes(), size);
+        waiting.hold(at, peer(2), assembled(2, 0)).unwrap();
+        assert_eq!(
+            waiting.hold(at, peer(3), assembled(2, 1)),
+            Err(NotHeld::Full)
+        );
+        assert_eq!(waiting.held_bytes(), 2 * size);
+        assert!(waiting.take(Height(2), 1).is_empty());
+        assert_eq!(waiting.take(Height(2), 0).len(), 2);
+        assert_eq!(waiting.held_bytes(), 0);
+        waiting.hold(at, peer(3), assembled(2, 1)).unwrap();
+        waiting.prune_below(Height(3));
+        assert_eq!(waiting.held_bytes(), 0);
     }
 }
