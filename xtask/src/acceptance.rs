@@ -1,5 +1,7 @@
-//! The acceptance run CI makes before the test suite: a release `gont
-//! devnet` (4 validators, GONT Space and one service), then four client
+//! The acceptance run CI makes before the test suite: a `gont devnet` of
+//! the test build's `gont` (`target/debug`, dependencies optimised as
+//! `[profile.dev.package."*"]` says; the same binary the devnet tests and
+//! the chaos run start, so CI compiles the node once) (4 validators, GONT Space and one service), then four client
 //! suites against the Space's endpoint (127.0.0.1:8545) and the service's
 //! (127.0.0.1:8546), each of which must close with `N passed, 0 failed`:
 //! the shared ethers.js + solc-js suites (`../shared/acceptance/evm-client`,
@@ -19,7 +21,7 @@ use std::process::{Child, Command, Stdio};
 use anyhow::{Context, Result, bail};
 
 use crate::devnet::Devnet;
-use crate::{cmd, workspace_root};
+use crate::workspace_root;
 
 /// The acceptance suites (folders with a `run.sh`, from the workspace
 /// root) and the least number of checks each runs.
@@ -73,32 +75,17 @@ pub(crate) fn run() -> Result<()> {
             shared.display()
         );
     }
-    cmd(
-        "cargo",
-        &[
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "gont-node",
-            "--bin",
-            "gont",
-        ],
-        &[],
-    )?;
+    crate::build_tests()?;
+    let gont = crate::debug_dir()?.join("gont");
     let dir = root.join("target/acceptance-devnet");
-    let devnet = Devnet::start(
-        &root.join("target/release/gont"),
-        &dir,
-        &["--services", "1"],
-    )?;
+    let devnet = Devnet::start(&gont, &dir, &["--services", "1"])?;
     for (folder, least) in SUITES {
         for chain in CHAINS {
             run_suite(&root, folder, least, chain)?;
         }
     }
     devnet.stop()?;
-    let vm = VmRpc::start(&root.join("target/release/gont"))?;
+    let vm = VmRpc::start(&gont)?;
     for (folder, least) in VM_SUITES {
         run_suite(&root, folder, least, VM_CHAIN)?;
     }

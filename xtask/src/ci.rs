@@ -1,6 +1,7 @@
 //! `cargo xtask ci`: every check CI runs, in the order that fails fastest:
-//! format, lints, docs, doctests, the acceptance run against a release
-//! devnet ([`crate::acceptance`]), the unit tests of the patched crates in
+//! format, lints, docs, doctests, the build of every test binary (once:
+//! the acceptance run, the chaos run and the test suite all use it), the
+//! acceptance run against a devnet ([`crate::acceptance`]), the unit tests of the patched crates in
 //! `third_party/`, the C library `libgont_vm` (built alone, with the `abi`
 //! placement only, for `gont-ffi`'s C and Python tests to link), a
 //! 3-minute chaos run ([`crate::chaos`]), then the test suite, last so

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo xtask ci        format, lint, docs and every test, as CI runs them
+//! cargo xtask acceptance the client suites against a devnet
 //! cargo xtask dist      release binaries of each placement variant into dist/
 //! cargo xtask statetest PATH, txtest PATH, sim, bench …
 //! cargo xtask bench net gossip throughput and latency among 4 local nodes
@@ -28,9 +29,11 @@ usage: cargo xtask <command> [args]
 
 commands:
   ci                 cargo fmt --check, clippy -D warnings, rustdoc -D warnings,
-                     doctests, the acceptance suites against a release devnet,
+                     doctests, the acceptance suites against a devnet,
                      the patched third-party crates' tests, and
                      cargo nextest run --workspace (with the tidy rules)
+  acceptance         the client suites (ethers.js, viem, web3.py) against a
+                     devnet of the test build and against gont vm rpc
   dist               build each placement variant of gont-node (release) into dist/
   statetest PATH     run Ethereum GeneralStateTests under PATH through gont-vm
   txtest PATH        run Ethereum TransactionTests under PATH through gont-vm
@@ -68,6 +71,8 @@ fn run(args: &[String]) -> Result<()> {
     };
     match command.as_str() {
         "ci" => ci::run(rest),
+        "acceptance" if rest.is_empty() => acceptance::run(),
+        "acceptance" => bail!("`cargo xtask acceptance` takes no arguments"),
         "dist" => dist::run(rest),
         "devnet" => devnet(rest),
         "chaos" => chaos(rest),
@@ -204,15 +209,8 @@ pub(crate) fn chaos(args: &[String]) -> Result<()> {
         [flag, n] if flag == "--minutes" && n.parse::<f64>().is_ok_and(|m| m > 0.0) => n,
         _ => bail!("usage: cargo xtask chaos [--minutes N]"),
     };
-    cmd(
-        "cargo",
-        &["test", "--locked", "--workspace", "--no-run", "--quiet"],
-        &[],
-    )?;
-    let root = workspace_root()?;
-    let debug = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), |dir| root.join(dir))
-        .join("debug");
+    build_tests()?;
+    let debug = debug_dir()?;
     let dir = debug.join("chaos");
     let gont = debug.join("gont");
     cmd(
@@ -230,6 +228,25 @@ pub(crate) fn chaos(args: &[String]) -> Result<()> {
         ],
         &[],
     )
+}
+
+/// Builds every test binary of the workspace, and with them
+/// `target/debug/gont`, as `cargo nextest run --workspace` builds them.
+pub(crate) fn build_tests() -> Result<()> {
+    cmd(
+        "cargo",
+        &["test", "--locked", "--workspace", "--no-run", "--quiet"],
+        &[],
+    )
+}
+
+/// The test build's output directory (`target/debug`, or under
+/// `CARGO_TARGET_DIR`).
+pub(crate) fn debug_dir() -> Result<std::path::PathBuf> {
+    let root = workspace_root()?;
+    Ok(std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), |dir| root.join(dir))
+        .join("debug"))
 }
 
 /// `cargo xtask statetest|txtest PATH`: gont-vm's conformance runner.
