@@ -100,6 +100,10 @@ struct Early {
 /// the largest stream: several proposers' rounds, relayed by several peers.
 const WAITING_STREAMS: usize = 8;
 
+/// How many rounds' blocks that were ahead of this node's clock are held
+/// for when it catches up.
+const UNTIMELY_ROUNDS: usize = 4;
+
 /// How many heights' validator sets are kept at hand.
 const SETS_CACHED: usize = 8;
 
@@ -128,6 +132,12 @@ pub(super) struct State<E, S, H> {
     /// validator set may not be known before).
     waiting: Waiting,
     current: Height,
+    /// Blocks of the current height signed by their round's proposer but
+    /// timed more than the allowed drift ahead of this node's clock: not
+    /// answered in their round (so this node prevotes nil there), offered
+    /// to consensus at a later round once timely. The clock never makes a
+    /// block invalid: with its commit (value sync) it is accepted.
+    untimely: BTreeMap<(Height, u32), Early>,
     /// Double signs seen among received votes, until a block carries them.
     evidence: EvidencePool,
     /// Precommits for the last decided block that came after its decision.
@@ -175,6 +185,7 @@ where
             executed: HashSet::new(),
             waiting: Waiting::new(max_bytes.saturating_mul(WAITING_STREAMS)),
             current: Height(0),
+            untimely: BTreeMap::new(),
             evidence,
             late: LatePrecommits::default(),
         })
@@ -272,8 +283,9 @@ where
         Ok(())
     }
 
-    /// Whether a block's header is one this chain could decide now:
-    /// proposer, chain, height, validator set and time.
+    /// Whether a block's header is one this chain could decide at
+    /// `height`: proposer, chain, height and validator set. Its time is
+    /// not checked here (see [`State::proposed`]).
     fn check_header(&self, value: &Value, height: Height, proposer: Address) -> Result<(), String> {
         let header = &value.block().header;
         if header.chain_id != self.ctx.chain_id() {
@@ -290,9 +302,6 @@ where
         }
         if header.validators_hash != self.validators.hash() {
             return Err("the header's validator set is not this height's".to_owned());
-        }
-        if header.time.as_millis() > now_ms().saturating_add(self.max_drift_ms) {
-            return Err(format!("block time {} is in the future", header.time));
         }
         Ok(())
     }
@@ -340,13 +349,14 @@ where
         })
     }
 
-    /// Validates a proposed value at the current height through the
-    /// execution engine, and records it.
-    fn accept(
+    /// A checked stream's value at the current height: evidence if its
+    /// proposer signed another block this round; held, unanswered, while
+    /// its time is ahead of this node's clock; else accepted.
+    fn proposed(
         &mut self,
         early: Early,
         height: Height,
-    ) -> Result<ProposedValue<GontContext>, DriverError> {
+    ) -> Result<Option<ProposedValue<GontContext>>, DriverError> {
         let id = early.value.id();
         let round = early.round.as_u32().unwrap_or(0);
         if let Some(signature) = early.signature {
@@ -362,6 +372,31 @@ where
                 &self.validators,
             );
         }
+        if self.proposals.get(height, round, id).is_none() && self.ahead_of_clock(&early.value) {
+            let time = early.value.block().header.time;
+            info!(%height, round, %time, "holding a block timed ahead of this node's clock");
+            self.untimely.insert((height, round), early);
+            while self.untimely.len() > UNTIMELY_ROUNDS {
+                self.untimely.pop_first();
+            }
+            return Ok(None);
+        }
+        self.accept(early, height).map(Some)
+    }
+
+    fn ahead_of_clock(&self, value: &Value) -> bool {
+        value.block().header.time.as_millis() > now_ms().saturating_add(self.max_drift_ms)
+    }
+
+    /// Validates a proposed value at the current height through the
+    /// execution engine, and records it.
+    fn accept(
+        &mut self,
+        early: Early,
+        height: Height,
+    ) -> Result<ProposedValue<GontContext>, DriverError> {
+        let id = early.value.id();
+        let round = early.round.as_u32().unwrap_or(0);
         let valid = match self.proposals.get(height, round, id) {
             Some(known) => known.valid,
             None => {
@@ -548,9 +583,13 @@ where
                 return Ok(None);
             }
         };
-        self.accept(early, height).map(Some)
+        self.proposed(early, height)
     }
 
+    /// Enters `(height, round)`: checks the streams that waited for the
+    /// height, and answers the values consensus should know: this round's
+    /// already received (also before a restart), and held blocks of earlier
+    /// rounds that this node's clock has caught up with.
     fn started_round(
         &mut self,
         height: Height,
@@ -562,25 +601,36 @@ where
         for stream in self.waiting.take(height, r) {
             match self.check_stream(&stream) {
                 Ok(early) => {
-                    self.accept(early, height)?;
+                    self.proposed(early, height)?;
                 }
                 Err(reason) => {
                     warn!(%height, %reason, "refusing an early proposal stream");
                 }
             }
         }
-        Ok(self
-            .proposals
-            .at(height, r)
-            .map(|e| ProposedValue {
-                height,
-                round: e.round,
-                valid_round: e.valid_round,
-                proposer: e.proposer,
-                value: e.value.clone(),
-                validity: Validity::from_bool(e.valid),
-            })
-            .collect())
+        self.untimely.retain(|(h, _), _| *h == height);
+        let timely: Vec<_> = self
+            .untimely
+            .iter()
+            .filter(|(_, early)| !self.ahead_of_clock(&early.value))
+            .map(|(key, _)| *key)
+            .collect();
+        let mut offered = Vec::new();
+        for key in timely {
+            if let Some(early) = self.untimely.remove(&key) {
+                offered.push(self.accept(early, height)?);
+            }
+        }
+        offered.retain(|value| value.round != round);
+        offered.extend(self.proposals.at(height, r).map(|e| ProposedValue {
+            height,
+            round: e.round,
+            valid_round: e.valid_round,
+            proposer: e.proposer,
+            value: e.value.clone(),
+            validity: Validity::from_bool(e.valid),
+        }));
+        Ok(offered)
     }
 
     fn decided(&mut self, certificate: &CommitCertificate<GontContext>) -> Result<(), DriverError> {
@@ -1097,6 +1147,57 @@ pub(crate) mod tests {
         let answered = feed(&mut state, stream(&ctx(), &proposer, &proposer, &value))
             .expect("a complete stream is answered");
         assert_eq!(answered.validity, Validity::Invalid);
+    }
+
+    #[test]
+    fn a_block_too_far_ahead_of_our_clock_is_not_refused_for_good() {
+        // A node whose clock is behind sees the proposer's block as in the
+        // future. That may cost the round's prevote, never the block: the
+        // same block with its commit (value sync), after a restart, or
+        // once the clock has caught up is accepted.
+        let dir = tempfile::tempdir().unwrap();
+        let (proposer, other) = proposer_and_other();
+        let ahead = DriverConfig::new(
+            dir.path().to_path_buf(),
+            "test".to_owned(),
+            "127.0.0.1:1".parse().unwrap(),
+            Vec::new(),
+        )
+        .max_clock_drift;
+        let ahead = u64::try_from(ahead.as_millis()).unwrap() + 60_000;
+        let value = block_timed(&proposer, &[], now_ms() + ahead);
+        let mut state = receiver(dir.path(), other.clone());
+        let answered = feed(&mut state, stream(&ctx(), &proposer, &proposer, &value));
+        assert!(
+            answered.is_none(),
+            "a block from the future is not answered in its round: {answered:?}"
+        );
+        let bytes = Bytes::from(gont_core::encode(value.block()));
+        let proposer_address = Address(proposer.public_key().address());
+        let synced = state
+            .synced_value(Height(1), Round::new(0), proposer_address, &bytes)
+            .unwrap()
+            .expect("a synced block is answered");
+        assert_eq!(synced.validity, Validity::Valid);
+        drop(state);
+        let mut state = receiver(dir.path(), other.clone());
+        let synced = state
+            .synced_value(Height(1), Round::new(0), proposer_address, &bytes)
+            .unwrap()
+            .expect("a synced block is answered");
+        assert_eq!(synced.validity, Validity::Valid, "after a restart");
+
+        // Held while ahead of the clock, then offered at a later round.
+        let dir = tempfile::tempdir().unwrap();
+        let soon = block_timed(&proposer, &[], now_ms() + ahead - 60_000 + 300);
+        let mut state = receiver(dir.path(), other);
+        assert!(feed(&mut state, stream(&ctx(), &proposer, &proposer, &soon)).is_none());
+        std::thread::sleep(Duration::from_millis(400));
+        let offered = state.started_round(Height(1), Round::new(1)).unwrap();
+        assert_eq!(offered.len(), 1, "the held block, now timely: {offered:?}");
+        assert_eq!(offered[0].value.id(), soon.id());
+        assert_eq!(offered[0].round, Round::new(0));
+        assert_eq!(offered[0].validity, Validity::Valid);
     }
 
     #[test]
