@@ -20,13 +20,13 @@ use tracing::{debug, error, info, warn};
 
 use super::evidence::{EvidencePool, NetworkVote};
 use super::last_commit::LatePrecommits;
-use super::parts::{self, Assembled, Streams, Waiting};
+use super::parts::{self, Assembled, Streams, WAITING_ROUNDS, Waiting};
 use super::proposals::{Entry, Proposals};
 use super::{DriverConfig, Host};
 use crate::commit;
 use crate::context::{GontContext, select_proposer};
 use crate::evidence::SignedProposal;
-use crate::messages::ProposalPart;
+use crate::messages::{ProposalInit, ProposalPart};
 use crate::signing::{PrivateKey, stream_sign_bytes};
 use crate::types::{Address, Height, Value, ValueId};
 use crate::validators::ValidatorSet;
@@ -100,6 +100,10 @@ struct Early {
 /// the largest stream: several proposers' rounds, relayed by several peers.
 const WAITING_STREAMS: usize = 8;
 
+/// How many whole streams may be incomplete at once, in bytes of the
+/// largest stream, from all senders together.
+const PARTIAL_STREAMS: usize = 4;
+
 /// How many rounds' blocks that were ahead of this node's clock are held
 /// for when it catches up.
 const UNTIMELY_ROUNDS: usize = 4;
@@ -132,6 +136,8 @@ pub(super) struct State<E, S, H> {
     /// validator set may not be known before).
     waiting: Waiting,
     current: Height,
+    /// The current round of `current`.
+    round: u32,
     /// Blocks of the current height signed by their round's proposer but
     /// timed more than the allowed drift ahead of this node's clock: not
     /// answered in their round (so this node prevotes nil there), offered
@@ -181,10 +187,11 @@ where
             store,
             host,
             proposals,
-            streams: Streams::new(max_bytes),
+            streams: Streams::new(max_bytes, max_bytes.saturating_mul(PARTIAL_STREAMS)),
             executed: HashSet::new(),
             waiting: Waiting::new(max_bytes.saturating_mul(WAITING_STREAMS)),
             current: Height(0),
+            round: 0,
             untimely: BTreeMap::new(),
             evidence,
             late: LatePrecommits::default(),
@@ -551,7 +558,16 @@ where
         from: PeerId,
         part: StreamMessage<ProposalPart>,
     ) -> Result<Option<ProposedValue<GontContext>>, DriverError> {
-        let stream = match self.streams.insert(from, part) {
+        let Self {
+            streams,
+            ctx,
+            validators,
+            current,
+            round,
+            ..
+        } = self;
+        let admit = |init: &ProposalInit| admits(ctx, validators, *current, *round, init);
+        let stream = match streams.insert(from, part, admit, std::time::Instant::now()) {
             Ok(Some(stream)) => stream,
             Ok(None) => return Ok(None),
             Err(reason) => {
@@ -583,6 +599,7 @@ where
                 return Ok(None);
             }
         };
+        self.streams.trust(from);
         self.proposed(early, height)
     }
 
@@ -598,6 +615,7 @@ where
         self.current = height;
         self.enter(height)?;
         let r = round.as_u32().unwrap_or(0);
+        self.round = r;
         for stream in self.waiting.take(height, r) {
             match self.check_stream(&stream) {
                 Ok(early) => {
@@ -760,6 +778,35 @@ where
                 .saturating_sub(now_ms())
                 .min(self.ctx.params().target_block_time_ms),
         )
+    }
+}
+
+/// Whether to take the parts of a stream that `init` announces, with
+/// consensus at `(current, round)`: a stream of this chain from the current
+/// height's proposer of a round up to the next one, or from a member of the
+/// current set for the next height's first [`WAITING_ROUNDS`] rounds (its
+/// set is not known yet). Before the first round, any member's.
+fn admits(
+    ctx: &GontContext,
+    validators: &ValidatorSet,
+    current: Height,
+    round: u32,
+    init: &ProposalInit,
+) -> bool {
+    let Some(r) = init.round.as_u32() else {
+        return false;
+    };
+    if init.chain_id != ctx.chain_id() {
+        return false;
+    }
+    let member = validators.position(&init.proposer).is_some();
+    if current == Height(0) {
+        member
+    } else if init.height == current {
+        r <= round.saturating_add(1)
+            && select_proposer(validators, current, init.round).address() == init.proposer
+    } else {
+        init.height.0 == current.0.saturating_add(1) && r < WAITING_ROUNDS && member
     }
 }
 
@@ -1198,6 +1245,59 @@ pub(crate) mod tests {
         assert_eq!(offered[0].value.id(), soon.id());
         assert_eq!(offered[0].round, Round::new(0));
         assert_eq!(offered[0].validity, Validity::Valid);
+    }
+
+    #[test]
+    fn parts_are_buffered_only_for_the_rounds_proposer_of_this_round_or_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let (proposer, other) = proposer_and_other();
+        let mut state = receiver(dir.path(), other.clone());
+        let first_two = |parts: Vec<StreamMessage<ProposalPart>>| parts.into_iter().take(2);
+        // Init naming a validator that is not the round's proposer.
+        let own = block(&other, &[]);
+        let byzantine = malachitebft_app_channel::app::types::Keypair::ed25519_from_bytes([8; 32])
+            .unwrap()
+            .public()
+            .to_peer_id();
+        let byzantine = PeerId::from_bytes(&byzantine.to_bytes()).unwrap();
+        for part in first_two(stream(&ctx(), &other, &other, &own)) {
+            assert!(state.received_part(byzantine, part).unwrap().is_none());
+        }
+        assert_eq!(
+            state.streams.len(),
+            0,
+            "a non-proposer's stream is not held"
+        );
+        // The proposer's stream of round 0 is held while it arrives.
+        let value = block(&proposer, &[]);
+        for part in first_two(stream(&ctx(), &proposer, &proposer, &value)) {
+            assert!(state.received_part(peer(), part).unwrap().is_none());
+        }
+        assert_eq!(state.streams.len(), 1);
+        // A round two ahead of the current one is not.
+        let far = Round::new(2);
+        let far_proposer = select_proposer(&validators(), Height(1), far).address();
+        let far_key = keys()
+            .into_iter()
+            .find(|k| Address(k.public_key().address()) == far_proposer)
+            .unwrap();
+        let parts = parts::split(
+            &ctx(),
+            &far_key,
+            far_proposer,
+            Height(1),
+            far,
+            Round::Nil,
+            &value,
+        );
+        for part in first_two(parts) {
+            assert!(state.received_part(peer(), part).unwrap().is_none());
+        }
+        assert_eq!(
+            state.streams.len(),
+            1,
+            "a stream two rounds ahead is not held"
+        );
     }
 
     #[test]

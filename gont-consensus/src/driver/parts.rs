@@ -6,11 +6,16 @@
 //! [`crate::signing::stream_sign_bytes`], each wrapped in Malachite's
 //! `StreamMessage` with sequence numbers 0, 1, …, then a `StreamContent::Fin`
 //! marker. The stream id is the chain, height and round. Reassembly keys
-//! streams by sender and id, ignores duplicate sequence numbers, and drops a
-//! stream that grows past its byte budget; the checks of what a complete
-//! stream says happen in the application loop.
+//! streams by sender (the gossip author) and id, ignores duplicate sequence
+//! numbers, drops a stream that grows past a block's bytes, whose `Init` the
+//! driver does not admit, or that has not completed in [`STREAM_TIMEOUT`],
+//! and holds all incomplete streams within one byte budget and
+//! [`MAX_PARTIAL`] streams, evicting those of senders that never sent a
+//! verified stream first; the checks of what a complete stream says happen
+//! in the application loop.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
@@ -25,8 +30,22 @@ use crate::types::{Address, Height, Value};
 /// Data chunk size: well under Malachite's 4 MiB gossip limit.
 pub(super) const CHUNK: usize = 256 * 1024;
 
-/// Streams kept per sender; the oldest is dropped beyond this.
-const STREAMS_PER_PEER: usize = 8;
+/// Incomplete streams kept per sender (a proposer streams one value a
+/// round); the oldest is dropped beyond this.
+const STREAMS_PER_PEER: usize = 2;
+
+/// Incomplete streams kept from all senders together.
+pub(super) const MAX_PARTIAL: usize = 32;
+
+/// How long a stream may take to complete before it is dropped.
+pub(super) const STREAM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Streams remembered as not admitted, so that their later parts are
+/// dropped too.
+const REFUSED: usize = 128;
+
+/// Senders remembered as having sent a verified stream.
+const TRUSTED_SENDERS: usize = 256;
 
 /// The id of the stream of `(height, round)` on `ctx`'s chain.
 pub(super) fn stream_id(ctx: &GontContext, height: Height, round: Round) -> StreamId {
@@ -196,20 +215,30 @@ impl Waiting {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Partial {
     parts: BTreeMap<u64, ProposalPart>,
     end: Option<u64>,
     bytes: usize,
     arrival: u64,
+    since: Instant,
 }
 
 /// Streams being received, by sender and id.
 #[derive(Debug)]
 pub(super) struct Streams {
     partial: BTreeMap<(PeerId, StreamId), Partial>,
+    /// The largest stream, in data bytes.
     max_bytes: usize,
+    /// All incomplete streams together, in data bytes.
+    budget: usize,
+    held: usize,
     arrivals: u64,
+    /// Senders whose streams verified, with when they last did: their
+    /// streams are evicted last.
+    trusted: BTreeMap<PeerId, u64>,
+    /// Streams whose `Init` was not admitted, newest last.
+    refused: VecDeque<(PeerId, StreamId)>,
 }
 
 /// Why a stream was dropped.
@@ -219,83 +248,203 @@ pub(super) enum Dropped {
     TooLarge,
     /// Its parts are not `Init`, data, `Fin` in that order.
     Malformed,
+    /// Its `Init` names a height, round or proposer the driver does not
+    /// take streams from now.
+    NotAdmitted,
+    /// The budget is full of streams of verified senders.
+    Busy,
 }
 
 impl Streams {
-    /// Streams of at most `max_bytes` of data each.
-    pub(super) fn new(max_bytes: usize) -> Self {
+    /// Streams of at most `max_bytes` of data each, `budget` in all.
+    pub(super) fn new(max_bytes: usize, budget: usize) -> Self {
         Self {
             partial: BTreeMap::new(),
             max_bytes,
+            budget: budget.max(max_bytes),
+            held: 0,
             arrivals: 0,
+            trusted: BTreeMap::new(),
+            refused: VecDeque::new(),
         }
     }
 
-    /// Adds a message from `from`: the complete stream once it is.
+    /// Adds a message from `from` at `now`: the complete stream once it
+    /// is. `admit` judges the stream's `Init` when it arrives.
     pub(super) fn insert(
         &mut self,
         from: PeerId,
         msg: StreamMessage<ProposalPart>,
+        admit: impl Fn(&ProposalInit) -> bool,
+        now: Instant,
     ) -> Result<Option<Assembled>, Dropped> {
+        self.drop_stale(now);
         let key = (from, msg.stream_id.clone());
-        if !self.partial.contains_key(&key) {
-            self.evict_oldest_of(from);
+        if self.refused.contains(&key) {
+            return Err(Dropped::NotAdmitted);
         }
-        self.arrivals += 1;
-        let arrival = self.arrivals;
-        let partial = self.partial.entry(key.clone()).or_insert_with(|| Partial {
-            arrival,
-            ..Partial::default()
-        });
+        if !self.partial.contains_key(&key) {
+            self.make_room(from)?;
+            self.arrivals += 1;
+            let partial = Partial {
+                parts: BTreeMap::new(),
+                end: None,
+                bytes: 0,
+                arrival: self.arrivals,
+                since: now,
+            };
+            self.partial.insert(key.clone(), partial);
+        }
+        let Some(partial) = self.partial.get_mut(&key) else {
+            return Ok(None);
+        };
         match msg.content {
             StreamContent::Fin => partial.end = Some(msg.sequence),
             StreamContent::Data(part) => {
+                if let ProposalPart::Init(init) = &part
+                    && !admit(init)
+                {
+                    self.remove(&key);
+                    if self.refused.len() >= REFUSED {
+                        self.refused.pop_front();
+                    }
+                    self.refused.push_back(key);
+                    return Err(Dropped::NotAdmitted);
+                }
                 let size = match &part {
                     ProposalPart::Data(chunk) => chunk.len(),
                     _ => 0,
                 };
                 if !partial.parts.contains_key(&msg.sequence) {
                     partial.bytes = partial.bytes.saturating_add(size);
+                    self.held = self.held.saturating_add(size);
                     partial.parts.insert(msg.sequence, part);
                 }
             }
         }
-        if partial.bytes > self.max_bytes || partial.parts.len() > self.max_bytes / CHUNK + 3 {
-            self.partial.remove(&key);
+        let (bytes, parts) = (partial.bytes, partial.parts.len());
+        if bytes > self.max_bytes || parts > self.max_bytes / CHUNK + 3 {
+            self.remove(&key);
             return Err(Dropped::TooLarge);
         }
-        let complete = partial.end.is_some_and(|end| {
-            partial.parts.len() as u64 == end && partial.parts.keys().all(|s| *s < end)
+        while self.held > self.budget {
+            if self.evict(from, Some(&key)).is_err() {
+                self.remove(&key);
+                return Err(Dropped::Busy);
+            }
+        }
+        let complete = self.partial.get(&key).is_some_and(|partial| {
+            partial.end.is_some_and(|end| {
+                partial.parts.len() as u64 == end && partial.parts.keys().all(|s| *s < end)
+            })
         });
         if !complete {
             return Ok(None);
         }
-        let Some(partial) = self.partial.remove(&key) else {
+        let Some(partial) = self.remove(&key) else {
             return Ok(None);
         };
         assemble(partial).map(Some)
     }
 
-    /// Forgets streams for heights below `height`.
-    pub(super) fn prune_below(&mut self, height: Height) {
-        self.partial.retain(|_, p| match p.parts.get(&0) {
-            Some(ProposalPart::Init(init)) => init.height >= height,
-            _ => true,
-        });
+    /// Remembers that `from` sent a stream that verified.
+    pub(super) fn trust(&mut self, from: PeerId) {
+        self.arrivals += 1;
+        self.trusted.insert(from, self.arrivals);
+        if self.trusted.len() > TRUSTED_SENDERS
+            && let Some(oldest) = self
+                .trusted
+                .iter()
+                .min_by_key(|(_, at)| **at)
+                .map(|(peer, _)| *peer)
+        {
+            self.trusted.remove(&oldest);
+        }
     }
 
-    fn evict_oldest_of(&mut self, from: PeerId) {
-        let mine: Vec<_> = self
+    /// Forgets streams for heights below `height`.
+    pub(super) fn prune_below(&mut self, height: Height) {
+        let old: Vec<_> = self
+            .partial
+            .iter()
+            .filter(|(_, p)| matches!(p.parts.get(&0), Some(ProposalPart::Init(init)) if init.height < height))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in old {
+            self.remove(&key);
+        }
+    }
+
+    /// Data bytes held in incomplete streams.
+    #[cfg(test)]
+    pub(super) const fn held_bytes(&self) -> usize {
+        self.held
+    }
+
+    /// Incomplete streams held.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.partial.len()
+    }
+
+    fn remove(&mut self, key: &(PeerId, StreamId)) -> Option<Partial> {
+        let partial = self.partial.remove(key)?;
+        self.held = self.held.saturating_sub(partial.bytes);
+        Some(partial)
+    }
+
+    fn drop_stale(&mut self, now: Instant) {
+        let stale: Vec<_> = self
+            .partial
+            .iter()
+            .filter(|(_, p)| now.saturating_duration_since(p.since) > STREAM_TIMEOUT)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in stale {
+            self.remove(&key);
+        }
+    }
+
+    /// Makes room for a new stream from `from`: its own oldest beyond
+    /// [`STREAMS_PER_PEER`], then another one beyond [`MAX_PARTIAL`].
+    fn make_room(&mut self, from: PeerId) -> Result<(), Dropped> {
+        let own = self
             .partial
             .iter()
             .filter(|((peer, _), _)| *peer == from)
-            .map(|(k, p)| (p.arrival, k.clone()))
-            .collect();
-        if mine.len() >= STREAMS_PER_PEER
-            && let Some((_, oldest)) = mine.into_iter().min_by_key(|(a, _)| *a)
+            .min_by_key(|(_, p)| p.arrival)
+            .map(|(key, _)| key.clone());
+        let count = self
+            .partial
+            .keys()
+            .filter(|(peer, _)| *peer == from)
+            .count();
+        if count >= STREAMS_PER_PEER
+            && let Some(oldest) = own
         {
-            self.partial.remove(&oldest);
+            self.remove(&oldest);
         }
+        if self.partial.len() >= MAX_PARTIAL {
+            self.evict(from, None)?;
+        }
+        Ok(())
+    }
+
+    /// Drops one stream other than `keep` for a stream of `from`: the
+    /// oldest of a sender that never sent a verified stream, or, if `from`
+    /// did, the oldest of all. `Busy` if nothing may go.
+    fn evict(&mut self, from: PeerId, keep: Option<&(PeerId, StreamId)>) -> Result<(), Dropped> {
+        let trusted = self.trusted.contains_key(&from);
+        let victim = self
+            .partial
+            .iter()
+            .filter(|(key, _)| Some(*key) != keep)
+            .filter(|((peer, _), _)| trusted || !self.trusted.contains_key(peer))
+            .min_by_key(|((peer, _), p)| (self.trusted.contains_key(peer), p.arrival))
+            .map(|(key, _)| key.clone())
+            .ok_or(Dropped::Busy)?;
+        self.remove(&victim);
+        Ok(())
     }
 }
 
@@ -327,6 +476,15 @@ mod tests {
         PeerId::from_bytes(&key.public().to_peer_id().to_bytes()).unwrap()
     }
 
+    /// Inserts `m` from `from` now, admitting any `Init`.
+    fn any(
+        streams: &mut Streams,
+        from: PeerId,
+        m: StreamMessage<ProposalPart>,
+    ) -> Result<Option<Assembled>, Dropped> {
+        streams.insert(from, m, |_| true, Instant::now())
+    }
+
     fn big_value() -> Value {
         let mut block = block_at(3, 1000);
         block.body.transactions = (0..3)
@@ -354,10 +512,10 @@ mod tests {
         msgs.reverse();
         let dup = msgs[1].clone();
         msgs.insert(2, dup);
-        let mut streams = Streams::new(4 << 20);
+        let mut streams = Streams::new(4 << 20, 16 << 20);
         let mut done = None;
         for m in msgs {
-            if let Some(a) = streams.insert(peer(1), m).unwrap() {
+            if let Some(a) = any(&mut streams, peer(1), m).unwrap() {
                 assert!(done.is_none(), "completes once");
                 done = Some(a);
             }
@@ -388,10 +546,10 @@ mod tests {
     #[test]
     fn an_oversized_stream_is_dropped() {
         let msgs = big_stream();
-        let mut streams = Streams::new(300_000);
+        let mut streams = Streams::new(300_000, 16 << 20);
         let results: Vec<_> = msgs
             .into_iter()
-            .map(|m| streams.insert(peer(2), m))
+            .map(|m| any(&mut streams, peer(2), m))
             .collect();
         assert!(results.iter().any(|r| matches!(r, Err(Dropped::TooLarge))));
         assert!(results.iter().all(|r| !matches!(r, Ok(Some(_)))));
@@ -400,14 +558,73 @@ mod tests {
     #[test]
     fn streams_of_two_senders_do_not_mix() {
         let msgs = big_stream();
-        let mut streams = Streams::new(4 << 20);
+        let mut streams = Streams::new(4 << 20, 16 << 20);
         let (a, b) = msgs.split_at(2);
         for m in a {
-            assert!(streams.insert(peer(1), m.clone()).unwrap().is_none());
+            assert!(any(&mut streams, peer(1), m.clone()).unwrap().is_none());
         }
         for m in b {
-            assert!(streams.insert(peer(2), m.clone()).unwrap().is_none());
+            assert!(any(&mut streams, peer(2), m.clone()).unwrap().is_none());
         }
+    }
+
+    #[test]
+    fn parts_from_any_number_of_senders_are_held_within_one_budget_and_verified_senders_keep_theirs()
+     {
+        // Before, 8 streams of up to a block each were held per sender, and
+        // senders (gossip authors) are free to create: a flood of parts
+        // from fresh keys grew a node's memory without limit.
+        let honest = big_stream();
+        let size: usize = honest
+            .iter()
+            .map(|m| match &m.content {
+                StreamContent::Data(ProposalPart::Data(chunk)) => chunk.len(),
+                _ => 0,
+            })
+            .sum();
+        let budget = 3 * size;
+        let mut streams = Streams::new(size + CHUNK, budget);
+        let start = Instant::now();
+        let admit = |_: &ProposalInit| true;
+        // A verified sender's stream, all but its last parts.
+        streams.trust(peer(1));
+        let (head, tail) = honest.split_at(honest.len() - 2);
+        for m in head {
+            assert!(
+                streams
+                    .insert(peer(1), m.clone(), admit, start)
+                    .unwrap()
+                    .is_none()
+            );
+        }
+        // 200 fresh senders, each starting a stream of a block's worth.
+        for n in 0..200u8 {
+            for m in big_stream().into_iter().skip(1).take(2) {
+                let _ = streams.insert(peer(n.wrapping_add(2)), m, admit, start);
+            }
+            assert!(
+                streams.held_bytes() <= budget,
+                "{} held",
+                streams.held_bytes()
+            );
+            assert!(streams.len() <= MAX_PARTIAL, "{} streams", streams.len());
+        }
+        // The verified sender's stream survived the flood and completes.
+        let mut done = None;
+        for m in tail {
+            done = done.or(streams.insert(peer(1), m.clone(), admit, start).unwrap());
+        }
+        assert!(done.is_some(), "the verified sender's stream was evicted");
+        // A stream whose Init the driver refuses is dropped.
+        let refused = |_: &ProposalInit| false;
+        assert!(matches!(
+            streams.insert(peer(3), big_stream()[0].clone(), refused, start),
+            Err(Dropped::NotAdmitted)
+        ));
+        // Streams that do not complete in time are dropped.
+        let late = start + STREAM_TIMEOUT + std::time::Duration::from_secs(1);
+        let _ = streams.insert(peer(4), big_stream()[1].clone(), admit, late);
+        assert_eq!(streams.len(), 1, "only the stream just started is left");
     }
 
     /// The complete stream of a several-chunk block at `height`, `round`.
@@ -415,7 +632,7 @@ mod tests {
         let ctx = GontContext::new(gont_core::ChainId(7), ConsensusParams::default()).unwrap();
         let key = PrivateKey::from_seed([1; 32]);
         let proposer = Address(key.public_key().address());
-        let mut streams = Streams::new(4 << 20);
+        let mut streams = Streams::new(4 << 20, 16 << 20);
         split(
             &ctx,
             &key,
@@ -426,7 +643,7 @@ mod tests {
             &big_value(),
         )
         .into_iter()
-        .find_map(|m| streams.insert(peer(1), m).unwrap())
+        .find_map(|m| any(&mut streams, peer(1), m).unwrap())
         .unwrap()
     }
 
