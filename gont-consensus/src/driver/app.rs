@@ -357,8 +357,10 @@ where
     }
 
     /// A checked stream's value at the current height: evidence if its
-    /// proposer signed another block this round; held, unanswered, while
-    /// its time is ahead of this node's clock; else accepted.
+    /// proposer signed another block this round, and then ignored (the
+    /// first block received stays the round's one value, as in CometBFT);
+    /// held, unanswered, while its time is ahead of this node's clock; else
+    /// accepted.
     fn proposed(
         &mut self,
         early: Early,
@@ -379,7 +381,13 @@ where
                 &self.validators,
             );
         }
-        if self.proposals.get(height, round, id).is_none() && self.ahead_of_clock(&early.value) {
+        let known = self.proposals.get(height, round, id).is_some();
+        if !known && self.proposals.at(height, round).any(|e| !e.own) {
+            // Already evidence above; the first block stays the round's.
+            warn!(%height, round, proposer = %early.proposer, "ignoring a second block proposed in one round");
+            return Ok(None);
+        }
+        if !known && self.ahead_of_clock(&early.value) {
             let time = early.value.block().header.time;
             info!(%height, round, %time, "holding a block timed ahead of this node's clock");
             self.untimely.insert((height, round), early);
@@ -1323,7 +1331,8 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn two_blocks_proposed_in_one_round_are_evidence_and_the_same_block_again_is_not() {
+    fn a_second_block_proposed_in_one_round_is_evidence_not_a_second_value_and_the_same_block_again_is_not_evidence()
+     {
         let dir = tempfile::tempdir().unwrap();
         let (proposer, other) = proposer_and_other();
         let first = block(&proposer, &[]);
@@ -1336,8 +1345,11 @@ pub(crate) mod tests {
         assert!(feed(&mut state, stream(&ctx(), &proposer, &proposer, &first)).is_some());
         assert!(state.evidence.pending().is_empty());
 
+        // The second block of the round is evidence, and not executed,
+        // stored or offered to consensus: one value per round's proposer.
         let answer = feed(&mut state, stream(&ctx(), &proposer, &proposer, &second));
-        assert_eq!(answer.unwrap().validity, Validity::Valid);
+        assert!(answer.is_none(), "{answer:?}");
+        assert_eq!(state.proposals.at(Height(1), 0).count(), 1);
         let pending = state.evidence.pending();
         assert_eq!(pending.len(), 1, "{pending:?}");
         let Evidence::DuplicateProposal(found) = &pending[0] else {
