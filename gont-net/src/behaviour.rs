@@ -5,12 +5,11 @@ use std::time::Duration;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{
     StreamProtocol, Swarm, allow_block_list, connection_limits, gossipsub, identify, kad, noise,
-    ping, request_response, tcp, yamux,
+    ping, tcp, yamux,
 };
 
 use crate::config::NetworkConfig;
 use crate::error::NetError;
-use crate::sync::protocol::{PROTOCOL as SYNC_PROTOCOL, SyncCodec};
 
 /// Identify's protocol version: peers of other networks are told apart.
 const IDENTIFY_VERSION: &str = "/gont/1.0.0";
@@ -34,7 +33,6 @@ pub(crate) struct Behaviour {
     pub(crate) ping: ping::Behaviour,
     pub(crate) kad: kad::Behaviour<kad::store::MemoryStore>,
     pub(crate) gossip: gossipsub::Behaviour,
-    pub(crate) sync: request_response::Behaviour<SyncCodec>,
 }
 
 fn gossip_config(config: &NetworkConfig) -> Result<gossipsub::Config, NetError> {
@@ -90,14 +88,6 @@ fn behaviour(
     )
     .map_err(|e| NetError::Setup(format!("gossipsub: {e}")))?;
 
-    let sync = request_response::Behaviour::with_codec(
-        SyncCodec {
-            max_response_size: limits.max_sync_response_size,
-        },
-        [(SYNC_PROTOCOL, request_response::ProtocolSupport::Full)],
-        request_response::Config::default().with_request_timeout(limits.request_timeout),
-    );
-
     Ok(Behaviour {
         blocked: allow_block_list::Behaviour::default(),
         limits: connection_limits::Behaviour::new(connection_limits),
@@ -108,7 +98,6 @@ fn behaviour(
         ping: ping::Behaviour::new(ping::Config::new()),
         kad,
         gossip,
-        sync,
     })
 }
 

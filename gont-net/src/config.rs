@@ -72,24 +72,16 @@ pub struct Limits {
     pub max_transaction_size: usize,
     /// Largest checkpoint gossip payload, in bytes.
     pub max_checkpoint_size: usize,
-    /// Largest block-sync response, in bytes (encoded).
-    pub max_sync_response_size: usize,
-    /// Most blocks one sync response carries.
-    pub max_blocks_per_request: u64,
     /// Gossip messages accepted per peer.
     pub gossip_messages: Rate,
     /// Gossip bytes accepted per peer.
     pub gossip_bytes: Rate,
-    /// Block-sync requests served per peer.
-    pub sync_requests: Rate,
     /// Established connections in total.
     pub max_connections: u32,
     /// Established connections to one peer.
     pub max_connections_per_peer: u32,
     /// Connections being set up (inbound and outbound each).
     pub max_pending_connections: u32,
-    /// How long a block-sync request may take.
-    pub request_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -98,8 +90,6 @@ impl Default for Limits {
             // EIP-2718 transactions are bounded by geth's 128 KiB pool limit.
             max_transaction_size: 128 * 1024,
             max_checkpoint_size: 1024 * 1024,
-            max_sync_response_size: 16 * 1024 * 1024,
-            max_blocks_per_request: 128,
             gossip_messages: Rate {
                 per_second: 2_000,
                 burst: 4_000,
@@ -108,14 +98,9 @@ impl Default for Limits {
                 per_second: 32 * 1024 * 1024,
                 burst: 64 * 1024 * 1024,
             },
-            sync_requests: Rate {
-                per_second: 20,
-                burst: 50,
-            },
             max_connections: 128,
             max_connections_per_peer: 2,
             max_pending_connections: 32,
-            request_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -1,8 +1,6 @@
 //! The errors of the network boundary.
 
-use gont_core::{ChainId, Height};
-
-use crate::types::NodeId;
+use gont_core::ChainId;
 
 /// Why a network operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,30 +41,6 @@ pub enum NetError {
     /// Gossip publishing failed for another reason.
     #[error("publishing failed: {0}")]
     Publish(String),
-    /// A request to a peer failed (timeout, disconnect, refused, garbage).
-    #[error("request to {peer} failed: {reason}")]
-    Request {
-        /// The peer.
-        peer: NodeId,
-        /// Why.
-        reason: String,
-    },
-    /// A peer answered a block request with blocks not asked for.
-    #[error("{peer} answered a block request wrongly: {reason}")]
-    BadResponse {
-        /// The peer.
-        peer: NodeId,
-        /// What was asked and what was wrong.
-        reason: String,
-    },
-    /// No connected peer could serve the block.
-    #[error("no peer serves block {height} of chain {chain}")]
-    Unavailable {
-        /// The chain.
-        chain: ChainId,
-        /// The first height missing.
-        height: Height,
-    },
     /// The network task has stopped.
     #[error("the network task has stopped")]
     Stopped,

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gont_core::{ChainId, Checkpoint, DecidedBlock, Height, RawTransaction};
+use gont_core::{ChainId, Checkpoint, RawTransaction};
 use libp2p::futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId};
@@ -17,8 +17,6 @@ use crate::config::{Limits, NetworkConfig};
 use crate::error::NetError;
 use crate::score::Misbehaviour;
 use crate::service::Service;
-use crate::sync::protocol::{SyncRequest, SyncResponse};
-use crate::sync::{BlockSource, check_range};
 use crate::topic::Topic;
 use crate::types::{MessageId, NetAddr, NodeId, PeerInfo, Verdict};
 
@@ -84,11 +82,6 @@ pub(crate) enum Command {
         id: MessageId,
         verdict: Verdict,
     },
-    Request {
-        peer: PeerId,
-        request: SyncRequest,
-        reply: oneshot::Sender<Result<SyncResponse, NetError>>,
-    },
     Peers {
         reply: oneshot::Sender<Vec<PeerInfo>>,
     },
@@ -111,12 +104,11 @@ pub struct Network;
 
 impl Network {
     /// Binds the listeners, dials the bootstrap peers and runs the network in
-    /// its own tokio task, serving blocks from `source`. Returns once every
+    /// its own tokio task. Returns once every
     /// listener is bound, so [`NetworkHandle::listen_addrs`] has the real
     /// ports. The task ends when every handle is dropped.
     pub async fn spawn(
         config: NetworkConfig,
-        source: Arc<dyn BlockSource>,
     ) -> Result<(NetworkHandle, mpsc::Receiver<NetworkEvent>), NetError> {
         let mut swarm = build_swarm(&config)?;
         let mut pending = HashSet::new();
@@ -177,7 +169,7 @@ impl Network {
             ),
             limits: Arc::new(config.limits.clone()),
         };
-        let service = Service::new(swarm, config, source, command_rx, event_tx)?;
+        let service = Service::new(swarm, config, command_rx, event_tx)?;
         tokio::spawn(service.run());
         Ok((handle, event_rx))
     }
@@ -263,7 +255,7 @@ impl NetworkHandle {
     }
 
     /// Lowers a peer's score for misbehaviour seen outside the network
-    /// (for example a block that failed verification).
+    /// (for example a message that failed a later check).
     pub async fn penalize(&self, peer: NodeId, what: Misbehaviour) -> Result<(), NetError> {
         self.send(Command::Penalize { peer: peer.0, what }).await
     }
@@ -282,111 +274,5 @@ impl NetworkHandle {
     pub async fn dial(&self, addr: &NetAddr) -> Result<(), NetError> {
         let addr = addr.0.clone();
         self.ask(|reply| Command::Dial { addr, reply }).await?
-    }
-
-    async fn request(&self, peer: NodeId, request: SyncRequest) -> Result<SyncResponse, NetError> {
-        self.ask(|reply| Command::Request {
-            peer: peer.0,
-            request,
-            reply,
-        })
-        .await?
-    }
-
-    /// The latest decided height of `chain` that `peer` reports.
-    pub async fn latest_height(
-        &self,
-        peer: NodeId,
-        chain: ChainId,
-    ) -> Result<Option<Height>, NetError> {
-        match self.request(peer, SyncRequest::Status { chain }).await? {
-            SyncResponse::Status { latest } => Ok(latest),
-            other => Err(refusal(peer, &other)),
-        }
-    }
-
-    /// Asks one peer for the decided blocks `from..=to` of `chain`. The
-    /// answer is a non-empty prefix of the range (a peer stops at its size
-    /// limit); the blocks are checked to be the ones asked for, not that
-    /// they are decided: that is the caller's to verify.
-    pub async fn request_blocks_from(
-        &self,
-        peer: NodeId,
-        chain: ChainId,
-        from: Height,
-        to: Height,
-    ) -> Result<Vec<DecidedBlock>, NetError> {
-        let request = SyncRequest::Blocks { chain, from, to };
-        let blocks = match self.request(peer, request).await? {
-            SyncResponse::Blocks(blocks) => blocks,
-            other => return Err(refusal(peer, &other)),
-        };
-        if blocks.is_empty() {
-            return Err(NetError::Unavailable {
-                chain,
-                height: from,
-            });
-        }
-        if let Err(reason) = check_range(&blocks, chain, from, to) {
-            self.penalize(peer, Misbehaviour::BadBlocks).await?;
-            return Err(NetError::BadResponse {
-                peer,
-                reason: format!("blocks {from}..={to} of chain {chain}: {reason}"),
-            });
-        }
-        Ok(blocks)
-    }
-
-    /// Fetches the decided blocks `from..=to` of `chain` from whichever
-    /// peers running the chain have them, in height order.
-    pub async fn request_blocks(
-        &self,
-        chain: ChainId,
-        from: Height,
-        to: Height,
-    ) -> Result<Vec<DecidedBlock>, NetError> {
-        let mut out = Vec::new();
-        let mut next = from;
-        let mut failed: HashSet<NodeId> = HashSet::new();
-        while next <= to {
-            let peer = self
-                .peers()
-                .await?
-                .into_iter()
-                .find(|p| p.chains.contains(&chain) && !failed.contains(&p.id))
-                .map(|p| p.id)
-                .ok_or(NetError::Unavailable {
-                    chain,
-                    height: next,
-                })?;
-            match self.request_blocks_from(peer, chain, next, to).await {
-                Ok(blocks) => {
-                    let last = blocks.last().map(|b| b.block.header.height);
-                    out.extend(blocks);
-                    match last.and_then(Height::next) {
-                        Some(h) => next = h,
-                        None => break,
-                    }
-                }
-                Err(NetError::Stopped) => return Err(NetError::Stopped),
-                Err(e) => {
-                    tracing::debug!(%peer, %e, "block request failed; trying another peer");
-                    failed.insert(peer);
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-fn refusal(peer: NodeId, response: &SyncResponse) -> NetError {
-    let reason = match response {
-        SyncResponse::UnknownChain => "does not serve the chain",
-        SyncResponse::Busy => "busy (rate limited)",
-        SyncResponse::Status { .. } | SyncResponse::Blocks(_) => "answered another request",
-    };
-    NetError::Request {
-        peer,
-        reason: reason.into(),
     }
 }

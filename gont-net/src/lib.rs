@@ -3,14 +3,12 @@
 //! Malachite's own network).
 //!
 //! Good starting points:
-//! - [`Network::spawn`] starts the network from a [`NetworkConfig`] and a
-//!   [`BlockSource`], and returns a [`NetworkHandle`] and a channel of
-//!   [`NetworkEvent`]s. No libp2p type crosses that boundary.
+//! - [`Network::spawn`] starts the network from a [`NetworkConfig`], and
+//!   returns a [`NetworkHandle`] and a channel of [`NetworkEvent`]s. No
+//!   libp2p type crosses that boundary.
 //! - [`NetworkHandle::publish_tx`], [`NetworkHandle::report`]: transaction
 //!   gossip on per-chain topics ([`Topic`]), judged by the application
 //!   before it is forwarded.
-//! - [`catch_up`] with a [`BlockImporter`]: block sync for a new or lagging
-//!   node; the importer verifies each commit before applying it.
 //! - [`NodeKey`]: the node's ed25519 network key, kept in the data
 //!   directory, distinct from any validator key.
 //!
@@ -19,14 +17,14 @@
 //! connected: each is re-dialled with bounded exponential backoff whenever
 //! it has no connection. Limits: a size limit per topic, token
 //! buckets per peer, connection limits, and a peer score that bans peers
-//! sending undecodable, oversized or invalid messages or bad blocks.
+//! sending undecodable, oversized or invalid messages.
 //!
-//! This crate does not verify commits, validate transactions or store
-//! blocks: the node plugs those in (consensus's verifier, the mempool,
-//! storage), so the crate depends on `gont-core` alone.
+//! This crate does not validate transactions: the node judges each
+//! gossiped message (the mempool) and reports a [`Verdict`], so the crate
+//! depends on `gont-core` alone. It carries no blocks: a node catches up by
+//! Malachite's value sync on its consensus network.
 //!
-//! Not built yet: the node gossips no checkpoints, and catches up by
-//! Malachite's value sync rather than [`catch_up`].
+//! Not built yet: the node gossips no checkpoints.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
@@ -40,7 +38,6 @@ mod rate;
 mod redial;
 mod score;
 mod service;
-mod sync;
 mod topic;
 mod types;
 
@@ -49,6 +46,5 @@ pub use error::NetError;
 pub use handle::{Network, NetworkEvent, NetworkHandle};
 pub use identity::{IdentityError, NODE_KEY_FILE, NodeKey};
 pub use score::Misbehaviour;
-pub use sync::{BlockImporter, BlockSource, CatchUp, NoBlocks, SyncError, catch_up};
 pub use topic::{Topic, TopicKind};
 pub use types::{MessageId, NetAddr, NodeId, PeerInfo, Verdict};

@@ -20,9 +20,6 @@ pub enum Misbehaviour {
     Invalid,
     /// Sent more than its rate allows.
     RateLimited,
-    /// Answered a block request with blocks that were not asked for, or
-    /// that failed verification.
-    BadBlocks,
 }
 
 impl Misbehaviour {
@@ -32,7 +29,6 @@ impl Misbehaviour {
     pub const fn penalty(self) -> i64 {
         match self {
             Self::Undecodable | Self::Oversized => 25,
-            Self::BadBlocks => 50,
             Self::Invalid => 10,
             Self::RateLimited => 2,
         }

@@ -2,18 +2,16 @@
 //! [`NetworkEvent`]s and the handles' commands into swarm calls, and
 //! enforces the limits and scores.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use gont_core::{ChainId, Checkpoint, RawTransaction};
 use libp2p::futures::StreamExt;
 use libp2p::gossipsub::{self, TopicHash};
-use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, ping};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::behaviour::{Behaviour, BehaviourEvent};
 use crate::config::{Limits, NetworkConfig};
@@ -22,8 +20,6 @@ use crate::handle::{Command, NetworkEvent};
 use crate::rate::Bucket;
 use crate::redial::Redial;
 use crate::score::{Misbehaviour, Outcome, PeerScores};
-use crate::sync::BlockSource;
-use crate::sync::protocol::{SyncRequest, SyncResponse};
 use crate::topic::{Topic, TopicKind};
 use crate::types::{MessageId, NetAddr, NodeId, PeerInfo, Verdict};
 
@@ -42,7 +38,6 @@ const DISCOVERY_INTERVAL: Duration = Duration::from_secs(5);
 struct PeerRates {
     messages: Bucket,
     bytes: Bucket,
-    requests: Bucket,
 }
 
 impl PeerRates {
@@ -50,29 +45,21 @@ impl PeerRates {
         Self {
             messages: Bucket::new(limits.gossip_messages, now),
             bytes: Bucket::new(limits.gossip_bytes, now),
-            requests: Bucket::new(limits.sync_requests, now),
         }
     }
 }
-
-type Served = (ResponseChannel<SyncResponse>, SyncResponse);
 
 pub(crate) struct Service {
     swarm: Swarm<Behaviour>,
     commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<NetworkEvent>,
-    source: Arc<dyn BlockSource>,
     limits: Limits,
     target_peers: usize,
-    chains: HashSet<ChainId>,
     topics: HashMap<TopicHash, Topic>,
     redial: Redial,
     scores: PeerScores,
     rates: HashMap<PeerId, PeerRates>,
     awaiting_verdict: HashMap<gossipsub::MessageId, (PeerId, Instant)>,
-    requests: HashMap<OutboundRequestId, oneshot::Sender<Result<SyncResponse, NetError>>>,
-    served_tx: mpsc::UnboundedSender<Served>,
-    served_rx: mpsc::UnboundedReceiver<Served>,
     connected: HashMap<PeerId, Multiaddr>,
     last_kad_bootstrap: Option<Instant>,
     kad_bootstrap_due: bool,
@@ -82,7 +69,6 @@ impl Service {
     pub(crate) fn new(
         mut swarm: Swarm<Behaviour>,
         config: NetworkConfig,
-        source: Arc<dyn BlockSource>,
         commands: mpsc::Receiver<Command>,
         events: mpsc::Sender<NetworkEvent>,
     ) -> Result<Self, NetError> {
@@ -116,23 +102,17 @@ impl Service {
                     .add_address(&node.0, addr.transport_part());
             }
         }
-        let (served_tx, served_rx) = mpsc::unbounded_channel();
         let mut service = Self {
             swarm,
             commands,
             events,
-            source,
             limits: config.limits,
             target_peers: config.target_peers,
-            chains: config.chains.into_iter().collect(),
             topics,
             redial,
             scores: PeerScores::new(config.scoring),
             rates: HashMap::new(),
             awaiting_verdict: HashMap::new(),
-            requests: HashMap::new(),
-            served_tx,
-            served_rx,
             connected: HashMap::new(),
             last_kad_bootstrap: None,
             kad_bootstrap_due: false,
@@ -151,10 +131,6 @@ impl Service {
                     Some(command) => self.on_command(command),
                     None => break,
                 },
-                Some((channel, response)) = self.served_rx.recv() => {
-                    // The requester may have gone; nothing to do then.
-                    let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
-                }
                 _ = tick.tick() => self.maintain(),
             }
         }
@@ -321,7 +297,6 @@ impl Service {
                 message_id,
                 message,
             }) => self.on_gossip(propagation_source, &message_id, &message),
-            BehaviourEvent::Sync(event) => self.on_sync_event(event),
             _ => {}
         }
     }
@@ -404,90 +379,6 @@ impl Service {
         }
     }
 
-    fn on_sync_event(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
-        match event {
-            request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request {
-                    request, channel, ..
-                } => self.serve(peer, request, channel),
-                request_response::Message::Response {
-                    request_id,
-                    response,
-                } => {
-                    if let Some(reply) = self.requests.remove(&request_id) {
-                        let _ = reply.send(Ok(response));
-                    }
-                }
-            },
-            request_response::Event::OutboundFailure {
-                peer,
-                request_id,
-                error,
-                ..
-            } => {
-                if matches!(&error, request_response::OutboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData)
-                {
-                    self.penalize(peer, Misbehaviour::Undecodable);
-                }
-                if let Some(reply) = self.requests.remove(&request_id) {
-                    let _ = reply.send(Err(NetError::Request {
-                        peer: NodeId(peer),
-                        reason: error.to_string(),
-                    }));
-                }
-            }
-            request_response::Event::InboundFailure { peer, error, .. } => {
-                if matches!(&error, request_response::InboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData)
-                {
-                    self.penalize(peer, Misbehaviour::Undecodable);
-                }
-            }
-            request_response::Event::ResponseSent { .. } => {}
-        }
-    }
-
-    fn serve(
-        &mut self,
-        peer: PeerId,
-        request: SyncRequest,
-        channel: ResponseChannel<SyncResponse>,
-    ) {
-        let now = Instant::now();
-        let rates = self
-            .rates
-            .entry(peer)
-            .or_insert_with(|| PeerRates::new(&self.limits, now));
-        if !rates.requests.try_take(1, now) {
-            self.penalize(peer, Misbehaviour::RateLimited);
-            let _ = self
-                .swarm
-                .behaviour_mut()
-                .sync
-                .send_response(channel, SyncResponse::Busy);
-            return;
-        }
-        let chain = match request {
-            SyncRequest::Status { chain } | SyncRequest::Blocks { chain, .. } => chain,
-        };
-        if !self.chains.contains(&chain) {
-            let _ = self
-                .swarm
-                .behaviour_mut()
-                .sync
-                .send_response(channel, SyncResponse::UnknownChain);
-            return;
-        }
-        let source = Arc::clone(&self.source);
-        let served = self.served_tx.clone();
-        let max_blocks = self.limits.max_blocks_per_request;
-        let max_bytes = self.limits.max_sync_response_size;
-        // Storage reads may block; keep them off the network task.
-        tokio::task::spawn_blocking(move || {
-            let response = answer(source.as_ref(), request, max_blocks, max_bytes);
-            let _ = served.send((channel, response));
-        });
-    }
-
     fn on_command(&mut self, command: Command) {
         match command {
             Command::Publish { topic, data, reply } => {
@@ -512,14 +403,6 @@ impl Service {
                         self.penalize(source, Misbehaviour::Invalid);
                     }
                 }
-            }
-            Command::Request {
-                peer,
-                request,
-                reply,
-            } => {
-                let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-                self.requests.insert(id, reply);
             }
             Command::Peers { reply } => {
                 let _ = reply.send(self.peer_infos());
@@ -569,42 +452,5 @@ impl Service {
                 score: self.scores.score(peer, now),
             })
             .collect()
-    }
-}
-
-/// Builds the answer to a sync request from the node's blocks: consecutive
-/// blocks from the first height asked for, within the count and byte limits.
-fn answer(
-    source: &dyn BlockSource,
-    request: SyncRequest,
-    max_blocks: u64,
-    max_bytes: usize,
-) -> SyncResponse {
-    match request {
-        SyncRequest::Status { chain } => SyncResponse::Status {
-            latest: source.latest(chain),
-        },
-        SyncRequest::Blocks { chain, from, to } => {
-            let mut blocks = Vec::new();
-            // The enum tag and the vector's length prefix.
-            let mut size = 5usize;
-            let mut height = from;
-            while height <= to && u64::try_from(blocks.len()).unwrap_or(u64::MAX) < max_blocks {
-                let Some(block) = source.decided(chain, height) else {
-                    break;
-                };
-                let len = borsh::object_length(&block).unwrap_or(usize::MAX);
-                if size.saturating_add(len) > max_bytes {
-                    break;
-                }
-                size = size.saturating_add(len);
-                blocks.push(block);
-                match height.next() {
-                    Some(next) => height = next,
-                    None => break,
-                }
-            }
-            SyncResponse::Blocks(blocks)
-        }
     }
 }

@@ -1,5 +1,5 @@
 //! The network on real sockets on 127.0.0.1: mesh formation, per-chain
-//! gossip, block sync, and a byzantine peer. Every wait is on a condition
+//! gossip, the protocols offered, and a byzantine peer. Every wait is on a condition
 //! with a bound, never a fixed sleep.
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
@@ -13,7 +13,6 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::net::Ipv4Addr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gont_core::header::ExecutionFields;
@@ -23,12 +22,11 @@ use gont_core::{
     RawTransaction, ServiceId, Timestamp,
 };
 use gont_net::{
-    BlockImporter, BlockSource, NetAddr, Network, NetworkConfig, NetworkEvent, NetworkHandle,
-    NoBlocks, NodeId, NodeKey, Verdict, catch_up,
+    NetAddr, Network, NetworkConfig, NetworkEvent, NetworkHandle, NodeId, NodeKey, Verdict,
 };
 use libp2p::futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, gossipsub, noise, tcp, yamux};
+use libp2p::{Multiaddr, gossipsub, identify, noise, tcp, yamux};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
@@ -50,8 +48,8 @@ fn config(chains: &[u64], bootstrap: Option<&NetAddr>) -> NetworkConfig {
     config
 }
 
-async fn start_with(config: NetworkConfig, source: Arc<dyn BlockSource>) -> Node {
-    let (handle, events) = Network::spawn(config, source).await.unwrap();
+async fn start_with(config: NetworkConfig) -> Node {
+    let (handle, events) = Network::spawn(config).await.unwrap();
     let addrs = handle.listen_addrs().await.unwrap();
     assert!(!addrs.is_empty());
     let addr = addrs[0].with_node(handle.local_id());
@@ -63,7 +61,7 @@ async fn start_with(config: NetworkConfig, source: Arc<dyn BlockSource>) -> Node
 }
 
 async fn start(chains: &[u64], bootstrap: Option<&NetAddr>) -> Node {
-    start_with(config(chains, bootstrap), Arc::new(NoBlocks)).await
+    start_with(config(chains, bootstrap)).await
 }
 
 /// Polls `cond` until it holds; fails the test after [`BOUND`].
@@ -177,7 +175,7 @@ async fn a_bootstrap_peer_that_comes_back_is_redialled_while_other_peers_stay_co
         config.listen = vec![NetAddr::tcp(Ipv4Addr::LOCALHOST.into(), port)];
         config
     };
-    let a = start_with(a_config(), Arc::new(NoBlocks)).await;
+    let a = start_with(a_config()).await;
     let b = start(&[1], Some(&a.addr)).await;
     let c = start(&[1], Some(&a.addr)).await;
     wait_for_mesh(&[&a, &b, &c]).await;
@@ -197,7 +195,7 @@ async fn a_bootstrap_peer_that_comes_back_is_redialled_while_other_peers_stay_co
     })
     .await;
 
-    let a = start_with(a_config(), Arc::new(NoBlocks)).await;
+    let a = start_with(a_config()).await;
     wait_for_mesh(&[&a, &b, &c]).await;
 }
 
@@ -269,7 +267,7 @@ async fn gossip_on_a_chain_reaches_every_subscriber_and_no_other_node() {
     assert!(d.handle.publish_tx(ChainId(1), &one).await.is_err());
 
     // Checkpoints travel on their chain's own topic the same way.
-    let decided = &make_chain(1)[0];
+    let decided = &decided_block();
     let set = gont_core::Genesis::devnet(1, 0).validator_set().unwrap();
     let checkpoint = Checkpoint {
         service: ServiceId(1),
@@ -291,179 +289,84 @@ async fn gossip_on_a_chain_reaches_every_subscriber_and_no_other_node() {
     assert_eq!((chain, *got), (ChainId(1), checkpoint));
 }
 
-// ---------------------------------------------------------------- block sync
-
-const SYNC_CHAIN: ChainId = ChainId(1);
-
-/// A chain of `n` decided blocks linked by parent ids, with commits naming
-/// each block's id.
-fn make_chain(n: u64) -> Vec<DecidedBlock> {
-    let mut blocks: Vec<DecidedBlock> = Vec::new();
-    for h in 1..=n {
-        let body = Body {
-            transactions: vec![tx(&format!("{h}/a")), tx(&format!("{h}/b"))],
-            evidence: Vec::new(),
-            last_commit: None,
-        };
-        let header = Header {
-            chain_id: SYNC_CHAIN,
-            height: Height(h),
-            time: Timestamp::from_secs(1_767_225_600 + h),
-            parent: blocks.last().map(|p| p.block.header.id().unwrap()),
-            tx_root: body.tx_root(),
-            state_root: Hash::digest(&h.to_le_bytes()),
-            receipts_root: Hash::ZERO,
-            validators_hash: ValidatorSetHash([1; 32]),
-            next_validators_hash: ValidatorSetHash([1; 32]),
-            proposer: ValidatorAddress([2; 20]),
-            execution: ExecutionFields::default(),
-            evidence_hash: None,
-            last_commit_hash: None,
-        };
-        let commit = CommitCertificate {
-            height: Height(h),
-            round: 0,
-            block_id: header.id().unwrap(),
-            signatures: Vec::new(),
-        };
-        blocks.push(DecidedBlock {
-            block: Block { header, body },
-            commit,
-        });
-    }
-    blocks
-}
-
-struct MemorySource(Vec<DecidedBlock>);
-
-impl BlockSource for MemorySource {
-    fn decided(&self, chain: ChainId, height: Height) -> Option<DecidedBlock> {
-        let i = usize::try_from(height.0.checked_sub(1)?).ok()?;
-        (chain == SYNC_CHAIN)
-            .then(|| self.0.get(i).cloned())
-            .flatten()
-    }
-    fn latest(&self, chain: ChainId) -> Option<Height> {
-        (chain == SYNC_CHAIN)
-            .then(|| self.0.last().map(|b| b.block.header.height))
-            .flatten()
+/// A decided block of chain 1 at height 1 (the commit names its id).
+fn decided_block() -> DecidedBlock {
+    let body = Body {
+        transactions: vec![tx("1/a"), tx("1/b")],
+        evidence: Vec::new(),
+        last_commit: None,
+    };
+    let header = Header {
+        chain_id: ChainId(1),
+        height: Height(1),
+        time: Timestamp::from_secs(1_767_225_601),
+        parent: None,
+        tx_root: body.tx_root(),
+        state_root: Hash::digest(b"1"),
+        receipts_root: Hash::ZERO,
+        validators_hash: ValidatorSetHash([1; 32]),
+        next_validators_hash: ValidatorSetHash([1; 32]),
+        proposer: ValidatorAddress([2; 20]),
+        execution: ExecutionFields::default(),
+        evidence_hash: None,
+        last_commit_hash: None,
+    };
+    let commit = CommitCertificate {
+        height: Height(1),
+        round: 0,
+        block_id: header.id().unwrap(),
+        signatures: Vec::new(),
+    };
+    DecidedBlock {
+        block: Block { header, body },
+        commit,
     }
 }
 
-#[derive(Debug)]
-struct Refused(String);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Refused {}
-
-/// Stands in for consensus's verification: the commit names this block,
-/// the block extends the tip, the body matches the header.
-#[derive(Default)]
-struct VerifyingChain(Vec<DecidedBlock>);
-
-impl BlockImporter for VerifyingChain {
-    type Error = Refused;
-    fn tip(&self) -> Option<Height> {
-        self.0.last().map(|b| b.block.header.height)
-    }
-    fn import(&mut self, block: DecidedBlock) -> Result<(), Refused> {
-        let header = &block.block.header;
-        let id = header.id().map_err(|e| Refused(e.to_string()))?;
-        if block.commit.block_id != id || block.commit.height != header.height {
-            return Err(Refused(format!(
-                "commit does not name block {}",
-                header.height
-            )));
-        }
-        let parent = self.0.last().map(|p| p.block.header.id().unwrap());
-        if header.parent != parent {
-            return Err(Refused(format!(
-                "block {} does not extend the tip",
-                header.height
-            )));
-        }
-        if header.tx_root != block.block.body.tx_root() {
-            return Err(Refused(format!("block {} body mismatch", header.height)));
-        }
-        self.0.push(block);
-        Ok(())
-    }
-}
-
-async fn server(blocks: Vec<DecidedBlock>, bootstrap: Option<&NetAddr>) -> Node {
-    let mut config = config(&[SYNC_CHAIN.0], bootstrap);
-    // Several round trips for 200 blocks.
-    config.limits.max_blocks_per_request = 64;
-    start_with(config, Arc::new(MemorySource(blocks))).await
-}
+// ---------------------------------------------------------------- protocols
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_started_after_200_blocks_syncs_them_from_peers_and_reaches_the_tip() {
-    let chain = make_chain(200);
-    let a = server(chain.clone(), None).await;
-    let b = server(chain.clone(), Some(&a.addr)).await;
-    let c = server(chain.clone(), Some(&a.addr)).await;
-
-    let late = start(&[SYNC_CHAIN.0], Some(&a.addr)).await;
-    for peer in [&a, &b, &c] {
-        wait_for_subscription(&late, peer.handle.local_id(), SYNC_CHAIN.0).await;
-    }
-    let mut importer = VerifyingChain::default();
-    let outcome = timeout(BOUND, catch_up(&late.handle, SYNC_CHAIN, &mut importer))
-        .await
-        .expect("sync did not finish in time")
-        .unwrap();
-    assert_eq!(outcome.imported, 200);
-    assert_eq!(outcome.tip, Some(Height(200)));
-    assert_eq!(importer.0, chain);
-
-    // The "fetch a range" call alone returns exactly the range, in order.
-    let range = late
-        .handle
-        .request_blocks(SYNC_CHAIN, Height(90), Height(170))
-        .await
-        .unwrap();
-    assert_eq!(range, chain[89..170].to_vec());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_penalises_a_byzantine_block_server_and_still_reaches_the_tip() {
-    let chain = make_chain(200);
-    // The byzantine server claims a longer chain whose block 50 is forged
-    // (its state root changed after the commit was made).
-    let mut forged = make_chain(250);
-    forged[49].block.header.state_root = Hash::digest(b"forged");
-    let liar = server(forged, None).await;
-    let honest = server(chain.clone(), Some(&liar.addr)).await;
-
-    let late = start(&[SYNC_CHAIN.0], Some(&liar.addr)).await;
-    for peer in [&liar, &honest] {
-        wait_for_subscription(&late, peer.handle.local_id(), SYNC_CHAIN.0).await;
-    }
-    let mut importer = VerifyingChain::default();
-    let outcome = timeout(BOUND, catch_up(&late.handle, SYNC_CHAIN, &mut importer))
-        .await
-        .expect("sync did not finish in time")
-        .unwrap();
-    assert_eq!(outcome.tip, Some(Height(200)));
-    assert_eq!(importer.0, chain);
-    let liar_score = late
-        .handle
-        .peers()
-        .await
+async fn a_node_offers_gossip_and_discovery_and_no_block_sync_protocol() {
+    // gont-net served `/gont/sync/1`, which turned a 1 KiB request into up
+    // to 16 MiB of reads with no limit across peers, while no node used it
+    // (Malachite's value sync catches a node up): it is not served.
+    let node = start(&[7], None).await;
+    let mut probe = libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
         .unwrap()
-        .into_iter()
-        .find(|p| p.id == liar.handle.local_id())
-        .map(|p| p.score)
+        .with_behaviour(|key| {
+            identify::Behaviour::new(identify::Config::new("/probe/1".to_owned(), key.public()))
+        })
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    probe
+        .dial(node.addr.to_string().parse::<Multiaddr>().unwrap())
         .unwrap();
+    let info = timeout(BOUND, async {
+        loop {
+            if let SwarmEvent::Behaviour(identify::Event::Received { info, .. }) =
+                probe.select_next_some().await
+            {
+                return info;
+            }
+        }
+    })
+    .await
+    .expect("the node never identified itself");
+    let protocols: Vec<String> = info.protocols.iter().map(ToString::to_string).collect();
     assert!(
-        liar_score < 0,
-        "the byzantine server kept score {liar_score}"
+        protocols.iter().any(|p| p.starts_with("/meshsub/")),
+        "{protocols:?}"
+    );
+    assert!(
+        !protocols.iter().any(|p| p.starts_with("/gont/sync/")),
+        "{protocols:?}"
     );
 }
 

@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 
 use gont_core::{Bytes, ChainId, RawTransaction};
 use gont_net::{
-    NetAddr, Network, NetworkConfig, NetworkEvent, NetworkHandle, NoBlocks, NodeId, NodeKey, Rate,
-    Verdict,
+    NetAddr, Network, NetworkConfig, NetworkEvent, NetworkHandle, NodeId, NodeKey, Rate, Verdict,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Semaphore, mpsc};
@@ -261,7 +260,7 @@ async fn tcp_baseline(size: usize, messages: u64) -> Result<f64, BoxError> {
 
 async fn run(quick: bool) -> Result<(), BoxError> {
     let epoch = Instant::now();
-    let (publisher, _publisher_events) = Network::spawn(config(None), Arc::new(NoBlocks)).await?;
+    let (publisher, _publisher_events) = Network::spawn(config(None)).await?;
     let bootstrap = publisher
         .listen_addrs()
         .await?
@@ -271,7 +270,7 @@ async fn run(quick: bool) -> Result<(), BoxError> {
     let (tx, mut deliveries) = mpsc::unbounded_channel();
     let mut receivers: Vec<NodeId> = Vec::new();
     for _ in 0..RECEIVERS {
-        let (handle, events) = Network::spawn(config(Some(&bootstrap)), Arc::new(NoBlocks)).await?;
+        let (handle, events) = Network::spawn(config(Some(&bootstrap))).await?;
         receivers.push(handle.local_id());
         receive(handle, events, epoch, tx.clone());
     }

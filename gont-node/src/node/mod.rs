@@ -16,12 +16,10 @@ use std::time::{Duration, Instant};
 use gont_consensus::driver::{self, DriverConfig, DriverHandle, Host};
 use gont_consensus::{GontContext, PrivateKey};
 use gont_core::{
-    ChainId, DecidedBlock, DecidedStore, ExecutionStore, Genesis, Height, RawTransaction, Timestamp,
+    ChainId, DecidedBlock, ExecutionStore, Genesis, Height, RawTransaction, Timestamp,
 };
-use gont_net::{
-    BlockSource, Network, NetworkConfig, NetworkEvent, NetworkHandle, NodeKey, Verdict,
-};
-use gont_storage::{ChainStore, Store};
+use gont_net::{Network, NetworkConfig, NetworkEvent, NetworkHandle, NodeKey, Verdict};
+use gont_storage::Store;
 use gont_vm::{Engine, EngineConfig, genesis_changes};
 use tokio::sync::{broadcast, mpsc};
 use tracing::{error, info, warn};
@@ -246,21 +244,6 @@ impl Host for ChainHost {
     }
 }
 
-/// Decided blocks for gont-net's block sync, from the store.
-struct StoreBlocks(HashMap<ChainId, ChainStore>);
-
-impl BlockSource for StoreBlocks {
-    fn decided(&self, chain: ChainId, height: Height) -> Option<DecidedBlock> {
-        DecidedStore::decided(self.0.get(&chain)?, height)
-            .ok()
-            .flatten()
-    }
-
-    fn latest(&self, chain: ChainId) -> Option<Height> {
-        self.0.get(&chain)?.decided_height().ok().flatten()
-    }
-}
-
 /// One chain as the node runs it.
 struct RunningChain {
     config: ChainConfig,
@@ -357,13 +340,7 @@ impl Node {
             .collect::<Result<_, _>>()
             .map_err(|e| chain_err(genesis.chain_id, format!("[p2p] bootstrap: {e}")))?;
         net_config.chains = chains.iter().map(|c| c.config.chain_id).collect();
-        let source = StoreBlocks(
-            chains
-                .iter()
-                .map(|c| (c.config.chain_id, c.backend.store().clone()))
-                .collect(),
-        );
-        let (net, events) = Network::spawn(net_config, Arc::new(source)).await?;
+        let (net, events) = Network::spawn(net_config).await?;
         let peers = Arc::new(AtomicUsize::new(0));
         let backends: HashMap<ChainId, Arc<ChainBackend>> = chains
             .iter()
