@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `gont_chain_height` | gauge | `chain` |
 //! | `gont_chain_round` | gauge | `chain`: the round the last block was decided in |
+//! | `gont_chain_halted` | gauge | `chain`: 1 once the chain's consensus has stopped on this node (the others go on), else 0 |
 //! | `gont_block_interval_seconds` | histogram | `chain` |
 //! | `gont_block_transactions` | histogram | `chain` |
 //! | `gont_mempool_transactions` | gauge | `chain` |

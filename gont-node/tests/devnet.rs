@@ -255,3 +255,105 @@ fn a_killed_devnet_restarts_from_its_directory_with_heights_and_balances_intact(
     node.kill().unwrap();
     node.wait().unwrap();
 }
+
+const HALT_RPC_PORT: u16 = 21_545;
+const HALT_BASE_PORT: u16 = 21_600;
+
+/// `GET /metrics` of the node whose metrics listen on `port`.
+fn metrics(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: gont\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+}
+
+#[test]
+fn a_chain_whose_disk_fails_halts_alone_and_says_so_while_the_nodes_other_chains_go_on() {
+    // Fault injected: node 1's directory of the service's proposals is
+    // replaced by a file, so its next write fails (as a failing disk
+    // would). Before, one chain's driver error stopped the whole node,
+    // every chain with it.
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = Devnet::start_with(dir.path(), 2, HALT_RPC_PORT, HALT_BASE_PORT);
+    let (space, service) = (devnet.rpc(1, SPACE), devnet.rpc(1, SPACE + 1));
+    wait_past(service, 1);
+    let pid = devnet.pids()[1];
+    let proposals = dir
+        .path()
+        .join("node1/data/consensus")
+        .join((SPACE + 1).to_string())
+        .join("proposals");
+    std::fs::remove_dir_all(&proposals).unwrap();
+    std::fs::write(&proposals, b"not a directory").unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let halted = loop {
+        let status = client::blocking::call(space, "gont_status", &json!([])).ok();
+        let reason = status.as_ref().and_then(|s| {
+            s["chains"]
+                .as_array()?
+                .iter()
+                .find(|c| c["chainId"] == json!(SPACE + 1))?
+                .get("halted")?
+                .as_str()
+                .map(str::to_owned)
+        });
+        if let Some(reason) = reason {
+            break reason;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 1 never reported the service halted: {status:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(halted.contains("proposals"), "{halted}");
+    assert_eq!(devnet.pids()[1], pid, "node 1 kept running");
+
+    // GONT Space goes on, with node 1 voting (2 of 2 validators).
+    let space_now = height(space);
+    wait_past(space, space_now + 3);
+    // The halted chain's height stands still, and its state still answers.
+    let service_halted = height(service);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(height(service), service_halted);
+    // It takes no transaction that no block would include.
+    let tx = TxEip1559 {
+        chain_id: SPACE + 1,
+        nonce: 0,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(Address::repeat_byte(0x42)),
+        value: U256::from(1),
+        access_list: Default::default(),
+        input: Default::default(),
+    };
+    let raw = raw(&sign(tx, &dev_key(0).unwrap()).unwrap());
+    let refused = client::blocking::call(
+        service,
+        "eth_sendRawTransaction",
+        &json!([format!("0x{}", alloy_primitives::hex::encode(&raw.0))]),
+    )
+    .expect_err("a halted chain refuses transactions");
+    assert!(refused.to_string().contains("halted"), "{refused}");
+    assert!(
+        metrics(devnet.metrics_port(1))
+            .contains(&format!("gont_chain_halted{{chain=\"{}\"}} 1", SPACE + 1)),
+        "the metric says so"
+    );
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_gont"))
+        .args(["status", "--rpc", &space.to_string()])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&status.stdout);
+    assert!(status.status.success(), "{printed}");
+    assert!(
+        printed.contains("halted") && printed.contains(&halted),
+        "gont status says so: {printed}"
+    );
+}

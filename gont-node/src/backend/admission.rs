@@ -42,6 +42,10 @@ pub enum AdmitError {
     /// This node could not read its state or pool.
     #[error(transparent)]
     Node(#[from] RpcError),
+    /// The chain's consensus has stopped on this node: no block would
+    /// include the transaction.
+    #[error("chain halted on this node: {0}")]
+    Halted(String),
 }
 
 impl AdmitError {
@@ -60,7 +64,7 @@ impl AdmitError {
                     | TxError::BlobFeeCapTooLow { .. }
                     | TxError::InsufficientFunds { .. }
             ),
-            Self::Pool(_) | Self::Node(_) | Self::Unprotected => false,
+            Self::Pool(_) | Self::Node(_) | Self::Unprotected | Self::Halted(_) => false,
         }
     }
 }
@@ -159,6 +163,9 @@ impl ChainBackend {
 
     /// Admits a raw transaction, checked as geth checks it.
     pub(super) fn admit(&self, raw: RawTransaction, origin: Origin) -> Result<B256, AdmitError> {
+        if let Some(reason) = self.halted() {
+            return Err(AdmitError::Halted(reason.to_owned()));
+        }
         // Before any decoding: the size bounds the work.
         self.mempool
             .lock()

@@ -69,6 +69,8 @@ pub struct ChainBackend {
     /// Whether the JSON-RPC admits transactions without EIP-155 replay
     /// protection ([`AdmitError::Unprotected`]); gossip admits them always.
     allow_unprotected: std::sync::atomic::AtomicBool,
+    /// Why the chain's consensus stopped, once it has.
+    halted: std::sync::OnceLock<String>,
     /// The pool's journal, once [`ChainBackend::open_journal`] opened it.
     journal: std::sync::OnceLock<Journal>,
 }
@@ -171,6 +173,7 @@ impl ChainBackend {
             syncing,
             admitted: broadcast::channel(PENDING_NOTICES).0,
             allow_unprotected: std::sync::atomic::AtomicBool::new(false),
+            halted: std::sync::OnceLock::new(),
             journal: std::sync::OnceLock::new(),
         }
     }
@@ -332,6 +335,17 @@ impl ChainBackend {
     /// The number of transactions in the pool.
     pub fn pool_len(&self) -> usize {
         self.mempool.lock().map_or(0, |p| p.len())
+    }
+
+    /// Marks the chain halted (its consensus stopped, for `reason`): it
+    /// admits no more transactions, which no block would include.
+    pub fn halt(&self, reason: String) {
+        let _ = self.halted.set(reason);
+    }
+
+    /// Why the chain halted, if it has.
+    pub fn halted(&self) -> Option<&str> {
+        self.halted.get().map(String::as_str)
     }
 
     /// Sets what `eth_syncing` reports.

@@ -39,7 +39,7 @@ pub(crate) fn run(rpc: SocketAddr) -> Result<()> {
     );
     println!(
         "{:<8} {:<14} {:>8} {:<10} {:>8} {:>10} {:>6} {:<8} {:>7}",
-        "chain", "name", "height", "role", "signed", "validators", "peers", "syncing", "mempool"
+        "chain", "name", "height", "role", "signed", "validators", "peers", "state", "mempool"
     );
     for chain in status
         .get("chains")
@@ -56,10 +56,13 @@ pub(crate) fn run(rpc: SocketAddr) -> Result<()> {
             (true, false) => "standby",
             (false, _) => "follower",
         };
-        let syncing = if chain.get("syncing").and_then(Value::as_bool) == Some(true) {
-            "yes"
+        let halted = chain.get("halted").and_then(Value::as_str);
+        let state = if halted.is_some() {
+            "halted"
+        } else if chain.get("syncing").and_then(Value::as_bool) == Some(true) {
+            "syncing"
         } else {
-            "no"
+            "running"
         };
         // Connected consensus peers of the chain, of those configured.
         let peers = format!(
@@ -82,9 +85,15 @@ pub(crate) fn run(rpc: SocketAddr) -> Result<()> {
             signed,
             text(chain, "validators"),
             peers,
-            syncing,
+            state,
             text(chain, "mempool"),
         );
+        if let Some(reason) = halted {
+            println!(
+                "  chain {} halted: {reason} (the node's other chains go on)",
+                text(chain, "chainId")
+            );
+        }
     }
     Ok(())
 }

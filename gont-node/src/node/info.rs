@@ -102,6 +102,7 @@ impl NodeInfo for Info {
                 "configuredPeers": c.configured_peers,
                 "lastSigned": c.last_signed.load(Ordering::Relaxed),
                 "mempool": c.backend.pool_len(),
+                "halted": c.backend.halted(),
             })).collect::<Vec<_>>(),
         })
     }

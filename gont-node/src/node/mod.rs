@@ -80,13 +80,21 @@ pub enum NodeError {
         /// Why.
         reason: String,
     },
-    /// Consensus failed.
-    #[error("chain {chain}: {source}")]
+    /// A chain's consensus could not start.
+    #[error("chain {chain}: consensus could not start")]
     Consensus {
         /// The chain.
         chain: ChainId,
         /// The driver's error.
         source: driver::DriverError,
+    },
+    /// A chain's consensus stopped.
+    #[error("chain {chain}: consensus halted: {reason}")]
+    Halted {
+        /// The chain.
+        chain: ChainId,
+        /// Why (the driver's error).
+        reason: String,
     },
     /// The JSON-RPC server.
     #[error(transparent)]
@@ -260,6 +268,7 @@ struct RunningChain {
 /// A started node.
 pub struct Node {
     drivers: Vec<(ChainId, DriverHandle)>,
+    info: Arc<Info>,
     peer_counters: Vec<tokio::task::JoinHandle<()>>,
     rpc: Vec<RpcServer>,
     rpc_addrs: Vec<(ChainId, SocketAddr)>,
@@ -396,6 +405,7 @@ impl Node {
         let mut rpc_addrs = Vec::new();
         for chain in chains {
             let chain_id = chain.config.chain_id;
+            metrics::gauge!("gont_chain_halted", "chain" => chain_id.to_string()).set(0.0);
             let (new_blocks, _) = broadcast::channel(256);
             if let (Some(relayer), Some(service)) = (&relayer, genesis.service_by_chain(chain_id)) {
                 tokio::spawn(relayer.clone().run(
@@ -445,6 +455,7 @@ impl Node {
         }
         Ok(Self {
             drivers,
+            info,
             peer_counters,
             rpc: rpc_servers,
             rpc_addrs,
@@ -458,37 +469,59 @@ impl Node {
         &self.rpc_addrs
     }
 
-    /// Runs until SIGINT or SIGTERM, or until a chain's consensus fails;
-    /// then stops cleanly.
+    /// Runs until SIGINT or SIGTERM, or until no chain's consensus is left
+    /// running; then stops cleanly. A chain whose consensus fails (a block
+    /// its engine refuses, an I/O error) halts alone, loudly: an error in
+    /// the log, `halted` in `gont_status` and `gont status`, the
+    /// `gont_chain_halted` gauge at 1; its JSON-RPC keeps serving what it
+    /// committed but refuses new transactions, and the node's other chains
+    /// go on.
     pub async fn run_until_signal(mut self) -> Result<(), NodeError> {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .map_err(NodeError::Signal)?;
-        let failed = async {
-            loop {
-                for (chain, d) in &mut self.drivers {
-                    if d.is_finished() {
-                        let chain = *chain;
-                        return (chain, d.finished().await);
-                    }
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let mut last_failure = None;
+        let outcome = loop {
+            if self.drivers.is_empty() {
+                break last_failure.map_or(Ok(()), Err);
             }
-        };
-        let outcome = tokio::select! {
-            _ = tokio::signal::ctrl_c() => { info!("SIGINT: stopping"); Ok(()) }
-            _ = term.recv() => { info!("SIGTERM: stopping"); Ok(()) }
-            (chain, result) = failed => {
-                match result {
-                    Ok(()) => Ok(()),
-                    Err(source) => Err(NodeError::Consensus { chain, source }),
-                }
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => { info!("SIGINT: stopping"); break Ok(()) }
+                _ = term.recv() => { info!("SIGTERM: stopping"); break Ok(()) }
+                () = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+            if let Some(failure) = self.reap_halted().await {
+                last_failure = Some(failure);
             }
         };
         if let Err(e) = &outcome {
-            error!("{e}");
+            error!("no chain left running; the last failure: {e}");
         }
         self.stop().await;
         outcome
+    }
+
+    /// Takes the chains whose consensus has stopped out of the running
+    /// ones and marks them halted; returns the last one's failure.
+    async fn reap_halted(&mut self) -> Option<NodeError> {
+        let mut failure = None;
+        while let Some(i) = self.drivers.iter().position(|(_, d)| d.is_finished()) {
+            let (chain, driver) = self.drivers.swap_remove(i);
+            let reason = match driver.stop().await {
+                Ok(()) => "consensus stopped".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            error!(
+                %chain,
+                "consensus HALTED: {reason}; this chain stops here, the node's other chains go on \
+                 (its JSON-RPC still serves what it committed)"
+            );
+            metrics::gauge!("gont_chain_halted", "chain" => chain.to_string()).set(1.0);
+            if let Some(c) = self.info.chains.iter().find(|c| c.chain_id == chain) {
+                c.backend.halt(reason.clone());
+            }
+            failure = Some(NodeError::Halted { chain, reason });
+        }
+        failure
     }
 
     /// Stops consensus, then the RPC servers; the store closes when the
