@@ -268,14 +268,7 @@ async fn services_are_anchored_into_the_space_and_gont_verify_proves_their_accou
 
     // The relayers' metrics.
     let metrics = tokio::task::spawn_blocking(move || {
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", net.metrics_port(1))).unwrap();
-        std::io::Write::write_all(
-            &mut stream,
-            b"GET /metrics HTTP/1.1\r\nHost: gont\r\nConnection: close\r\n\r\n",
-        )
-        .unwrap();
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
+        let text = net.metrics(1);
         net.kill();
         text
     })

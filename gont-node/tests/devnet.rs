@@ -259,18 +259,6 @@ fn a_killed_devnet_restarts_from_its_directory_with_heights_and_balances_intact(
 const HALT_RPC_PORT: u16 = 21_545;
 const HALT_BASE_PORT: u16 = 21_600;
 
-/// `GET /metrics` of the node whose metrics listen on `port`.
-fn metrics(port: u16) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: gont\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    text
-}
-
 #[test]
 fn a_chain_whose_disk_fails_halts_alone_and_says_so_while_the_nodes_other_chains_go_on() {
     // Fault injected: node 1's directory of the service's proposals is
@@ -342,7 +330,8 @@ fn a_chain_whose_disk_fails_halts_alone_and_says_so_while_the_nodes_other_chains
     .expect_err("a halted chain refuses transactions");
     assert!(refused.to_string().contains("halted"), "{refused}");
     assert!(
-        metrics(devnet.metrics_port(1))
+        devnet
+            .metrics(1)
             .contains(&format!("gont_chain_halted{{chain=\"{}\"}} 1", SPACE + 1)),
         "the metric says so"
     );

@@ -15,8 +15,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{Devnet, SPACE};
@@ -29,17 +28,6 @@ const SERVICE: u64 = SPACE + 1;
 const PAUSE: Duration = Duration::from_secs(30);
 /// How soon after SIGCONT the network must have healed.
 const HEAL: Duration = Duration::from_secs(10);
-
-/// Node `i`'s `/metrics` text.
-fn metrics(net: &Devnet, i: usize) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", net.metrics_port(i))).unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: gont\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    text
-}
 
 /// `chain`'s entry in the `gont_status` of the node serving `rpc`.
 fn status(rpc: SocketAddr, chain: u64) -> Value {
@@ -104,7 +92,7 @@ fn a_validator_paused_for_30s_is_back_signing_commits_within_10s_of_resuming() {
     println!("node 0 during the pause: {during}");
     assert_eq!(number(&during["consensusPeers"]), 2, "{during}");
     assert_eq!(
-        metric(&metrics(&net, 0), "gont_consensus_peers", SPACE),
+        metric(&net.metrics(0), "gont_consensus_peers", SPACE),
         Some(2.0)
     );
     let tip = height(net.rpc(0, SPACE));
@@ -126,7 +114,7 @@ fn a_validator_paused_for_30s_is_back_signing_commits_within_10s_of_resuming() {
     });
     println!("peers counted whole again {took:?} later");
     assert_eq!(
-        metric(&metrics(&net, 0), "gont_consensus_peers", SPACE),
+        metric(&net.metrics(0), "gont_consensus_peers", SPACE),
         Some(3.0)
     );
 }

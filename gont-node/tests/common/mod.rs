@@ -152,6 +152,19 @@ impl Devnet {
         SocketAddr::from(([127, 0, 0, 1], port))
     }
 
+    /// Node `i`'s `/metrics` text.
+    #[allow(dead_code)] // Not every test binary that shares this module asks.
+    pub(crate) fn metrics(&self, i: usize) -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.metrics_port(i))).unwrap();
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: gont\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        text
+    }
+
     /// Node `i`'s metrics port.
     pub(crate) fn metrics_port(&self, i: usize) -> u16 {
         self.base_port + 90 + 100 * u16::try_from(i).unwrap()
