@@ -403,18 +403,17 @@ impl Standalone {
     }
 
     /// Seals blocks as `sealing` says until the task is aborted: per
-    /// admitted transaction (several admitted together share a block), or
-    /// per interval. A failed seal is logged and tried again at the next
+    /// admitted transaction (several admitted together share a block; what
+    /// the pool holds when it starts is sealed at once), or per interval. A failed seal is logged and tried again at the next
     /// occasion.
     pub async fn run_sealer(self: Arc<Self>, sealing: Sealing) {
         match sealing {
             Sealing::Instant => {
                 let mut admitted = self.backend.new_pending_transactions();
+                // First what the pool already holds (restored from the
+                // journal, or admitted before this subscription), then
+                // at every admission.
                 loop {
-                    match admitted.recv().await {
-                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(broadcast::error::RecvError::Closed) => return,
-                    }
                     // Wake-ups of what is in the pool now are spent by the
                     // seals below; one that arrives during them wakes the
                     // loop again. (Draining after sealing instead loses the
@@ -431,6 +430,10 @@ impl Standalone {
                         if self.backend.pool_len() >= before {
                             break;
                         }
+                    }
+                    match admitted.recv().await {
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => return,
                     }
                 }
             }

@@ -209,6 +209,47 @@ fn a_standalone_vm_answers_requests_batches_and_garbage_as_strings_and_refuses_s
     assert_eq!(ask(&too_many)["error"]["code"], -32600);
 }
 
+/// The instant sealer seals what the pool holds when it starts (restored
+/// from the journal, or admitted before its task first ran), not only
+/// what is admitted after: before, it waited for the next admission, and
+/// under load the gap-filling test below lost both of its wake-ups.
+#[test]
+fn the_instant_sealer_seals_what_the_pool_holds_when_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut genesis = Genesis::devnet(1, 0);
+    genesis.genesis_time = Timestamp(1_700_000_000_000);
+    let chain_id = genesis.chain_id.0;
+    let vm = Standalone::open(dir.path(), &genesis, None, Timestamp(1_700_000_000_000)).unwrap();
+    let vm = std::sync::Arc::new(vm);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let ask = |method: &str, params: Value| -> Value {
+        let request =
+            json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string();
+        serde_json::from_str(&runtime.block_on(vm.rpc(&request))).unwrap()
+    };
+    let to = Address::repeat_byte(0x42);
+    let sent = ask("eth_sendRawTransaction", json!([transfer(chain_id, 0, to)]));
+    assert!(sent["result"].is_string(), "{sent}");
+    runtime.spawn(
+        vm.clone()
+            .run_sealer(gont_node::standalone::Sealing::Instant),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let from = address_of(&dev_key(0).unwrap());
+    while quantity(&ask("eth_getTransactionCount", json!([from, "latest"]))["result"]).unwrap() < 1
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the pooled transaction was never sealed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// The instant sealer must not lose the wake-up of a transaction admitted
 /// while it seals: a nonce gap (nonce 1 before 0) makes it seal a block
 /// without the waiting transaction, and the gap-filling nonce 0 arrives
