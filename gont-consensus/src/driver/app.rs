@@ -104,6 +104,11 @@ const WAITING_STREAMS: usize = 8;
 /// largest stream, from all senders together.
 const PARTIAL_STREAMS: usize = 4;
 
+/// How many rounds ahead of its current one a node takes proposal streams
+/// of: validators that started apart or were cut off are in different
+/// rounds, and one that skips ahead needs the round's proposal.
+const ROUNDS_AHEAD: u32 = 4;
+
 /// How many rounds' blocks that were ahead of this node's clock are held
 /// for when it catches up.
 const UNTIMELY_ROUNDS: usize = 4;
@@ -791,7 +796,8 @@ where
 
 /// Whether to take the parts of a stream that `init` announces, with
 /// consensus at `(current, round)`: a stream of this chain from the current
-/// height's proposer of a round up to the next one, or from a member of the
+/// height's proposer of a round at most [`ROUNDS_AHEAD`] ahead (Malachite
+/// keeps a later round's value for when it skips there), or from a member of the
 /// current set for the next height's first [`WAITING_ROUNDS`] rounds (its
 /// set is not known yet). Before the first round, any member's.
 fn admits(
@@ -811,7 +817,7 @@ fn admits(
     if current == Height(0) {
         member
     } else if init.height == current {
-        r <= round.saturating_add(1)
+        r <= round.saturating_add(ROUNDS_AHEAD)
             && select_proposer(validators, current, init.round).address() == init.proposer
     } else {
         init.height.0 == current.0.saturating_add(1) && r < WAITING_ROUNDS && member
@@ -1256,7 +1262,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn parts_are_buffered_only_for_the_rounds_proposer_of_this_round_or_the_next() {
+    fn parts_are_buffered_only_for_the_rounds_proposer_and_a_few_rounds_ahead() {
         let dir = tempfile::tempdir().unwrap();
         let (proposer, other) = proposer_and_other();
         let mut state = receiver(dir.path(), other.clone());
@@ -1282,8 +1288,8 @@ pub(crate) mod tests {
             assert!(state.received_part(peer(), part).unwrap().is_none());
         }
         assert_eq!(state.streams.len(), 1);
-        // A round two ahead of the current one is not.
-        let far = Round::new(2);
+        // A round further ahead than ROUNDS_AHEAD is not.
+        let far = Round::new(ROUNDS_AHEAD + 1);
         let far_proposer = select_proposer(&validators(), Height(1), far).address();
         let far_key = keys()
             .into_iter()
@@ -1304,7 +1310,7 @@ pub(crate) mod tests {
         assert_eq!(
             state.streams.len(),
             1,
-            "a stream two rounds ahead is not held"
+            "a stream too many rounds ahead is not held"
         );
     }
 
