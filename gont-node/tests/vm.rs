@@ -209,6 +209,22 @@ fn a_standalone_vm_answers_requests_batches_and_garbage_as_strings_and_refuses_s
     assert_eq!(ask(&too_many)["error"]["code"], -32600);
 }
 
+/// A one-validator development chain of `gont vm rpc` in `dir` (its
+/// sealer not started), a 2-thread runtime to drive it, and its chain id.
+fn development_vm(
+    dir: &std::path::Path,
+) -> (std::sync::Arc<Standalone>, tokio::runtime::Runtime, u64) {
+    let mut genesis = Genesis::devnet(1, 0);
+    genesis.genesis_time = Timestamp(1_700_000_000_000);
+    let vm = Standalone::open(dir, &genesis, None, Timestamp(1_700_000_000_000)).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    (std::sync::Arc::new(vm), runtime, genesis.chain_id.0)
+}
+
 /// The instant sealer seals what the pool holds when it starts (restored
 /// from the journal, or admitted before its task first ran), not only
 /// what is admitted after: before, it waited for the next admission, and
@@ -216,16 +232,7 @@ fn a_standalone_vm_answers_requests_batches_and_garbage_as_strings_and_refuses_s
 #[test]
 fn the_instant_sealer_seals_what_the_pool_holds_when_it_starts() {
     let dir = tempfile::tempdir().unwrap();
-    let mut genesis = Genesis::devnet(1, 0);
-    genesis.genesis_time = Timestamp(1_700_000_000_000);
-    let chain_id = genesis.chain_id.0;
-    let vm = Standalone::open(dir.path(), &genesis, None, Timestamp(1_700_000_000_000)).unwrap();
-    let vm = std::sync::Arc::new(vm);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let (vm, runtime, chain_id) = development_vm(dir.path());
     let ask = |method: &str, params: Value| -> Value {
         let request =
             json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string();
@@ -257,16 +264,7 @@ fn the_instant_sealer_seals_what_the_pool_holds_when_it_starts() {
 #[test]
 fn the_instant_sealer_includes_a_gap_filling_transaction_admitted_while_it_seals() {
     let dir = tempfile::tempdir().unwrap();
-    let mut genesis = Genesis::devnet(1, 0);
-    genesis.genesis_time = Timestamp(1_700_000_000_000);
-    let chain_id = genesis.chain_id.0;
-    let vm = Standalone::open(dir.path(), &genesis, None, Timestamp(1_700_000_000_000)).unwrap();
-    let vm = std::sync::Arc::new(vm);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let (vm, runtime, chain_id) = development_vm(dir.path());
     runtime.spawn(
         vm.clone()
             .run_sealer(gont_node::standalone::Sealing::Instant),
