@@ -622,12 +622,8 @@ async fn start_consensus(
                 .map_err(|source| NodeError::Key { path, source })?;
             PrivateKey::from_seed(*seed)
         }
-        // A follower signs nothing that counts; its key only names its
-        // consensus connections.
-        None => PrivateKey::from_seed(blake3::derive_key(
-            "gont follower consensus key v1",
-            format!("{}/{chain_id}", node_key.id()).as_bytes(),
-        )),
+        None => follower_key(node_key, chain_id)
+            .ok_or_else(|| chain_err(chain_id, "the node key is not ed25519"))?,
     };
     let fee_recipient = set
         .get_by_key(&key.public_key())
@@ -708,6 +704,17 @@ async fn start_consensus(
 
 /// Counts a chain's connected consensus peers every second, for
 /// `gont_status` and the `gont_consensus_peers` gauge.
+/// The consensus key of a node that follows `chain` without a validator
+/// key. A follower signs nothing that counts, but what it signs must still
+/// be its own: the key is derived from the node key's secret, so that no
+/// one who knows the node's public id can sign as it.
+fn follower_key(node_key: &NodeKey, chain: ChainId) -> Option<PrivateKey> {
+    let secret = node_key.derive_secret("gont follower consensus key v2")?;
+    Some(PrivateKey::from_seed(
+        blake3::keyed_hash(&secret, &chain.get().to_be_bytes()).into(),
+    ))
+}
+
 async fn count_consensus_peers(peers: driver::ConsensusPeers, chain: Arc<RunningChainInfo>) {
     let gauge = metrics::gauge!("gont_consensus_peers", "chain" => chain.chain_id.to_string());
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -758,7 +765,39 @@ async fn net_events(
 
 #[cfg(test)]
 mod tests {
-    use super::tcp_socket;
+    use gont_core::ChainId;
+    use gont_net::NodeKey;
+
+    use super::{follower_key, tcp_socket};
+
+    #[test]
+    fn a_followers_consensus_key_cannot_be_computed_from_its_public_node_id() {
+        let node = NodeKey::generate();
+        let chain = ChainId(1);
+        let key = follower_key(&node, chain).unwrap();
+        // What anyone could compute from the public id (the derivation
+        // before this key came from the node key's secret).
+        let public = gont_consensus::PrivateKey::from_seed(blake3::derive_key(
+            "gont follower consensus key v1",
+            format!("{}/{chain}", node.id()).as_bytes(),
+        ));
+        assert_ne!(key.public_key(), public.public_key());
+        // Stable for the node, distinct per chain and per node.
+        assert_eq!(
+            follower_key(&node, chain).unwrap().public_key(),
+            key.public_key()
+        );
+        let other_chain = ChainId(2);
+        assert_ne!(
+            follower_key(&node, other_chain).unwrap().public_key(),
+            key.public_key()
+        );
+        let other_node = NodeKey::generate();
+        assert_ne!(
+            follower_key(&other_node, chain).unwrap().public_key(),
+            key.public_key()
+        );
+    }
 
     #[test]
     fn consensus_addresses_are_tcp_multiaddrs() {
