@@ -13,6 +13,8 @@
 //! - [`devnet_plan`]: the plan of a local network (`gont devnet`).
 //! - [`metrics`]: Prometheus metrics at `/metrics`.
 //! - [`relay`]: submits a service's checkpoints to GONT Space.
+//! - [`rollback`]: `gont rollback`, one chain of a stopped node back to
+//!   an earlier height.
 //! - [`verify`]: `gont verify account`, a service account checked against
 //!   GONT Space alone.
 //! - [`abci`]: the VM as an ABCI 2.0 application for CometBFT
@@ -46,6 +48,8 @@ pub mod overrides;
 pub mod progress;
 #[cfg(feature = "masternode")]
 pub mod relay;
+#[cfg(feature = "masternode")]
+pub mod rollback;
 pub mod rpc;
 #[cfg(feature = "abi")]
 pub mod standalone;

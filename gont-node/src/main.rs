@@ -112,6 +112,26 @@ enum Command {
         #[arg(long, default_value_t = gont_node::devnet_plan::BASE_PORT)]
         base_port: u16,
     },
+    #[cfg(feature = "masternode")]
+    /// Roll one chain of a stopped node back to an earlier height (as
+    /// `cometbft rollback`). The blocks above it stay decided and are
+    /// executed again on the next start; with --hard they are removed and
+    /// taken from peers again (refused for a chain this node validates).
+    Rollback {
+        /// The home directory.
+        #[arg(long)]
+        home: PathBuf,
+        /// The chain (GONT Space's or a service's chain id).
+        #[arg(long)]
+        chain: u64,
+        /// The height that becomes the chain's head.
+        #[arg(long)]
+        height: u64,
+        /// Remove the decided blocks above the height too, with the
+        /// chain's consensus write-ahead log.
+        #[arg(long)]
+        hard: bool,
+    },
     /// The GONT VM alone, with no consensus and no network.
     #[cfg(feature = "abi")]
     Vm {
@@ -325,6 +345,13 @@ fn run(cli: Cli) -> Result<()> {
             service_rpc: cmd::verify::endpoint(&rpc)?,
             trust: trust.as_deref().map(cmd::verify::trust).transpose()?,
         }),
+        #[cfg(feature = "masternode")]
+        Command::Rollback {
+            home,
+            chain,
+            height,
+            hard,
+        } => cmd::home::rollback(&home, chain, height, hard),
         Command::Status { home, rpc } => {
             let rpc = match home {
                 Some(home) => cmd::status::rpc_of_home(&home)?,

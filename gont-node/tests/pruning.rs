@@ -13,14 +13,14 @@
     clippy::panic
 )]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use gont_core::Timestamp;
 use gont_core::genesis::DEV_ADDRESSES;
 use gont_node::client::{self, ClientError, quantity};
-use gont_node::config::{NodeConfig, PruningConfig, files};
-use gont_node::home::{self, InitOptions};
+use gont_node::config::PruningConfig;
 use gont_node::node::{Node, NodeError};
 use serde_json::{Value, json};
 
@@ -35,50 +35,18 @@ async fn call(addr: SocketAddr, method: &'static str, params: Value) -> Result<V
 /// A one-validator home under `home` keeping the last `keep_last`
 /// heights, whose Space has an unbonding period of `unbonding` blocks.
 fn init_home(home: &std::path::Path, keep_last: u64, unbonding: u64) {
-    let now = Timestamp(
-        u64::try_from(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_millis(),
-        )
-        .unwrap(),
-    );
-    home::init(InitOptions {
-        home,
-        genesis: None,
-        moniker: "pruned".into(),
-        passphrase: PASSPHRASE,
-        now,
-    })
-    .unwrap();
-    let genesis_path = home.join(files::GENESIS);
-    let mut genesis =
-        gont_core::Genesis::from_json(&std::fs::read_to_string(&genesis_path).unwrap()).unwrap();
-    genesis.consensus.unbonding_period_blocks = unbonding;
-    std::fs::write(&genesis_path, genesis.to_json()).unwrap();
-    let mut config = NodeConfig::load(home).unwrap();
-    config.p2p.listen = "/ip4/127.0.0.1/tcp/0".into();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let chain = &mut config.chains[0];
-    chain.rpc = Some("127.0.0.1:0".parse().unwrap());
-    chain.consensus.listen = format!("/ip4/127.0.0.1/tcp/{port}");
-    let text = config.to_toml().replace(
-        "pruning = \"archive\"",
-        &format!("pruning = {{ keep_last = {keep_last} }}"),
-    );
-    std::fs::write(home.join(files::CONFIG), text).unwrap();
-    let loaded = NodeConfig::load(home).unwrap();
-    assert_eq!(
-        loaded.storage.pruning,
-        PruningConfig::KeepLast {
-            keep_last: keep_last.try_into().unwrap()
-        }
-    );
+    let rpc = "127.0.0.1:0".parse().unwrap();
+    common::one_validator_home(home, PASSPHRASE, rpc, port, |genesis, config| {
+        genesis.consensus.unbonding_period_blocks = unbonding;
+        config.storage.pruning = PruningConfig::KeepLast {
+            keep_last: keep_last.try_into().unwrap(),
+        };
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,8 +8,14 @@ use gont_core::{BlockId, ChainId, Hash, HeaderError, Height};
 /// carries the values involved, so that a log line alone explains it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database file is open in another process (a running node).
+    #[error("database file {path} is in use by another process (is the node running?)")]
+    InUse {
+        /// The file.
+        path: PathBuf,
+    },
     /// The database file could not be opened or created: not a redb file,
-    /// truncated, corrupt, locked by another process, or unreadable.
+    /// truncated, corrupt, or unreadable.
     #[error("cannot open database file {path}: {source}")]
     Open {
         /// The file.

@@ -18,14 +18,17 @@
 //!   [`verify_state_proof`]) and its inclusion and exclusion proofs.
 //! - [`ChainStore::put_decided`], [`ChainStore::decided`]: decided blocks
 //!   and commit certificates by height, for consensus sync.
+//! - [`ChainStore::rollback`]: back to an earlier height, for an operator
+//!   recovering a node (`gont rollback`).
 //! - [`StoreError`]: every failure, naming what failed.
 //!
 //! What it does not do: execute transactions or validate blocks beyond what
 //! keeps the store consistent (a block must extend the head, its parent
 //! must be the head, its state root must be the root of its changes); it
 //! holds no consensus write-ahead log (Malachite keeps its own); it does
-//! not fork or roll back (decided blocks are final); it does not index
-//! blooms (the log index is exact).
+//! not fork (decided blocks are final: [`ChainStore::rollback`] is an
+//! operator's repair, which keeps them decided by default); it does not
+//! index blooms (the log index is exact).
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
@@ -34,6 +37,7 @@ mod commitment;
 mod decided;
 mod error;
 mod query;
+mod rollback;
 mod state;
 mod store;
 mod tables;
@@ -47,5 +51,6 @@ pub use gont_core::state_proof::{
     verify_state_proof,
 };
 pub use query::{IndexedLog, LogFilter, TxLocation};
+pub use rollback::{RollbackMode, RolledBack};
 pub use state::State;
 pub use store::{Pruning, Store, StoreConfig};

@@ -97,9 +97,14 @@ impl Store {
         let path = path.as_ref().to_path_buf();
         let db = builder(&config)
             .create(&path)
-            .map_err(|source| StoreError::Open {
-                path: path.clone(),
-                source: Box::new(source),
+            .map_err(|source| match source {
+                redb::DatabaseError::DatabaseAlreadyOpen => {
+                    StoreError::InUse { path: path.clone() }
+                }
+                source => StoreError::Open {
+                    path: path.clone(),
+                    source: Box::new(source),
+                },
             })?;
         Self::adopt(db, path, config)
     }

@@ -137,3 +137,13 @@ fn a_store_of_another_schema_version_is_refused_naming_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_store_open_elsewhere_is_refused_as_in_use_and_opens_once_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = valid_store(dir.path());
+    let open = Store::open_file(&path, StoreConfig::default()).unwrap();
+    assert!(matches!(refused(&path), StoreError::InUse { .. }));
+    drop(open);
+    Store::open_file(&path, StoreConfig::default()).unwrap();
+}

@@ -1,5 +1,6 @@
-//! The commands that make and read a node's home: `gont init`, and
-//! `gont keys create|list|show` for its validator keys.
+//! The commands that make, read and repair a node's home: `gont init`,
+//! `gont keys create|list|show` for its validator keys, and `gont
+//! rollback`.
 
 use std::path::Path;
 
@@ -69,6 +70,25 @@ pub(crate) fn init(
 }
 
 /// `gont keys create|list|show`: the validator keys of a node home.
+/// `gont rollback`: prints what was done and what the next start does.
+pub(crate) fn rollback(home: &Path, chain: u64, height: u64, hard: bool) -> Result<()> {
+    let chain = ChainId(chain);
+    let rolled = gont_node::rollback::rollback(home, chain, gont_core::Height(height), hard)?;
+    println!("chain {chain}: head {} -> {}", rolled.from, rolled.to);
+    match rolled.decided {
+        Some(decided) if decided > rolled.to => println!(
+            "heights {}..={decided} stay decided: the next start executes and commits them again from this node's disk",
+            rolled.to.get() + 1
+        ),
+        _ if hard => println!(
+            "no decision above height {} is kept (consensus write-ahead log removed): the next start takes the blocks from peers",
+            rolled.to
+        ),
+        _ => {}
+    }
+    Ok(())
+}
+
 pub(crate) fn keys(command: KeysCommand) -> Result<()> {
     match command {
         KeysCommand::Create {

@@ -652,9 +652,7 @@ async fn start_consensus(
         })
         .collect::<Result<_, _>>()?;
     let mut driver_config = DriverConfig::new(
-        home.join(files::DATA)
-            .join("consensus")
-            .join(chain_id.to_string()),
+        crate::rollback::consensus_dir(home, chain_id),
         format!("{}-{chain_id}", config.moniker),
         listen,
         peers,

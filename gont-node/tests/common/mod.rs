@@ -11,7 +11,7 @@
 //! `devnet.rs` 20545 / 20600, `heal.rs` 21545 / 21600 and 22545 / 22600,
 //! `light_client.rs` 23545 / 23600, `anchoring.rs` 24545 / 24600 (five
 //! nodes), `staking.rs` 26545 / 26600 and 27545 / 27600 (four validators and a
-//! follower).
+//! follower); `rollback.rs`'s one node (RPC / consensus) 28545 / 28600.
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
@@ -250,4 +250,38 @@ pub(crate) fn genesis_client(
         gont_core::light::TrustOptions::default(),
     )
     .unwrap()
+}
+
+/// A one-validator home under `home` (`gont init` without a genesis, the
+/// validator key encrypted with `passphrase`): p2p on any free port,
+/// JSON-RPC on `rpc`, consensus on `consensus_port`; `adjust` edits the
+/// genesis and the config before they are written.
+pub(crate) fn one_validator_home(
+    home: &Path,
+    passphrase: &str,
+    rpc: SocketAddr,
+    consensus_port: u16,
+    adjust: impl FnOnce(&mut gont_core::Genesis, &mut gont_node::config::NodeConfig),
+) {
+    use gont_node::config::{NodeConfig, files};
+    gont_node::home::init(gont_node::home::InitOptions {
+        home,
+        genesis: None,
+        moniker: "one".into(),
+        passphrase,
+        now: now(),
+    })
+    .unwrap();
+    let genesis_path = home.join(files::GENESIS);
+    let mut genesis =
+        gont_core::Genesis::from_json(&std::fs::read_to_string(&genesis_path).unwrap()).unwrap();
+    let mut config = NodeConfig::load(home).unwrap();
+    config.p2p.listen = "/ip4/127.0.0.1/tcp/0".into();
+    let chain = &mut config.chains[0];
+    chain.rpc = Some(rpc);
+    chain.consensus.listen = format!("/ip4/127.0.0.1/tcp/{consensus_port}");
+    adjust(&mut genesis, &mut config);
+    std::fs::write(&genesis_path, genesis.to_json()).unwrap();
+    std::fs::write(home.join(files::CONFIG), config.to_toml()).unwrap();
+    assert_eq!(NodeConfig::load(home).unwrap(), config);
 }
