@@ -41,3 +41,28 @@ impl<T: borsh::BorshSerialize + borsh::BorshDeserialize> Codec<T> for BorshCodec
         Ok(Bytes::from(borsh::to_vec(msg)?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use malachitebft_app_channel::app::types::sync::Status;
+    use malachitebft_codec::Codec;
+
+    use super::BorshCodec;
+    use crate::context::GontContext;
+
+    /// Any peer can send a status: one whose peer id is not a multihash
+    /// must be refused, not panic the network actor (upstream 0.5.0
+    /// unwrapped it; found by the `consensus_message` fuzz target).
+    #[test]
+    fn a_status_with_a_malformed_peer_id_is_a_decode_error_not_a_panic() {
+        let mut bytes = Vec::new();
+        // The peer id: a borsh byte vector that is not a multihash.
+        bytes.extend_from_slice(&3u32.to_le_bytes());
+        bytes.extend_from_slice(&[0x97, 0x97, 0x97]);
+        // Tip height and the lowest height kept.
+        bytes.extend_from_slice(&[0; 16]);
+        let decoded: Result<Status<GontContext>, _> = BorshCodec.decode(Bytes::from(bytes));
+        assert!(decoded.is_err(), "{decoded:?}");
+    }
+}

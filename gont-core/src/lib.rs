@@ -17,7 +17,8 @@
 //!   boundary between execution (`gont-vm`) and storage (`gont-storage`).
 //! - [`encoding`]: the canonical binary encoding (borsh) of all of these.
 //!
-//! This crate does no I/O: no files, sockets or clocks. Time comes in as a
+//! This crate does no I/O: no files, sockets or clocks (but for the
+//! reader of committed fuzz corpora, behind the `fuzz` feature). Time comes in as a
 //! [`Timestamp`] argument where a rule needs it.
 //!
 //! The staking rules of the genesis (`epoch_length`,
@@ -31,6 +32,8 @@ pub mod checkpoint;
 pub mod encoding;
 pub mod engine;
 pub mod evidence;
+#[cfg(any(test, feature = "fuzz"))]
+pub mod fuzz;
 pub mod genesis;
 pub mod header;
 pub mod light;

@@ -32,6 +32,8 @@ mod addrs;
 mod behaviour;
 mod config;
 mod error;
+#[cfg(any(test, feature = "fuzz"))]
+pub mod fuzz;
 mod handle;
 mod identity;
 mod rate;

@@ -344,26 +344,20 @@ impl Service {
         }
         let from = NodeId(source);
         let msg_id = MessageId(id.clone());
-        let event = match topic.kind {
-            TopicKind::Transactions => gont_core::decode::<RawTransaction>(&message.data)
-                .map(|tx| NetworkEvent::Transaction {
-                    chain: topic.chain,
-                    tx,
-                    from,
-                    msg_id,
-                })
-                .map_err(|_| Misbehaviour::Undecodable),
-            TopicKind::Checkpoints => match gont_core::decode::<Checkpoint>(&message.data) {
-                Ok(c) if c.chain_id() == topic.chain => Ok(NetworkEvent::Checkpoint {
-                    chain: topic.chain,
-                    checkpoint: Box::new(c),
-                    from,
-                    msg_id,
-                }),
-                Ok(_) => Err(Misbehaviour::Invalid),
-                Err(_) => Err(Misbehaviour::Undecodable),
+        let event = decode_gossip(topic, &message.data).map(|payload| match payload {
+            Payload::Transaction(tx) => NetworkEvent::Transaction {
+                chain: topic.chain,
+                tx,
+                from,
+                msg_id,
             },
-        };
+            Payload::Checkpoint(checkpoint) => NetworkEvent::Checkpoint {
+                chain: topic.chain,
+                checkpoint,
+                from,
+                msg_id,
+            },
+        });
         match event {
             Ok(event) => {
                 self.awaiting_verdict.insert(id.clone(), (source, now));
@@ -452,5 +446,29 @@ impl Service {
                 score: self.scores.score(peer, now),
             })
             .collect()
+    }
+}
+
+/// What a gossip message carries.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Payload {
+    /// A raw transaction.
+    Transaction(RawTransaction),
+    /// A service checkpoint.
+    Checkpoint(Box<Checkpoint>),
+}
+
+/// Decodes a message of `topic`: what its kind carries, of its chain, or
+/// the misbehaviour of having sent it.
+pub(crate) fn decode_gossip(topic: Topic, data: &[u8]) -> Result<Payload, Misbehaviour> {
+    match topic.kind {
+        TopicKind::Transactions => gont_core::decode::<RawTransaction>(data)
+            .map(Payload::Transaction)
+            .map_err(|_| Misbehaviour::Undecodable),
+        TopicKind::Checkpoints => match gont_core::decode::<Checkpoint>(data) {
+            Ok(c) if c.chain_id() == topic.chain => Ok(Payload::Checkpoint(Box::new(c))),
+            Ok(_) => Err(Misbehaviour::Invalid),
+            Err(_) => Err(Misbehaviour::Undecodable),
+        },
     }
 }

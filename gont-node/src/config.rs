@@ -215,11 +215,17 @@ impl NodeConfig {
             path: path.clone(),
             source,
         })?;
-        let config: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.clone(),
+        Self::from_toml(&text, &path)
+    }
+
+    /// Parses and checks the TOML of a `config.toml`; `path` names it in
+    /// errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
             message: e.to_string(),
         })?;
-        config.check(&path)?;
+        config.check(path)?;
         Ok(config)
     }
 

@@ -34,6 +34,8 @@ pub mod client;
 pub mod config;
 #[cfg(feature = "masternode")]
 pub mod devnet_plan;
+#[cfg(all(feature = "abi", any(test, feature = "fuzz")))]
+pub mod fuzz;
 #[cfg(feature = "masternode")]
 pub mod home;
 pub mod journal;

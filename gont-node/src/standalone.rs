@@ -362,7 +362,22 @@ impl Standalone {
         let Ok(head) = serde_json::from_str::<Head<'_>>(request) else {
             return error_response("null", -32600, "invalid request");
         };
+        // The id is echoed only if it is one (a string, an integer or
+        // null); otherwise the request is invalid and the answer's id null,
+        // as JSON-RPC 2.0 says and jsonrpsee's server does.
         let id = head.id.map_or("null", RawValue::get);
+        let valid_id = match serde_json::from_str::<serde_json::Value>(id) {
+            Ok(serde_json::Value::String(_) | serde_json::Value::Null) => true,
+            Ok(serde_json::Value::Number(n)) => n.is_u64() || n.is_i64(),
+            _ => false,
+        };
+        if !valid_id {
+            return error_response(
+                "null",
+                -32600,
+                "invalid request: the id is not a string or an integer",
+            );
+        }
         if matches!(
             head.method.as_deref(),
             Some("eth_subscribe" | "eth_unsubscribe")

@@ -209,6 +209,32 @@ fn a_standalone_vm_answers_requests_batches_and_garbage_as_strings_and_refuses_s
     assert_eq!(ask(&too_many)["error"]["code"], -32600);
 }
 
+#[test]
+fn a_request_whose_id_is_not_a_string_or_an_integer_is_answered_with_a_null_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vm, runtime, _) = development_vm(dir.path());
+    // Found by the `json_rpc` fuzz target: the id was echoed as sent, and
+    // a number beyond f64 made the answer unreadable to JSON parsers.
+    for id in ["1.5e1111", "1.5", "{\"a\":1}", "[1]", "true"] {
+        let request =
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"eth_blockNumber","params":[]}}"#);
+        let text = runtime.block_on(vm.rpc(&request));
+        let answer: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(answer["id"], Value::Null, "{text}");
+        assert_eq!(answer["error"]["code"], -32600, "{text}");
+    }
+    for (id, echoed) in [
+        ("7", json!(7)),
+        (r#""seven""#, json!("seven")),
+        ("null", Value::Null),
+    ] {
+        let request =
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"eth_blockNumber","params":[]}}"#);
+        let answer: Value = serde_json::from_str(&runtime.block_on(vm.rpc(&request))).unwrap();
+        assert_eq!(answer["id"], echoed);
+    }
+}
+
 /// A one-validator development chain of `gont vm rpc` in `dir` (its
 /// sealer not started), a 2-thread runtime to drive it, and its chain id.
 fn development_vm(

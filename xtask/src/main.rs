@@ -9,12 +9,14 @@
 //! cargo xtask bench net gossip throughput and latency among 4 local nodes
 //! cargo xtask bench devnet  load benchmark of a 4-validator devnet
 //! cargo xtask chaos     kill -9, pauses and partitions of a devnet under load
+//! cargo xtask fuzz      the libFuzzer targets of fuzz/
 //! ```
 
 mod acceptance;
 mod ci;
 mod devnet;
 mod dist;
+mod fuzz;
 #[cfg(test)]
 mod tidy;
 
@@ -51,6 +53,9 @@ commands:
                      paused and partitioned in turn for N minutes (10); checks
                      agreement, lost transactions and stalls (root, iproute2)
   devnet [ARGS]      the node's local devnet (release), as `gont devnet ARGS`
+  fuzz [TARGET…] [--time S] [--runs N] [--sanitizer address]
+                     the libFuzzer targets of fuzz/ from their corpora (60 s
+                     each by default; cargo-fuzz and the nightly toolchain)
   help               this text";
 
 fn main() -> ExitCode {
@@ -76,6 +81,7 @@ fn run(args: &[String]) -> Result<()> {
         "dist" => dist::run(rest),
         "devnet" => devnet(rest),
         "chaos" => chaos(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

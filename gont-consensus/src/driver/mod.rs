@@ -31,6 +31,8 @@
 mod app;
 mod evidence;
 mod exposition;
+#[cfg(any(test, feature = "fuzz"))]
+pub mod fuzz;
 mod last_commit;
 mod malachite_node;
 mod parts;

@@ -387,6 +387,39 @@ impl Streams {
         self.partial.len()
     }
 
+    /// Checks the bounds this type promises: the bytes held are the sum
+    /// of the streams' and within the budget, at most [`MAX_PARTIAL`]
+    /// streams and [`STREAMS_PER_PEER`] per sender, and the refused and
+    /// trusted memories within theirs.
+    #[cfg(any(test, feature = "fuzz"))]
+    pub(super) fn check_bounds(&self) -> Result<(), String> {
+        let sum: usize = self.partial.values().map(|p| p.bytes).sum();
+        if sum != self.held {
+            return Err(format!("held {} but the streams hold {sum}", self.held));
+        }
+        if self.held > self.budget {
+            return Err(format!(
+                "held {} over the budget {}",
+                self.held, self.budget
+            ));
+        }
+        if self.partial.len() > MAX_PARTIAL {
+            return Err(format!("{} streams held", self.partial.len()));
+        }
+        let mut per_sender = BTreeMap::<PeerId, usize>::new();
+        for (peer, _) in self.partial.keys() {
+            let count = per_sender.entry(*peer).or_default();
+            *count += 1;
+            if *count > STREAMS_PER_PEER {
+                return Err(format!("{count} streams of one sender"));
+            }
+        }
+        if self.refused.len() > REFUSED || self.trusted.len() > TRUSTED_SENDERS {
+            return Err("the refused or trusted memory outgrew its bound".to_owned());
+        }
+        Ok(())
+    }
+
     fn remove(&mut self, key: &(PeerId, StreamId)) -> Option<Partial> {
         let partial = self.partial.remove(key)?;
         self.held = self.held.saturating_sub(partial.bytes);
