@@ -9,7 +9,8 @@ use redb::{ReadableTable, TableHandle, WriteTransaction};
 
 use crate::chain::ChainStore;
 use crate::error::{OrDb, StoreError};
-use crate::tables::{Hash32, INDEXED_TOPICS, decode_record, meta, read_meta};
+use crate::tables::{Hash32, decode_record, meta, read_meta};
+use crate::write::log_index_keys;
 
 /// What happens to the decided blocks above the height rolled back to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,8 +109,10 @@ impl ChainStore {
         let mut decided_blocks = txn.open_table(t.decided_blocks()).or_db(path, op)?;
 
         // Decisions are kept only as one unbroken run above `to`: the node
-        // finishes them in order on its next start.
+        // finishes them in order on its next start. `kept` is the last
+        // height of that run.
         let mut keep_decided = mode == RollbackMode::KeepDecided;
+        let mut kept = to.get();
         for h in first..=head.get() {
             let height = Height(h);
             let header: Header = match headers.remove(h).or_db(path, op)? {
@@ -131,12 +134,10 @@ impl ChainStore {
                 txs.remove(tx.hash().0).or_db(path, op)?;
             }
             log_blocks.remove(h).or_db(path, op)?;
-            for log in block_receipts.iter().flat_map(|r| &r.logs) {
-                log_addresses
-                    .remove((log.address.into_array(), h))
-                    .or_db(path, op)?;
-                for (topic, position) in log.topics.iter().take(INDEXED_TOPICS).zip(0u8..) {
-                    log_topics.remove((position, topic.0, h)).or_db(path, op)?;
+            for (address, topics) in log_index_keys(&block_receipts, h) {
+                log_addresses.remove(address).or_db(path, op)?;
+                for topic in topics {
+                    log_topics.remove(topic).or_db(path, op)?;
                 }
             }
             keep_decided = keep_decided && commits.get(h).or_db(path, op)?.is_some();
@@ -144,18 +145,16 @@ impl ChainStore {
                 decided_blocks
                     .insert(h, encode(&Block { header, body }).as_slice())
                     .or_db(path, op)?;
-            } else {
-                // The end of the run: no decision above here is kept.
-                commits.retain_in(h.., |_, _| false).or_db(path, op)?;
-                decided_blocks
-                    .retain_in(h.., |_, _| false)
-                    .or_db(path, op)?;
+                kept = h;
             }
         }
-        if mode == RollbackMode::Hard {
-            commits.retain_in(first.., |_, _| false).or_db(path, op)?;
+        // No decision above the run is kept (with `Hard`, none above `to`),
+        // nor any recorded above the old head that the run does not reach.
+        if kept < head.get() || mode == RollbackMode::Hard {
+            let above = kept.saturating_add(1);
+            commits.retain_in(above.., |_, _| false).or_db(path, op)?;
             decided_blocks
-                .retain_in(first.., |_, _| false)
+                .retain_in(above.., |_, _| false)
                 .or_db(path, op)?;
         }
         let decided = commits

@@ -401,13 +401,11 @@ fn index_logs(
     let mut addresses = txn.open_table(t.log_addresses()).or_db(path, op)?;
     let mut topics = txn.open_table(t.log_topics()).or_db(path, op)?;
     let mut count = 0u64;
-    for log in executed.receipts.iter().flat_map(|r| &r.logs) {
+    for (address, topic_keys) in log_index_keys(&executed.receipts, h) {
         count = count.saturating_add(1);
-        addresses
-            .insert((log.address.into_array(), h), ())
-            .or_db(path, op)?;
-        for (topic, position) in log.topics.iter().take(INDEXED_TOPICS).zip(0u8..) {
-            topics.insert((position, topic.0, h), ()).or_db(path, op)?;
+        addresses.insert(address, ()).or_db(path, op)?;
+        for topic in topic_keys {
+            topics.insert(topic, ()).or_db(path, op)?;
         }
     }
     if count > 0 {
@@ -417,6 +415,30 @@ fn index_logs(
             .or_db(path, op)?;
     }
     Ok(())
+}
+
+/// A log's key in the address index.
+pub(crate) type AddressKey = ([u8; 20], HeightKey);
+/// A log's key in the topic index: (topic position, topic, height).
+pub(crate) type TopicKey = (u8, Hash32, HeightKey);
+
+/// The log index keys of a block at height `h`, one entry per log: its
+/// (address, height) key and its (topic position, topic, height) keys.
+/// Writing a block inserts them; a rollback removes them.
+pub(crate) fn log_index_keys(
+    receipts: &[gont_core::Receipt],
+    h: HeightKey,
+) -> impl Iterator<Item = (AddressKey, Vec<TopicKey>)> + '_ {
+    receipts.iter().flat_map(|r| &r.logs).map(move |log| {
+        let topics = log
+            .topics
+            .iter()
+            .take(INDEXED_TOPICS)
+            .zip(0u8..)
+            .map(|(topic, position)| (position, topic.0, h))
+            .collect();
+        ((log.address.into_array(), h), topics)
+    })
 }
 
 /// Refuses a block other than the one consensus recorded as decided at its
