@@ -296,9 +296,19 @@ where
     }
 
     /// Whether a block's header is one this chain could decide at
-    /// `height`: proposer, chain, height and validator set. Its time is
-    /// not checked here (see [`State::proposed`]).
-    fn check_header(&self, value: &Value, height: Height, proposer: Address) -> Result<(), String> {
+    /// `height`: chain, height, validator set and proposer. A block
+    /// proposed for the first time (`named` is the round's proposer) must
+    /// name that proposer; a block proposed again in a later round (its
+    /// pol round set) or synced with its commit (`named` is `None`) was
+    /// built by the proposer of an earlier round, and must name a validator
+    /// of the height, as CometBFT checks. Its time is not checked here (see
+    /// [`State::proposed`]).
+    fn check_header(
+        &self,
+        value: &Value,
+        height: Height,
+        named: Option<Address>,
+    ) -> Result<(), String> {
         let header = &value.block().header;
         if header.chain_id != self.ctx.chain_id() {
             return Err(format!("chain {} is not ours", header.chain_id));
@@ -309,8 +319,18 @@ where
                 header.height
             ));
         }
-        if header.proposer != proposer.0 {
-            return Err("the header names another proposer".to_owned());
+        match named {
+            Some(proposer) if header.proposer != proposer.0 => {
+                return Err("the header names another proposer".to_owned());
+            }
+            None if self
+                .validators
+                .position(&Address(header.proposer))
+                .is_none() =>
+            {
+                return Err("the header's proposer is not a validator of the height".to_owned());
+            }
+            _ => {}
         }
         if header.validators_hash != self.validators.hash() {
             return Err("the header's validator set is not this height's".to_owned());
@@ -420,7 +440,10 @@ where
         let valid = match self.proposals.get(height, round, id) {
             Some(known) => known.valid,
             None => {
-                let valid = match self.check_header(&early.value, height, early.proposer) {
+                // A first proposal is signed and has no pol round.
+                let named = (early.signature.is_some() && early.valid_round == Round::Nil)
+                    .then_some(early.proposer);
+                let valid = match self.check_header(&early.value, height, named) {
                     Err(reason) => {
                         warn!(%height, round, %reason, "refusing a proposal");
                         false
@@ -1196,6 +1219,65 @@ pub(crate) mod tests {
             .expect("a value of the current height is answered");
         assert_eq!(synced.validity, Validity::Valid);
         assert_eq!(synced.proposer, Address(proposer.public_key().address()));
+    }
+
+    #[test]
+    fn a_value_proposed_again_in_a_later_round_is_valid_for_a_node_that_missed_its_first_round() {
+        // Round 0's proposer streams its block and stops; the validators
+        // that received it lock on it, and round 1's proposer proposes it
+        // again (pol round 0). A validator that never got round 0's stream
+        // must accept the block, whose header names round 0's proposer, or
+        // the locked validators and it never agree again (a service of four
+        // with one validator paused stopped for good in CI).
+        let dir = tempfile::tempdir().unwrap();
+        let (proposer, other) = proposer_and_other();
+        let key_of = |address: Address| {
+            keys()
+                .into_iter()
+                .find(|k| Address(k.public_key().address()) == address)
+                .unwrap()
+        };
+        let second = key_of(select_proposer(&validators(), Height(1), Round::new(1)).address());
+        assert_ne!(second.public_key(), proposer.public_key());
+        let value = block(&proposer, &[]);
+        let again = |pol_round| {
+            parts::split(
+                &ctx(),
+                &second,
+                Address(second.public_key().address()),
+                Height(1),
+                Round::new(1),
+                pol_round,
+                &value,
+            )
+        };
+        let mut state = receiver(dir.path(), other.clone());
+        state.started_round(Height(1), Round::new(1)).unwrap();
+        let answered =
+            feed(&mut state, again(Round::new(0))).expect("a complete stream is answered");
+        assert_eq!(answered.validity, Validity::Valid);
+        assert_eq!(answered.valid_round, Round::new(0));
+        assert_eq!(answered.value.id(), value.id());
+
+        // Without a pol round the block is new in round 1, and it must
+        // name round 1's proposer.
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = receiver(dir.path(), other.clone());
+        state.started_round(Height(1), Round::new(1)).unwrap();
+        let answered = feed(&mut state, again(Round::Nil)).expect("a complete stream is answered");
+        assert_eq!(answered.validity, Validity::Invalid);
+
+        // Decided in round 1 and synced with its commit: valid too, for a
+        // node catching up.
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = receiver(dir.path(), other);
+        let bytes = Bytes::from(borsh::to_vec(&value).unwrap());
+        let named = Address(second.public_key().address());
+        let synced = state
+            .synced_value(Height(1), Round::new(1), named, &bytes)
+            .unwrap()
+            .expect("a value of the current height is answered");
+        assert_eq!(synced.validity, Validity::Valid);
     }
 
     #[test]

@@ -207,6 +207,36 @@ impl Devnet {
 impl Drop for Devnet {
     fn drop(&mut self) {
         self.stop();
+        if std::thread::panicking() {
+            self.keep_logs();
+        }
+    }
+}
+
+impl Devnet {
+    /// After a failed test: copies every node's log out of the temporary
+    /// directory (which the test is about to remove) and prints the last
+    /// lines of each, so that a CI run shows why the nodes did what they did.
+    fn keep_logs(&self) {
+        let kept = std::env::temp_dir().join(format!(
+            "gont-test-logs-{}-{}",
+            std::process::id(),
+            self.rpc_port
+        ));
+        let _ = std::fs::create_dir_all(&kept);
+        for i in 0.. {
+            let log = self.dir.join(format!("node{i}")).join("node.log");
+            let Ok(text) = std::fs::read_to_string(&log) else {
+                break;
+            };
+            let _ = std::fs::write(kept.join(format!("node{i}.log")), &text);
+            let lines: Vec<&str> = text.lines().collect();
+            eprintln!("---- node{i}.log, last 40 of {} lines ----", lines.len());
+            for line in &lines[lines.len().saturating_sub(40)..] {
+                eprintln!("{line}");
+            }
+        }
+        eprintln!("---- node logs kept in {} ----", kept.display());
     }
 }
 
