@@ -11,7 +11,8 @@
 //! `devnet.rs` 20545 / 20600, `heal.rs` 21545 / 21600 and 22545 / 22600,
 //! `light_client.rs` 23545 / 23600, `anchoring.rs` 24545 / 24600 (five
 //! nodes), `staking.rs` 26545 / 26600 and 27545 / 27600 (four validators and a
-//! follower); `rollback.rs`'s one node (RPC / consensus) 28545 / 28600.
+//! follower); `rollback.rs`'s one node (RPC / consensus) 28545 / 28600;
+//! `flood.rs` 29545 / 29600.
 
 // Test code: a failed unwrap, index or panic is the test failing, with its message.
 #![allow(
