@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, TxKind, U256};
-use common::{Devnet, SPACE};
+use common::{Devnet, SPACE, height};
 use gont_node::client::{self, quantity};
 use gont_vm::testing::{dev_key, raw, sign};
 use serde_json::{Value, json};
@@ -32,10 +32,6 @@ const BASE_PORT: u16 = 20600;
 
 fn call(addr: SocketAddr, method: &str, params: &Value) -> Value {
     client::blocking::call(addr, method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
-}
-
-fn height(addr: SocketAddr) -> u64 {
-    quantity(&call(addr, "eth_blockNumber", &json!([]))).unwrap()
 }
 
 fn balance(addr: SocketAddr, who: Address) -> U256 {

@@ -27,13 +27,12 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{Devnet, SPACE};
+use common::{Devnet, SPACE, height};
 use gont_consensus::codec::BorshCodec;
 use gont_consensus::messages::{ProposalFin, ProposalInit};
 use gont_consensus::{Address, GontContext, Height, PrivateKey, ProposalPart, select_proposer};
@@ -86,10 +85,6 @@ fn parts_received(metrics: &str) -> u64 {
         })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
-}
-
-fn height(addr: SocketAddr) -> u64 {
-    quantity(&client::blocking::call(addr, "eth_blockNumber", &json!([])).unwrap()).unwrap()
 }
 
 /// Resident memory of process `pid`, in KiB.

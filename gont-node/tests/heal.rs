@@ -18,8 +18,8 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{Devnet, SPACE};
-use gont_node::client::{self, quantity};
+use common::{Devnet, SPACE, height};
+use gont_node::client;
 use rustix::process::Signal;
 use serde_json::{Value, json};
 
@@ -43,10 +43,6 @@ fn status(rpc: SocketAddr, chain: u64) -> Value {
 
 fn number(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))
-}
-
-fn height(rpc: SocketAddr) -> u64 {
-    quantity(&client::blocking::call(rpc, "eth_blockNumber", &json!([])).unwrap()).unwrap()
 }
 
 /// Polls `check` every 200 ms until it holds; panics with `what` after

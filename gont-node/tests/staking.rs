@@ -44,7 +44,7 @@ use std::time::{Duration, Instant};
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{TxKind, U256};
 use alloy_sol_types::SolCall;
-use common::{Devnet, SPACE, genesis_client, now};
+use common::{Devnet, SPACE, genesis_client, height, now};
 use gont_core::genesis::{
     DEV_OPERATOR_ADDRESSES, DEV_OPERATOR_KEYS, DevnetChain, devnet_validator_key,
 };
@@ -71,10 +71,6 @@ const ETHER: u128 = 1_000_000_000_000_000_000;
 
 fn call(addr: SocketAddr, method: &str, params: &Value) -> Value {
     client::blocking::call(addr, method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
-}
-
-fn height(addr: SocketAddr) -> u64 {
-    quantity(&call(addr, "eth_blockNumber", &json!([]))).unwrap()
 }
 
 fn balance(addr: SocketAddr, who: Address) -> U256 {

@@ -1084,6 +1084,14 @@ pub(crate) mod tests {
         GontContext::new(CHAIN, gont_core::ConsensusParams::default()).unwrap()
     }
 
+    /// The test key of validator `address`.
+    fn key_of(address: Address) -> PrivateKey {
+        keys()
+            .into_iter()
+            .find(|k| Address(k.public_key().address()) == address)
+            .unwrap()
+    }
+
     /// The key of the proposer of height 1, round 0, and another key.
     fn proposer_and_other() -> (PrivateKey, PrivateKey) {
         let set = validators();
@@ -1231,12 +1239,6 @@ pub(crate) mod tests {
         // with one validator paused stopped for good in CI).
         let dir = tempfile::tempdir().unwrap();
         let (proposer, other) = proposer_and_other();
-        let key_of = |address: Address| {
-            keys()
-                .into_iter()
-                .find(|k| Address(k.public_key().address()) == address)
-                .unwrap()
-        };
         let second = key_of(select_proposer(&validators(), Height(1), Round::new(1)).address());
         assert_ne!(second.public_key(), proposer.public_key());
         let value = block(&proposer, &[]);
@@ -1373,10 +1375,7 @@ pub(crate) mod tests {
         // A round further ahead than ROUNDS_AHEAD is not.
         let far = Round::new(ROUNDS_AHEAD + 1);
         let far_proposer = select_proposer(&validators(), Height(1), far).address();
-        let far_key = keys()
-            .into_iter()
-            .find(|k| Address(k.public_key().address()) == far_proposer)
-            .unwrap();
+        let far_key = key_of(far_proposer);
         let parts = parts::split(
             &ctx(),
             &far_key,

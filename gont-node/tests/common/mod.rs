@@ -257,6 +257,14 @@ fn wait_gone(pids: &[i32]) -> bool {
     true
 }
 
+/// The head height `eth_blockNumber` gives at `rpc`.
+pub(crate) fn height(rpc: SocketAddr) -> u64 {
+    gont_node::client::quantity(
+        &gont_node::client::blocking::call(rpc, "eth_blockNumber", &serde_json::json!([])).unwrap(),
+    )
+    .unwrap()
+}
+
 /// Now, by the system clock.
 pub(crate) fn now() -> gont_core::Timestamp {
     let ms = std::time::SystemTime::now()
