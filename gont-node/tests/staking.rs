@@ -15,11 +15,11 @@
 //! (`--log-format json`), one object per line.
 //!
 //! Double signing, on real processes too: validator 3 of the Space runs
-//! twice (the devnet's follower is given its Space key, as an operator who
-//! starts a second instance would), the two instances sign conflicting
-//! votes, the other validators put the evidence in a block, and the
-//! staking contract slashes and jails validator 3 while the Space goes on
-//! with three.
+//! twice (the devnet's follower is restarted with its Space key, as an
+//! operator who starts a second instance would, and catches up), the two
+//! instances propose different blocks and sign conflicting votes, the
+//! other validators put the evidence in a block, and the staking contract
+//! slashes and jails validator 3 while the Space goes on with three.
 //!
 //! Downtime, on real processes too: in a devnet of five validators whose
 //! downtime window is 10 blocks, node 3, a validator of the Space (one of
@@ -46,14 +46,15 @@ use alloy_primitives::{TxKind, U256};
 use alloy_sol_types::SolCall;
 use common::{Devnet, SPACE, genesis_client, height, now};
 use gont_core::genesis::{
-    DEV_OPERATOR_ADDRESSES, DEV_OPERATOR_KEYS, DevnetChain, devnet_validator_key,
+    DEV_ADDRESSES, DEV_OPERATOR_ADDRESSES, DEV_OPERATOR_KEYS, DEV_PRIVATE_KEYS, DevnetChain,
+    devnet_validator_key,
 };
 use gont_core::{Address, ConsensusKey, Genesis, ServiceId};
 use gont_node::client::{self, quantity};
 use gont_node::config::files;
 use gont_vm::system::STAKING;
 use gont_vm::system::staking::IStaking;
-use gont_vm::testing::{raw, sign, signing_key};
+use gont_vm::testing::{address_of, raw, sign, signing_key};
 use rustix::process::Signal;
 use serde_json::{Value, json};
 
@@ -68,6 +69,8 @@ const EPOCH: u64 = 10;
 const UNBONDING: u64 = 15;
 const FOLLOWER: usize = 4;
 const ETHER: u128 = 1_000_000_000_000_000_000;
+/// The tip every transaction of these tests pays, in wei (1 gwei).
+const TIP: u128 = 1_000_000_000;
 
 fn call(addr: SocketAddr, method: &str, params: &Value) -> Value {
     client::blocking::call(addr, method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
@@ -94,35 +97,57 @@ fn wait_for<T>(within: Duration, what: &str, mut check: impl FnMut() -> Option<T
     }
 }
 
-/// Signs a call of the staking contract by operator `operator` (its
-/// index in `DEV_OPERATOR_KEYS`), sends it with `eth_sendRawTransaction`
-/// and returns the receipt.
-fn send(addr: SocketAddr, chain_id: u64, operator: usize, value: U256, input: Vec<u8>) -> Value {
-    let from = DEV_OPERATOR_ADDRESSES[operator];
-    let nonce = quantity(&call(
+/// Signs a transaction of `key`'s account (the next nonce `addr`'s pool
+/// knows) paying a tip of 1 gwei, and sends it with
+/// `eth_sendRawTransaction`: its hash, or the node's refusal.
+fn submit(
+    addr: SocketAddr,
+    chain_id: u64,
+    key: &str,
+    to: Address,
+    value: U256,
+    input: Vec<u8>,
+) -> Result<Value, client::ClientError> {
+    let key = signing_key(key).unwrap();
+    let from = address_of(&key);
+    let nonce = quantity(&client::blocking::call(
         addr,
         "eth_getTransactionCount",
         &json!([from, "pending"]),
-    ))
+    )?)
     .unwrap();
     let tx = TxEip1559 {
         chain_id,
         nonce,
         gas_limit: 1_000_000,
         max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(STAKING),
+        max_priority_fee_per_gas: TIP,
+        to: TxKind::Call(to),
         value,
         access_list: Default::default(),
         input: input.into(),
     };
-    let key = signing_key(DEV_OPERATOR_KEYS[operator]).unwrap();
     let raw = raw(&sign(tx, &key).unwrap());
-    let hash = call(
+    client::blocking::call(
         addr,
         "eth_sendRawTransaction",
         &json!([format!("0x{}", alloy_primitives::hex::encode(&raw.0))]),
-    );
+    )
+}
+
+/// Signs a call of the staking contract by operator `operator` (its
+/// index in `DEV_OPERATOR_KEYS`), sends it with `eth_sendRawTransaction`
+/// and returns the receipt.
+fn send(addr: SocketAddr, chain_id: u64, operator: usize, value: U256, input: Vec<u8>) -> Value {
+    let hash = submit(
+        addr,
+        chain_id,
+        DEV_OPERATOR_KEYS[operator],
+        STAKING,
+        value,
+        input,
+    )
+    .unwrap_or_else(|e| panic!("eth_sendRawTransaction: {e}"));
     let receipt = wait_for(Duration::from_secs(60), "the transaction was mined", || {
         let receipt = call(addr, "eth_getTransactionReceipt", &json!([hash]));
         (!receipt.is_null()).then_some(receipt)
@@ -481,29 +506,85 @@ fn a_follower_stakes_into_the_set_signs_commits_leaves_and_withdraws_and_a_valid
 fn a_validator_running_twice_double_signs_is_slashed_jailed_and_the_space_goes_on_with_three() {
     let dir = tempfile::tempdir().unwrap();
     let args = ["--followers", "1"];
-    // A first run writes the homes; then the follower (node 4) gets
-    // validator 3's Space key: two processes sign with one key.
+    // A first run writes the homes.
     let net = Devnet::start_args(dir.path(), 4, &args, DOUBLE_RPC_PORT, DOUBLE_BASE_PORT);
     net.kill();
+    // Two instances with one state, one clock and one pool build the same
+    // block when their pacing wakes them in the same millisecond: no
+    // double sign at all. Instances on two operators' machines differ;
+    // here the follower's pool refuses the 1 gwei tips validator 3's takes,
+    // so that while transactions are pending the two build different
+    // blocks for validator 3's turns.
+    let config = dir.path().join("node4").join(files::CONFIG);
+    let text = std::fs::read_to_string(&config).unwrap();
+    let floor = format!("min_tip_wei = {}\n", TIP + 1);
+    assert!(text.contains("min_tip_wei = 1\n"), "{text}");
+    std::fs::write(&config, text.replace("min_tip_wei = 1\n", &floor)).unwrap();
+    let net = Devnet::start_args(dir.path(), 4, &args, DOUBLE_RPC_PORT, DOUBLE_BASE_PORT);
+    let space = net.rpc(0, SPACE);
+    let offender = ConsensusKey::of(&devnet_validator_key(DevnetChain::Space, 3)).to_string();
+
+    // A transfer every 100 ms, through node 0, until the jail.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut sent = 0_u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let one = U256::from(1);
+                let to = DEV_ADDRESSES[2];
+                sent +=
+                    u32::from(submit(space, SPACE, DEV_PRIVATE_KEYS[1], to, one, vec![]).is_ok());
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            sent
+        })
+    };
+    // A few blocks on, the follower's operator starts it again with
+    // validator 3's Space key, as one who starts a second instance of a
+    // validator would: it is behind the first and must catch up with the
+    // live heights to sign at all. (A node more than a height behind used
+    // to trail its peers on value sync for good, never voting in time:
+    // this test then saw no double sign in 180 s.)
+    let from = height(space);
+    wait_for(Duration::from_secs(30), "the Space goes on", || {
+        (height(space) >= from + 3).then_some(())
+    });
     let key_file = gont_node::home::validator_key_path(gont_core::ChainId(SPACE));
     std::fs::copy(
         dir.path().join("node3").join(&key_file),
         dir.path().join("node4").join(&key_file),
     )
     .unwrap();
-    let net = Devnet::start_args(dir.path(), 4, &args, DOUBLE_RPC_PORT, DOUBLE_BASE_PORT);
-    let space = net.rpc(0, SPACE);
-    let offender = ConsensusKey::of(&devnet_validator_key(DevnetChain::Space, 3)).to_string();
-    assert_eq!(
-        status(net.rpc(FOLLOWER, SPACE), SPACE)["inSet"],
-        json!(true),
-        "the second instance holds a key of the set"
+    net.signal(&[FOLLOWER], Signal::KILL);
+    let second = Instant::now();
+    wait_for(
+        Duration::from_secs(60),
+        "the second instance is up with a key of the set",
+        || {
+            let status =
+                client::blocking::call(net.rpc(FOLLOWER, SPACE), "gont_status", &json!([]));
+            let chains = status.ok()?["chains"].as_array()?.clone();
+            let space = chains
+                .iter()
+                .find(|c| c["chainId"] == json!(SPACE))?
+                .clone();
+            (space["inSet"] == json!(true)).then_some(())
+        },
     );
 
+    // 12 to 16 s here, and 92 to 116 s with nodes that trailed.
     let jailed = wait_for(
-        Duration::from_secs(180),
+        Duration::from_secs(60),
         "the double signer was jailed",
         || entry_of(space, SPACE, &offender).filter(|e| e["status"] == "jailed"),
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sent = sender.join().unwrap();
+    assert!(sent > 0, "no transfer was admitted");
+    println!(
+        "validator 3 jailed {:.1} s after its second instance was started",
+        second.elapsed().as_secs_f64()
     );
     let slashed = U256::from(95 * ETHER);
     assert_eq!(jailed["stake"], json!(slashed.to_string()), "5 % burned");

@@ -96,7 +96,7 @@ struct Early {
     signature: Option<gont_core::Signature>,
 }
 
-/// How many whole streams of the next height may wait for it, in bytes of
+/// How many whole streams of later heights may wait for them, in bytes of
 /// the largest stream: several proposers' rounds, relayed by several peers.
 const WAITING_STREAMS: usize = 8;
 
@@ -137,8 +137,8 @@ pub(super) struct State<E, S, H> {
     /// Values the execution engine holds executed (built or validated by
     /// this process since the last commit).
     executed: HashSet<ValueId>,
-    /// Complete streams of the next height, checked when it starts (its
-    /// validator set may not be known before).
+    /// Complete streams of the next heights, checked when theirs starts
+    /// (its validator set may not be known before).
     waiting: Waiting,
     current: Height,
     /// The current round of `current`.
@@ -229,6 +229,27 @@ where
             self.sets.pop_first();
         }
         Ok(set)
+    }
+
+    /// The set Malachite asks for at `height`: known up to one height
+    /// above the committed head; for the [`parts::HEIGHTS_AHEAD`] heights
+    /// after that, the latest known set, provisionally. Malachite uses a
+    /// later height's set only to check the votes it buffers for it, and
+    /// checks them again with the height's own set when it starts there;
+    /// without one it drops them, and a node two heights behind could
+    /// then decide no height on arrival and trailed its peers for good.
+    pub(super) fn set_for_consensus(
+        &mut self,
+        height: Height,
+    ) -> Result<Option<ValidatorSet>, DriverError> {
+        let next = self.next_height()?;
+        if height <= next {
+            self.set_at(height).map(Some)
+        } else if parts::ahead(next, height) {
+            self.set_at(next).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// Enters `height`: its set becomes the current one.
@@ -821,8 +842,10 @@ where
 /// consensus at `(current, round)`: a stream of this chain from the current
 /// height's proposer of a round at most [`ROUNDS_AHEAD`] ahead (Malachite
 /// keeps a later round's value for when it skips there), or from a member of the
-/// current set for the next height's first [`WAITING_ROUNDS`] rounds (its
-/// set is not known yet). Before the first round, any member's.
+/// current set for the first [`WAITING_ROUNDS`] rounds of the next
+/// [`HEIGHTS_AHEAD`](parts::HEIGHTS_AHEAD) heights (their sets are not
+/// known yet). Before the
+/// first round, any member's.
 fn admits(
     ctx: &GontContext,
     validators: &ValidatorSet,
@@ -843,7 +866,7 @@ fn admits(
         r <= round.saturating_add(ROUNDS_AHEAD)
             && select_proposer(validators, current, init.round).address() == init.proposer
     } else {
-        init.height.0 == current.0.saturating_add(1) && r < WAITING_ROUNDS && member
+        parts::ahead(current, init.height) && r < WAITING_ROUNDS && member
     }
 }
 
@@ -941,12 +964,7 @@ where
                 let _ = reply.send(value);
             }
             AppMsg::GetValidatorSet { height, reply } => {
-                // Known up to one height above the committed head.
-                let set = if height <= state.next_height()? {
-                    Some(state.set_at(height)?)
-                } else {
-                    None
-                };
+                let set = state.set_for_consensus(height)?;
                 let _ = reply.send(set);
             }
             AppMsg::Decided {
@@ -1393,6 +1411,32 @@ pub(crate) mod tests {
             1,
             "a stream too many rounds ahead is not held"
         );
+    }
+
+    #[test]
+    fn a_node_behind_holds_a_members_streams_of_the_next_few_heights_and_no_further() {
+        let dir = tempfile::tempdir().unwrap();
+        let (proposer, other) = proposer_and_other();
+        let mut state = receiver(dir.path(), other);
+        let value = block(&proposer, &[]);
+        let mut at = |height: u64| {
+            let parts = parts::split(
+                &ctx(),
+                &proposer,
+                Address(proposer.public_key().address()),
+                Height(height),
+                Round::new(0),
+                Round::Nil,
+                &value,
+            );
+            for part in parts {
+                assert!(state.received_part(peer(), part).unwrap().is_none());
+            }
+            state.waiting.held_bytes()
+        };
+        let held = at(3);
+        assert!(held > 0, "two heights ahead is held");
+        assert_eq!(at(2 + parts::HEIGHTS_AHEAD), held, "too far ahead");
     }
 
     #[test]

@@ -115,14 +115,23 @@ impl Assembled {
     }
 }
 
-/// Rounds of the next height whose streams wait for it: a node whose peers
+/// Rounds of a later height whose streams wait for it: a node whose peers
 /// are further ahead catches up by value sync, not by streams.
 pub(super) const WAITING_ROUNDS: u32 = 4;
 
-/// Complete streams of the next height, held unchecked until it starts
-/// (its validator set is not known before): only the next height, its
-/// first [`WAITING_ROUNDS`] rounds, one stream per sender and round, and
-/// at most a byte budget in all, so that no peer can make a node hold more.
+/// How many heights ahead of its current one a node holds streams for.
+/// Malachite's consensus keeps the votes of the next heights for when it
+/// gets there (as many as value sync's parallel requests, 5 by default);
+/// with those heights' blocks held too, a node that value sync brought
+/// near the tip decides each height on arrival instead of trailing its
+/// peers a sync round-trip behind.
+pub(super) const HEIGHTS_AHEAD: u64 = 4;
+
+/// Complete streams of later heights, held unchecked until their height
+/// starts (its validator set is not known before): only the next
+/// [`HEIGHTS_AHEAD`] heights, their first [`WAITING_ROUNDS`] rounds, one
+/// stream per sender and round, and at most a byte budget in all, so that
+/// no peer can make a node hold more.
 #[derive(Debug)]
 pub(super) struct Waiting {
     streams: BTreeMap<(Height, u32, PeerId), Assembled>,
@@ -133,8 +142,8 @@ pub(super) struct Waiting {
 /// Why a stream of a later height is not held.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum NotHeld {
-    /// It is for a height beyond the next, or a round beyond
-    /// [`WAITING_ROUNDS`].
+    /// It is for a height not above the current one or more than
+    /// [`HEIGHTS_AHEAD`] above it, or a round beyond [`WAITING_ROUNDS`].
     TooFarAhead,
     /// The streams held already take the whole budget.
     Full,
@@ -160,7 +169,7 @@ impl Waiting {
     ) -> Result<(), NotHeld> {
         let height = stream.init.height;
         let round = stream.init.round.as_u32().unwrap_or(u32::MAX);
-        if height.0 != current.0.saturating_add(1) || round >= WAITING_ROUNDS {
+        if !ahead(current, height) || round >= WAITING_ROUNDS {
             return Err(NotHeld::TooFarAhead);
         }
         let key = (height, round, from);
@@ -213,6 +222,12 @@ impl Waiting {
     pub(super) const fn held_bytes(&self) -> usize {
         self.bytes
     }
+}
+
+/// Whether `height` is one of the [`HEIGHTS_AHEAD`] heights after
+/// `current`.
+pub(super) const fn ahead(current: Height, height: Height) -> bool {
+    height.0 > current.0 && height.0 - current.0 <= HEIGHTS_AHEAD
 }
 
 #[derive(Debug)]
@@ -681,19 +696,25 @@ mod tests {
     }
 
     #[test]
-    fn streams_of_later_heights_are_held_only_for_the_next_height_and_within_a_budget() {
+    fn streams_of_the_next_few_heights_are_held_within_a_budget_and_no_further() {
         // Before, every stream of any later height was held until its
         // height started: a peer could fill a node's memory with them.
         let size = assembled(2, 0).bytes();
         let mut waiting = Waiting::new(2 * size);
         let at = Height(1);
+        let beyond = 1 + HEIGHTS_AHEAD + 1;
         assert_eq!(
-            waiting.hold(at, peer(1), assembled(3, 0)),
+            waiting.hold(at, peer(1), assembled(beyond, 0)),
             Err(NotHeld::TooFarAhead)
         );
         assert_eq!(
             waiting.hold(at, peer(1), assembled(2, WAITING_ROUNDS)),
             Err(NotHeld::TooFarAhead)
+        );
+        assert_eq!(
+            waiting.hold(at, peer(1), assembled(1, 0)),
+            Err(NotHeld::TooFarAhead),
+            "not the current height"
         );
         assert_eq!(waiting.held_bytes(), 0);
         waiting.hold(at, peer(1), assembled(2, 0)).unwrap();
@@ -712,5 +733,25 @@ mod tests {
         waiting.hold(at, peer(3), assembled(2, 1)).unwrap();
         waiting.prune_below(Height(3));
         assert_eq!(waiting.held_bytes(), 0);
+    }
+
+    #[test]
+    fn a_node_a_few_heights_behind_holds_the_streams_of_the_heights_it_has_yet_to_reach() {
+        // A node two heights behind dropped the streams of the heights
+        // it had not reached, so when value sync brought it to one its
+        // proposal had passed: it waited for sync again and trailed its
+        // peers for good, never voting in time (the second instance of a
+        // validator in the double-signing test trailed for 150 s).
+        let mut waiting = Waiting::new(4 * assembled(2, 0).bytes());
+        let at = Height(1);
+        waiting.hold(at, peer(1), assembled(3, 0)).unwrap();
+        waiting
+            .hold(at, peer(1), assembled(1 + HEIGHTS_AHEAD, 0))
+            .unwrap();
+        assert!(waiting.take(Height(2), 0).is_empty());
+        let third = waiting.take(Height(3), 0);
+        assert_eq!(third.len(), 1);
+        assert_eq!(third[0].init.height, Height(3));
+        assert_eq!(waiting.take(Height(1 + HEIGHTS_AHEAD), 0).len(), 1);
     }
 }
