@@ -20,9 +20,9 @@ mod common;
 
 use std::net::SocketAddr;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Devnet, SPACE};
+use common::{Devnet, SPACE, wait_for};
 use gont_core::genesis::DEV_ADDRESSES;
 use gont_node::client::blocking::RpcClient;
 use gont_node::client::quantity;
@@ -41,17 +41,6 @@ fn anchor(space: &RpcClient) -> AnchorProof {
 
 fn height(rpc: &RpcClient) -> u64 {
     quantity(&rpc.call("eth_blockNumber", &json!([])).unwrap()).unwrap()
-}
-
-fn wait_until<T>(within: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 /// Runs `gont verify account` for the first development account.
@@ -157,7 +146,7 @@ async fn services_are_anchored_into_the_space_and_gont_verify_proves_their_accou
     let first = tokio::task::spawn_blocking(move || {
         let space = RpcClient::new(space_addr).unwrap();
         let service = RpcClient::new(service_addr).unwrap();
-        let found = wait_until(Duration::from_secs(120), "an anchored checkpoint", || {
+        let found = wait_for(Duration::from_secs(120), "an anchored checkpoint", || {
             let a = anchor(&space);
             (a.anchor.height.to::<u64>() > 0).then_some(a)
         });
@@ -240,7 +229,7 @@ async fn services_are_anchored_into_the_space_and_gont_verify_proves_their_accou
     let (anchored, signers) = tokio::task::spawn_blocking(move || {
         let space = RpcClient::new(space_addr).unwrap();
         let service = RpcClient::new(service_addr).unwrap();
-        let anchored = wait_until(
+        let anchored = wait_for(
             Duration::from_secs(120),
             "a checkpoint after the pause",
             || {

@@ -22,22 +22,13 @@ use std::time::{Duration, Instant};
 
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, TxKind, U256};
-use common::{Devnet, SPACE, height};
+use common::{Devnet, SPACE, balance, call, height};
 use gont_node::client::{self, quantity};
 use gont_vm::testing::{dev_key, raw, sign};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const RPC_PORT: u16 = 20545;
 const BASE_PORT: u16 = 20600;
-
-fn call(addr: SocketAddr, method: &str, params: &Value) -> Value {
-    client::blocking::call(addr, method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
-}
-
-fn balance(addr: SocketAddr, who: Address) -> U256 {
-    let v = call(addr, "eth_getBalance", &json!([who, "latest"]));
-    v.as_str().unwrap().parse().unwrap()
-}
 
 /// Sends 3 ETH from dev account 0 to `to` and waits for the receipt.
 fn transfer(addr: SocketAddr, chain_id: u64, to: Address) {

@@ -44,7 +44,7 @@ use std::time::{Duration, Instant};
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{TxKind, U256};
 use alloy_sol_types::SolCall;
-use common::{Devnet, SPACE, genesis_client, height, now};
+use common::{Devnet, SPACE, balance, call, genesis_client, height, now, wait_for};
 use gont_core::genesis::{
     DEV_ADDRESSES, DEV_OPERATOR_ADDRESSES, DEV_OPERATOR_KEYS, DEV_PRIVATE_KEYS, DevnetChain,
     devnet_validator_key,
@@ -71,31 +71,6 @@ const FOLLOWER: usize = 4;
 const ETHER: u128 = 1_000_000_000_000_000_000;
 /// The tip every transaction of these tests pays, in wei (1 gwei).
 const TIP: u128 = 1_000_000_000;
-
-fn call(addr: SocketAddr, method: &str, params: &Value) -> Value {
-    client::blocking::call(addr, method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
-}
-
-fn balance(addr: SocketAddr, who: Address) -> U256 {
-    call(addr, "eth_getBalance", &json!([who, "latest"]))
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
-/// Polls `check` every 250 ms until it gives a value; panics with `what`
-/// after `within`.
-fn wait_for<T>(within: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(start.elapsed() < within, "{what}: not within {within:?}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
 
 /// Signs a transaction of `key`'s account (the next nonce `addr`'s pool
 /// knows) paying a tip of 1 gwei, and sends it with

@@ -257,6 +257,43 @@ fn wait_gone(pids: &[i32]) -> bool {
     true
 }
 
+/// The result of JSON-RPC `method` at `addr`; panics with the method's
+/// name on an error.
+pub(crate) fn call(
+    addr: SocketAddr,
+    method: &str,
+    params: &serde_json::Value,
+) -> serde_json::Value {
+    gont_node::client::blocking::call(addr, method, params)
+        .unwrap_or_else(|e| panic!("{method}: {e}"))
+}
+
+/// `who`'s balance at the latest block of the chain served at `addr`.
+pub(crate) fn balance(addr: SocketAddr, who: alloy_primitives::Address) -> alloy_primitives::U256 {
+    call(addr, "eth_getBalance", &serde_json::json!([who, "latest"]))
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Polls `check` every 250 ms until it gives a value; panics with `what`
+/// after `within`.
+pub(crate) fn wait_for<T>(
+    within: std::time::Duration,
+    what: &str,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(start.elapsed() < within, "{what}: not within {within:?}");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
 /// The head height `eth_blockNumber` gives at `rpc`.
 pub(crate) fn height(rpc: SocketAddr) -> u64 {
     gont_node::client::quantity(
