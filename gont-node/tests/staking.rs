@@ -145,15 +145,19 @@ fn entry_of(addr: SocketAddr, chain: u64, key: &str) -> Option<Value> {
         .find(|v| v["consensusKey"].as_str() == Some(key))
 }
 
-/// `chain`'s entry in `gont_status` of the node serving `addr`.
-fn status(addr: SocketAddr, chain: u64) -> Value {
-    call(addr, "gont_status", &json!([]))["chains"]
-        .as_array()
-        .unwrap()
+/// `chain`'s entry in `gont_status` of the node serving `addr`, if it
+/// answers and runs that chain.
+fn try_status(addr: SocketAddr, chain: u64) -> Option<Value> {
+    client::blocking::call(addr, "gont_status", &json!([])).ok()?["chains"]
+        .as_array()?
         .iter()
         .find(|c| c["chainId"] == json!(chain))
         .cloned()
-        .unwrap()
+}
+
+/// `chain`'s entry in `gont_status` of the node serving `addr`.
+fn status(addr: SocketAddr, chain: u64) -> Value {
+    try_status(addr, chain).unwrap_or_else(|| panic!("no status of chain {chain} at {addr}"))
 }
 
 /// Whether the commit of block `h` carries a signature of `address`
@@ -536,16 +540,7 @@ fn a_validator_running_twice_double_signs_is_slashed_jailed_and_the_space_goes_o
     wait_for(
         Duration::from_secs(60),
         "the second instance is up with a key of the set",
-        || {
-            let status =
-                client::blocking::call(net.rpc(FOLLOWER, SPACE), "gont_status", &json!([]));
-            let chains = status.ok()?["chains"].as_array()?.clone();
-            let space = chains
-                .iter()
-                .find(|c| c["chainId"] == json!(SPACE))?
-                .clone();
-            (space["inSet"] == json!(true)).then_some(())
-        },
+        || try_status(net.rpc(FOLLOWER, SPACE), SPACE).filter(|s| s["inSet"] == json!(true)),
     );
 
     // 12 to 16 s here, and 92 to 116 s with nodes that trailed.

@@ -844,8 +844,7 @@ where
 /// keeps a later round's value for when it skips there), or from a member of the
 /// current set for the first [`WAITING_ROUNDS`] rounds of the next
 /// [`HEIGHTS_AHEAD`](parts::HEIGHTS_AHEAD) heights (their sets are not
-/// known yet). Before the
-/// first round, any member's.
+/// known yet). Before the first round, any member's.
 fn admits(
     ctx: &GontContext,
     validators: &ValidatorSet,

@@ -296,10 +296,7 @@ pub(crate) fn wait_for<T>(
 
 /// The head height `eth_blockNumber` gives at `rpc`.
 pub(crate) fn height(rpc: SocketAddr) -> u64 {
-    gont_node::client::quantity(
-        &gont_node::client::blocking::call(rpc, "eth_blockNumber", &serde_json::json!([])).unwrap(),
-    )
-    .unwrap()
+    gont_node::client::quantity(&call(rpc, "eth_blockNumber", &serde_json::json!([]))).unwrap()
 }
 
 /// Now, by the system clock.
