@@ -173,7 +173,11 @@ pub struct ChainConfig {
 pub struct ConsensusNetConfig {
     /// Listen multiaddress.
     pub listen: String,
-    /// Peers of this chain (multiaddresses).
+    /// Peers of this chain (multiaddresses), dialled and re-dialled.
+    /// Proposal parts are not relayed from peer to peer, so a node hears a
+    /// round's proposal only from a proposer it is connected to: list the
+    /// chain's validators, or the node learns each block once decided, by
+    /// value sync.
     #[serde(default)]
     pub peers: Vec<String>,
 }

@@ -8,7 +8,8 @@
 //! or a proposer that is no validator; their data is garbage, their `Fin`
 //! is signed by a fresh key, and half of them never end. At least
 //! [`RECEIVED_MIB`] of parts must reach the flooded validator (its own
-//! gossipsub metrics say how much did), its resident memory must stay
+//! gossipsub metrics say how much did), none of it may go on to the other
+//! validators (under [`RELAYED_KIB`] each), its resident memory must stay
 //! within [`RSS_BOUND_MIB`] of what it was, and the chain must keep
 //! finalizing.
 //!
@@ -27,6 +28,7 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -34,14 +36,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use common::{Devnet, SPACE, height};
 use gont_consensus::codec::BorshCodec;
+use gont_consensus::driver::network_config;
 use gont_consensus::messages::{ProposalFin, ProposalInit};
 use gont_consensus::{Address, GontContext, Height, PrivateKey, ProposalPart, select_proposer};
 use gont_core::Genesis;
 use gont_node::client::{self, quantity};
 use gont_node::config::files;
-use malachitebft_app_channel::app::config::{
-    ConsensusConfig, DiscoveryConfig, P2pConfig, PubSubProtocol,
-};
+use malachitebft_app_channel::app::config::ConsensusConfig;
 use malachitebft_app_channel::app::engine::network::{Msg as NetworkMsg, NetworkRef};
 use malachitebft_app_channel::app::metrics::SharedRegistry;
 use malachitebft_app_channel::app::spawn::spawn_network_actor;
@@ -67,6 +68,10 @@ const CHUNKS: usize = 64;
 /// on the 2-core machine delivered about 75 MiB; the honest proposals of
 /// 30 empty blocks are a few KiB).
 const RECEIVED_MIB: u64 = 16;
+/// What each other validator may receive of proposal parts during the
+/// flood: the honest proposals of some 30 blocks (a few KiB each), far
+/// below the flood that node 0 would pass on if it relayed parts.
+const RELAYED_KIB: u64 = 2 * 1024;
 /// What the flooded node may hold above its resident memory before the
 /// flood: its bounds on proposal parts (`parts::Streams`, 4 of the
 /// largest streams, and `parts::Waiting`, 8, a largest stream being
@@ -102,7 +107,7 @@ struct Target {
     ctx: GontContext,
     set: gont_consensus::ValidatorSet,
     /// The flooded node's consensus address.
-    victim: String,
+    victim: SocketAddr,
     /// The chain's committed height, kept fresh by the test.
     head: Arc<AtomicU64>,
 }
@@ -156,16 +161,7 @@ async fn author(target: Arc<Target>, seed: u64, until: Instant) -> u64 {
     let keypair = Keypair::ed25519_from_bytes(*blake3::hash(&seed.to_le_bytes()).as_bytes())
         .expect("a keypair");
     let config = ConsensusConfig {
-        p2p: P2pConfig {
-            listen_addr: "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
-            persistent_peers: vec![target.victim.parse().unwrap()],
-            discovery: DiscoveryConfig {
-                enabled: false,
-                ..DiscoveryConfig::default()
-            },
-            protocol: PubSubProtocol::default(),
-            ..P2pConfig::default()
-        },
+        p2p: network_config(SocketAddr::from(([127, 0, 0, 1], 0)), &[target.victim]).unwrap(),
         ..ConsensusConfig::default()
     };
     let network: NetworkRef<GontContext> = spawn_network_actor(
@@ -253,7 +249,7 @@ fn a_validator_flooded_with_proposal_parts_by_fresh_keys_keeps_its_memory_bounde
         ctx: GontContext::new(gont_core::ChainId(SPACE), params).unwrap(),
         set: gont_consensus::ValidatorSet::new(validators),
         // Node 0's Space consensus port (see `gont_node::devnet_plan`).
-        victim: format!("/ip4/127.0.0.1/tcp/{}", BASE_PORT + 10),
+        victim: SocketAddr::from(([127, 0, 0, 1], BASE_PORT + 10)),
         head: Arc::new(AtomicU64::new(height(space))),
     });
     let victim = net.pids()[0];
@@ -311,9 +307,15 @@ fn a_validator_flooded_with_proposal_parts_by_fresh_keys_keeps_its_memory_bounde
     let peak = watcher.join().unwrap();
     let grown_mib = peak.saturating_sub(before) / 1024;
     let received_mib = parts_received(&net.metrics(0)) / (1024 * 1024);
+    // Node 0 relays none of it: the other validators received the honest
+    // proposals only (a few KiB each block).
+    let relayed_kib: Vec<u64> = (1..4)
+        .map(|i| parts_received(&net.metrics(i)) / 1024)
+        .collect();
     println!(
         "flood of {:.0} s: {published} parts published by {identities} identities; \
-         node 0 received {received_mib} MiB of parts, resident {} MiB before, peak {} MiB (+{grown_mib} MiB, bound +{RSS_BOUND_MIB} MiB); \
+         node 0 received {received_mib} MiB of parts and nodes 1 to 3 {relayed_kib:?} KiB, \
+         resident {} MiB before, peak {} MiB (+{grown_mib} MiB, bound +{RSS_BOUND_MIB} MiB); \
          the Space went from #{from} to #{to}",
         flooded.as_secs_f64(),
         before / 1024,
@@ -322,6 +324,10 @@ fn a_validator_flooded_with_proposal_parts_by_fresh_keys_keeps_its_memory_bounde
     assert!(
         received_mib >= RECEIVED_MIB,
         "only {received_mib} MiB of proposal parts reached node 0"
+    );
+    assert!(
+        relayed_kib.iter().all(|kib| *kib < RELAYED_KIB),
+        "node 0 passed the flood on: nodes 1 to 3 received {relayed_kib:?} KiB of parts"
     );
     assert!(
         grown_mib <= RSS_BOUND_MIB,

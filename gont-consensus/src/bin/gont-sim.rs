@@ -46,6 +46,8 @@ fn run_seeds(seeds: std::ops::Range<u64>, verbose: bool) -> ExitCode {
     let mut heights = 0;
     let mut slowest = 0;
     let mut changes = 0;
+    let mut violations = 0;
+    let mut held = 0;
     let count = seeds.end.saturating_sub(seeds.start);
     for seed in seeds {
         let cfg = SimConfig::for_seed(seed);
@@ -53,9 +55,11 @@ fn run_seeds(seeds: std::ops::Range<u64>, verbose: bool) -> ExitCode {
         heights += report.heights_decided;
         slowest = slowest.max(report.slowest_height_ms);
         changes += report.set_changes;
+        violations += report.violations.len();
+        held = held.max(report.max_held_bytes);
         if verbose || !report.violations.is_empty() {
             println!(
-                "seed {seed}: mix {:?}, {} validators, gst {} ms, epochs {:?}: {} heights ({} set changes), slowest {} ms, {} messages, {} evidence, end {} ms",
+                "seed {seed}: mix {:?}, {} validators, gst {} ms, epochs {:?}: {} heights ({} set changes), slowest {} ms, {} messages, {} evidence, {} KiB of peers' streams held at most, end {} ms",
                 cfg.mix,
                 cfg.validators,
                 cfg.gst_ms,
@@ -65,6 +69,7 @@ fn run_seeds(seeds: std::ops::Range<u64>, verbose: bool) -> ExitCode {
                 report.slowest_height_ms,
                 report.messages,
                 report.evidence,
+                report.max_held_bytes / 1024,
                 report.virtual_ms,
             );
         }
@@ -79,7 +84,11 @@ fn run_seeds(seeds: std::ops::Range<u64>, verbose: bool) -> ExitCode {
         }
     }
     println!(
-        "{count} seeds, {heights} heights decided across {changes} validator-set changes, slowest height {slowest} ms (virtual), {failed} failed"
+        "{count} seeds, {heights} heights decided across {changes} validator-set changes, \
+         slowest height {slowest} ms (virtual), {violations} violations, {failed} failed; \
+         the most bytes of peers' proposal streams one node's driver held: {} KiB (bound {} KiB)",
+        held / 1024,
+        sim::held_bytes_bound() / 1024
     );
     if failed == 0 {
         ExitCode::SUCCESS

@@ -71,10 +71,41 @@ fn exec_err(e: impl std::fmt::Display) -> DriverError {
     DriverError::Execution(e.to_string())
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+/// Where the driver reads the time (Unix milliseconds): the system's
+/// clock, or a simulation's virtual one, which the simulator advances.
+#[derive(Clone, Debug)]
+pub(crate) enum Clock {
+    /// The system's clock.
+    System,
+    /// A virtual clock the simulation sets.
+    #[cfg(any(test, feature = "sim"))]
+    Virtual(std::sync::Arc<std::sync::atomic::AtomicU64>),
+}
+
+impl Clock {
+    /// Now, in Unix milliseconds.
+    pub(crate) fn now_ms(&self) -> u64 {
+        match self {
+            Self::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            #[cfg(any(test, feature = "sim"))]
+            Self::Virtual(now) => now.load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+}
+
+/// What a driver works with besides its chain and key: the execution
+/// engine, the decided-block store, the host, where it keeps the values
+/// it proposed or accepted, and its clock. The simulation gives in-memory
+/// ones and a virtual clock; production, `<home>/proposals/` and the
+/// system's clock.
+pub(crate) struct Io<E, S, H> {
+    pub(crate) engine: E,
+    pub(crate) store: S,
+    pub(crate) host: H,
+    pub(crate) proposals: Proposals,
+    pub(crate) clock: Clock,
 }
 
 /// Runs blocking work (execution, disk) without stalling the runtime's
@@ -116,8 +147,11 @@ const UNTIMELY_ROUNDS: usize = 4;
 /// How many heights' validator sets are kept at hand.
 const SETS_CACHED: usize = 8;
 
-/// The application side of one chain's consensus.
-pub(super) struct State<E, S, H> {
+/// The application side of one chain's consensus: what it answers to each
+/// of Malachite's requests. Production drives it from Malachite's engine
+/// ([`run`]); the simulation (`crate::sim`) from Malachite's round state
+/// machine, on a virtual clock.
+pub(crate) struct State<E, S, H> {
     ctx: GontContext,
     /// The set when the engine's chain keeps its genesis set.
     genesis: ValidatorSet,
@@ -153,6 +187,7 @@ pub(super) struct State<E, S, H> {
     evidence: EvidencePool,
     /// Precommits for the last decided block that came after its decision.
     late: LatePrecommits,
+    clock: Clock,
 }
 
 impl<E, S, H> State<E, S, H>
@@ -161,17 +196,20 @@ where
     S: DecidedStore,
     H: Host,
 {
-    pub(super) fn new(
+    pub(crate) fn new(
         ctx: GontContext,
         validators: ValidatorSet,
         key: PrivateKey,
         config: &DriverConfig,
-        engine: E,
-        store: S,
-        host: H,
-    ) -> Result<Self, DriverError> {
-        let proposals =
-            Proposals::open(config.home.join("proposals")).map_err(DriverError::Proposals)?;
+        io: Io<E, S, H>,
+    ) -> Self {
+        let Io {
+            engine,
+            store,
+            host,
+            proposals,
+            clock,
+        } = io;
         // A stream is at most a block's transactions plus its header and
         // encoding overhead.
         let max_bytes = usize::try_from(ctx.params().max_block_bytes)
@@ -179,7 +217,7 @@ where
             .saturating_mul(2)
             .saturating_add(1 << 20);
         let evidence = EvidencePool::new(&ctx);
-        Ok(Self {
+        Self {
             address: Address(key.public_key().address()),
             ctx,
             genesis: validators.clone(),
@@ -200,7 +238,15 @@ where
             untimely: BTreeMap::new(),
             evidence,
             late: LatePrecommits::default(),
-        })
+            clock,
+        }
+    }
+
+    /// The bytes of proposal streams held for peers: incomplete ones and
+    /// complete ones of later heights.
+    #[cfg(any(test, feature = "sim"))]
+    pub(crate) const fn held_bytes(&self) -> usize {
+        self.streams.held_bytes() + self.waiting.held_bytes()
     }
 
     fn head(&self) -> Result<Option<gont_core::Header>, DriverError> {
@@ -208,14 +254,14 @@ where
     }
 
     /// The height consensus starts at: after the committed head.
-    pub(super) fn next_height(&self) -> Result<Height, DriverError> {
+    pub(crate) fn next_height(&self) -> Result<Height, DriverError> {
         Ok(Height(self.head()?.map_or(0, |h| h.height.0) + 1))
     }
 
     /// The validator set of `height`, at most one above the committed
     /// head: the staking state's (from the engine), or the genesis set on a
     /// chain without staking.
-    pub(super) fn set_at(&mut self, height: Height) -> Result<ValidatorSet, DriverError> {
+    pub(crate) fn set_at(&mut self, height: Height) -> Result<ValidatorSet, DriverError> {
         if let Some(set) = self.sets.get(&height) {
             return Ok(set.clone());
         }
@@ -238,7 +284,7 @@ where
     /// checks them again with the height's own set when it starts there;
     /// without one it drops them, and a node two heights behind could
     /// then decide no height on arrival and trailed its peers for good.
-    pub(super) fn set_for_consensus(
+    pub(crate) fn set_for_consensus(
         &mut self,
         height: Height,
     ) -> Result<Option<ValidatorSet>, DriverError> {
@@ -253,7 +299,7 @@ where
     }
 
     /// Enters `height`: its set becomes the current one.
-    pub(super) fn enter(&mut self, height: Height) -> Result<ValidatorSet, DriverError> {
+    pub(crate) fn enter(&mut self, height: Height) -> Result<ValidatorSet, DriverError> {
         let set = self.set_at(height)?;
         if set != self.validators {
             info!(%height, validators = set.members().len(), "the validator set changes");
@@ -264,7 +310,7 @@ where
 
     /// Executes and commits decisions recorded before a crash but not yet
     /// committed.
-    pub(super) fn finish_recorded_decisions(&mut self) -> Result<(), DriverError> {
+    pub(crate) fn finish_recorded_decisions(&mut self) -> Result<(), DriverError> {
         let decided = self.store.decided_height().map_err(store_err)?;
         let Some(decided) = decided else {
             return Ok(());
@@ -446,7 +492,8 @@ where
     }
 
     fn ahead_of_clock(&self, value: &Value) -> bool {
-        value.block().header.time.as_millis() > now_ms().saturating_add(self.max_drift_ms)
+        value.block().header.time.as_millis()
+            > self.clock.now_ms().saturating_add(self.max_drift_ms)
     }
 
     /// Validates a proposed value at the current height through the
@@ -513,7 +560,11 @@ where
     /// The value this validator proposes at `(height, round)`: the one it
     /// already built for that round if any (also after a restart), else a
     /// new block from the host's transactions.
-    fn value_to_propose(&mut self, height: Height, round: Round) -> Result<Value, DriverError> {
+    pub(crate) fn value_to_propose(
+        &mut self,
+        height: Height,
+        round: Round,
+    ) -> Result<Value, DriverError> {
         let r = round.as_u32().unwrap_or(0);
         if let Some(own) = self.proposals.own(height, r) {
             let value = own.value.clone();
@@ -540,7 +591,7 @@ where
             .map_or(self.fee_recipient, |(_, v)| v.operator);
         let last_commit = self.last_commit(height)?;
         let attributes = PayloadAttributes {
-            timestamp: Timestamp(now_ms().max(parent_ms + 1)),
+            timestamp: Timestamp(self.clock.now_ms().max(parent_ms + 1)),
             proposer: self.address.0,
             fee_recipient,
             validators_hash: self.validators.hash(),
@@ -592,7 +643,7 @@ where
 
     /// The parts of `value` as this validator's proposal at `(height,
     /// round)`.
-    fn parts(
+    pub(crate) fn parts(
         &self,
         value: &Value,
         height: Height,
@@ -610,7 +661,25 @@ where
         )
     }
 
-    fn received_part(
+    /// The parts of the value `value_id` of `valid_round` (or `round`)
+    /// proposed again at `(height, round)`; none if it is not kept.
+    pub(crate) fn restream(
+        &self,
+        height: Height,
+        round: Round,
+        valid_round: Round,
+        value_id: ValueId,
+    ) -> Vec<StreamMessage<ProposalPart>> {
+        let from = valid_round.as_u32().or(round.as_u32()).unwrap_or(0);
+        self.proposals
+            .get(height, from, value_id)
+            .map(|entry| self.parts(&entry.value, height, round, valid_round))
+            .unwrap_or_default()
+    }
+
+    /// A proposal part from `from`: the round's value once its stream is
+    /// complete, checked, and of the current height.
+    pub(crate) fn received_part(
         &mut self,
         from: PeerId,
         part: StreamMessage<ProposalPart>,
@@ -621,10 +690,11 @@ where
             validators,
             current,
             round,
+            clock,
             ..
         } = self;
         let admit = |init: &ProposalInit| admits(ctx, validators, *current, *round, init);
-        let stream = match streams.insert(from, part, admit, std::time::Instant::now()) {
+        let stream = match streams.insert(from, part, admit, clock.now_ms()) {
             Ok(Some(stream)) => stream,
             Ok(None) => return Ok(None),
             Err(reason) => {
@@ -664,7 +734,7 @@ where
     /// height, and answers the values consensus should know: this round's
     /// already received (also before a restart), and held blocks of earlier
     /// rounds that this node's clock has caught up with.
-    fn started_round(
+    pub(crate) fn started_round(
         &mut self,
         height: Height,
         round: Round,
@@ -708,7 +778,11 @@ where
         Ok(offered)
     }
 
-    fn decided(&mut self, certificate: &CommitCertificate<GontContext>) -> Result<(), DriverError> {
+    /// Records, executes and commits the value `certificate` decides.
+    pub(crate) fn decided(
+        &mut self,
+        certificate: &CommitCertificate<GontContext>,
+    ) -> Result<(), DriverError> {
         let height = certificate.height;
         let entry = self
             .proposals
@@ -756,7 +830,7 @@ where
 
     /// Watches a vote received from the network for double signing, if it
     /// is of the current or the previous height (whose sets are at hand).
-    pub(super) fn observe_vote(&mut self, vote: NetworkVote) {
+    pub(crate) fn observe_vote(&mut self, vote: NetworkVote) {
         let height = vote.message.height;
         if height > self.current || height.0.saturating_add(1) < self.current.0 {
             return;
@@ -767,7 +841,8 @@ where
         }
     }
 
-    fn decided_value(
+    /// The decided block at `height` with its commit, for value sync.
+    pub(crate) fn decided_value(
         &self,
         height: Height,
     ) -> Result<Option<RawDecidedValue<GontContext>>, DriverError> {
@@ -789,7 +864,7 @@ where
     /// arrives, which for a response buffered across a set change is the
     /// previous height's, so the round's proposer is selected here, with
     /// the height's own set.
-    fn synced_value(
+    pub(crate) fn synced_value(
         &mut self,
         height: Height,
         round: Round,
@@ -826,13 +901,13 @@ where
 
     /// How long to wait after committing a block at `time` so that blocks
     /// are about the chain's target interval apart.
-    fn pacing(&self, time: Timestamp) -> Duration {
+    pub(crate) fn pacing(&self, time: Timestamp) -> Duration {
         let target = time
             .as_millis()
             .saturating_add(self.ctx.params().target_block_time_ms);
         Duration::from_millis(
             target
-                .saturating_sub(now_ms())
+                .saturating_sub(self.clock.now_ms())
                 .min(self.ctx.params().target_block_time_ms),
         )
     }
@@ -949,11 +1024,8 @@ where
                 value_id,
                 ..
             } => {
-                let from = valid_round.as_u32().or(round.as_u32()).unwrap_or(0);
-                if let Some(entry) = state.proposals.get(height, from, value_id) {
-                    let parts = state.parts(&entry.value, height, round, valid_round);
-                    publish(&channels, parts).await?;
-                }
+                let parts = state.restream(height, round, valid_round, value_id);
+                publish(&channels, parts).await?;
             }
             AppMsg::GetHistoryMinHeight { reply } => {
                 let _ = reply.send(Height(1));
@@ -1131,16 +1203,14 @@ pub(crate) mod tests {
             "127.0.0.1:1".parse().unwrap(),
             Vec::new(),
         );
-        let mut state = State::new(
-            ctx(),
-            validators(),
-            key,
-            &config,
-            SimEngine::new(CHAIN, fixed_sets()),
-            Decisions::default(),
-            NoTransactions,
-        )
-        .unwrap();
+        let io = Io {
+            engine: SimEngine::new(CHAIN, fixed_sets()),
+            store: Decisions::default(),
+            host: NoTransactions,
+            proposals: Proposals::open(dir.join("proposals")).unwrap(),
+            clock: Clock::System,
+        };
+        let mut state = State::new(ctx(), validators(), key, &config, io);
         state.started_round(Height(1), Round::new(0)).unwrap();
         state
     }
@@ -1152,7 +1222,7 @@ pub(crate) mod tests {
 
     /// A block of `txs` at height 1 naming `proposer`.
     fn block(proposer: &PrivateKey, txs: &[gont_core::RawTransaction]) -> Value {
-        block_timed(proposer, txs, now_ms())
+        block_timed(proposer, txs, Clock::System.now_ms())
     }
 
     /// A block of `txs` at height 1 naming `proposer`, made at `ms`.
@@ -1327,7 +1397,7 @@ pub(crate) mod tests {
         )
         .max_clock_drift;
         let ahead = u64::try_from(ahead.as_millis()).unwrap() + 60_000;
-        let value = block_timed(&proposer, &[], now_ms() + ahead);
+        let value = block_timed(&proposer, &[], Clock::System.now_ms() + ahead);
         let mut state = receiver(dir.path(), other.clone());
         let answered = feed(&mut state, stream(&ctx(), &proposer, &proposer, &value));
         assert!(
@@ -1351,7 +1421,11 @@ pub(crate) mod tests {
 
         // Held while ahead of the clock, then offered at a later round.
         let dir = tempfile::tempdir().unwrap();
-        let soon = block_timed(&proposer, &[], now_ms() + ahead - 60_000 + 300);
+        let soon = block_timed(
+            &proposer,
+            &[],
+            Clock::System.now_ms() + ahead - 60_000 + 300,
+        );
         let mut state = receiver(dir.path(), other);
         assert!(feed(&mut state, stream(&ctx(), &proposer, &proposer, &soon)).is_none());
         std::thread::sleep(Duration::from_millis(400));

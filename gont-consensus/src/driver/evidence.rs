@@ -17,7 +17,7 @@ use crate::types::Height;
 use crate::validators::ValidatorSet;
 
 /// A vote as Malachite's network delivers it.
-pub(super) type NetworkVote = MalachiteSignedVote<GontContext>;
+pub(crate) type NetworkVote = MalachiteSignedVote<GontContext>;
 
 /// Votes waiting for the application loop; more are dropped (evidence is
 /// best effort: the other validators see the same votes).

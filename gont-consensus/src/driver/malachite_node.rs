@@ -55,6 +55,25 @@ fn tcp(addr: SocketAddr) -> Result<Multiaddr, String> {
         .map_err(|e| format!("{addr}: {e}"))
 }
 
+/// The consensus network of a GONT chain as Malachite's network actor
+/// takes it: listening on `listen`, dialling and re-dialling `peers`,
+/// gossipsub, no discovery (a chain's peers are listed; discovery would
+/// also find other chains' swarms, whose topics have the same names).
+/// Also for tools and tests that join a chain's consensus network with
+/// Malachite's own network actor.
+pub fn network_config(listen: SocketAddr, peers: &[SocketAddr]) -> Result<P2pConfig, String> {
+    Ok(P2pConfig {
+        listen_addr: tcp(listen)?,
+        persistent_peers: peers.iter().copied().map(tcp).collect::<Result<_, _>>()?,
+        discovery: DiscoveryConfig {
+            enabled: false,
+            ..DiscoveryConfig::default()
+        },
+        protocol: PubSubProtocol::default(),
+        ..P2pConfig::default()
+    })
+}
+
 /// The key of a node, as Malachite's `Node` trait passes it around.
 #[derive(Clone, Serialize, Deserialize)]
 pub(super) struct KeyFile {
@@ -87,23 +106,7 @@ impl GontNode {
             timeout_precommit_delta: t.precommit_delta,
             timeout_rebroadcast: t.propose + t.prevote + t.precommit,
         };
-        let p2p = P2pConfig {
-            listen_addr: tcp(config.listen)?,
-            persistent_peers: config
-                .peers
-                .iter()
-                .copied()
-                .map(tcp)
-                .collect::<Result<_, _>>()?,
-            // A chain's validators are listed; discovery would also find
-            // other chains' swarms, whose topics have the same names.
-            discovery: DiscoveryConfig {
-                enabled: false,
-                ..DiscoveryConfig::default()
-            },
-            protocol: PubSubProtocol::default(),
-            ..P2pConfig::default()
-        };
+        let p2p = network_config(config.listen, &config.peers)?;
         let value_sync = ValueSyncConfig {
             enabled: true,
             status_update_interval: Duration::from_secs(2),

@@ -28,15 +28,15 @@
 //! with a key of its own: it has no voting power, follows the votes it
 //! hears and catches up by value sync.
 
-mod app;
+pub(crate) mod app;
 mod evidence;
 mod exposition;
 #[cfg(any(test, feature = "fuzz"))]
 pub mod fuzz;
 mod last_commit;
 mod malachite_node;
-mod parts;
-mod proposals;
+pub(crate) mod parts;
+pub(crate) mod proposals;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -54,6 +54,7 @@ use crate::signing::PrivateKey;
 use crate::validators::ValidatorSet;
 
 pub use app::DriverError;
+pub use malachite_node::network_config;
 
 /// The node side of a chain: transactions for proposals, and news of
 /// committed blocks.
@@ -272,15 +273,16 @@ where
     L: DecidedStore,
     H: Host,
 {
-    let mut state = app::State::new(
-        ctx.clone(),
-        validators,
-        key.clone(),
-        &config,
+    let proposals = proposals::Proposals::open(config.home.join("proposals"))
+        .map_err(DriverError::Proposals)?;
+    let io = app::Io {
         engine,
         store,
         host,
-    )?;
+        proposals,
+        clock: app::Clock::System,
+    };
+    let mut state = app::State::new(ctx.clone(), validators, key.clone(), &config, io);
     state.finish_recorded_decisions()?;
     let start_height = state.next_height()?;
     let validators = state.enter(start_height)?;

@@ -15,7 +15,7 @@
 //! in the application loop.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
@@ -48,7 +48,7 @@ const REFUSED: usize = 128;
 const TRUSTED_SENDERS: usize = 256;
 
 /// The id of the stream of `(height, round)` on `ctx`'s chain.
-pub(super) fn stream_id(ctx: &GontContext, height: Height, round: Round) -> StreamId {
+pub(crate) fn stream_id(ctx: &GontContext, height: Height, round: Round) -> StreamId {
     let mut bytes = Vec::with_capacity(20);
     bytes.extend_from_slice(&ctx.chain_id().0.to_be_bytes());
     bytes.extend_from_slice(&height.0.to_be_bytes());
@@ -58,7 +58,7 @@ pub(super) fn stream_id(ctx: &GontContext, height: Height, round: Round) -> Stre
 
 /// The parts of `value`, proposed by `proposer` (whose key is `key`) at
 /// `(height, round)` with polka round `pol_round`.
-pub(super) fn split(
+pub(crate) fn split(
     ctx: &GontContext,
     key: &PrivateKey,
     proposer: Address,
@@ -125,7 +125,7 @@ pub(super) const WAITING_ROUNDS: u32 = 4;
 /// with those heights' blocks held too, a node that value sync brought
 /// near the tip decides each height on arrival instead of trailing its
 /// peers a sync round-trip behind.
-pub(super) const HEIGHTS_AHEAD: u64 = 4;
+pub(crate) const HEIGHTS_AHEAD: u64 = 4;
 
 /// Complete streams of later heights, held unchecked until their height
 /// starts (its validator set is not known before): only the next
@@ -218,7 +218,7 @@ impl Waiting {
     }
 
     /// The bytes held.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "sim"))]
     pub(super) const fn held_bytes(&self) -> usize {
         self.bytes
     }
@@ -236,7 +236,8 @@ struct Partial {
     end: Option<u64>,
     bytes: usize,
     arrival: u64,
-    since: Instant,
+    /// When its first part came, in the driver's clock's milliseconds.
+    since_ms: u64,
 }
 
 /// Streams being received, by sender and id.
@@ -284,16 +285,17 @@ impl Streams {
         }
     }
 
-    /// Adds a message from `from` at `now`: the complete stream once it
-    /// is. `admit` judges the stream's `Init` when it arrives.
+    /// Adds a message from `from` at `now_ms` (the driver's clock): the
+    /// complete stream once it is. `admit` judges the stream's `Init` when
+    /// it arrives.
     pub(super) fn insert(
         &mut self,
         from: PeerId,
         msg: StreamMessage<ProposalPart>,
         admit: impl Fn(&ProposalInit) -> bool,
-        now: Instant,
+        now_ms: u64,
     ) -> Result<Option<Assembled>, Dropped> {
-        self.drop_stale(now);
+        self.drop_stale(now_ms);
         let key = (from, msg.stream_id.clone());
         if self.refused.contains(&key) {
             return Err(Dropped::NotAdmitted);
@@ -306,7 +308,7 @@ impl Streams {
                 end: None,
                 bytes: 0,
                 arrival: self.arrivals,
-                since: now,
+                since_ms: now_ms,
             };
             self.partial.insert(key.clone(), partial);
         }
@@ -391,7 +393,7 @@ impl Streams {
     }
 
     /// Data bytes held in incomplete streams.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "sim"))]
     pub(super) const fn held_bytes(&self) -> usize {
         self.held
     }
@@ -441,11 +443,13 @@ impl Streams {
         Some(partial)
     }
 
-    fn drop_stale(&mut self, now: Instant) {
+    fn drop_stale(&mut self, now_ms: u64) {
         let stale: Vec<_> = self
             .partial
             .iter()
-            .filter(|(_, p)| now.saturating_duration_since(p.since) > STREAM_TIMEOUT)
+            .filter(|(_, p)| {
+                Duration::from_millis(now_ms.saturating_sub(p.since_ms)) > STREAM_TIMEOUT
+            })
             .map(|(key, _)| key.clone())
             .collect();
         for key in stale {
@@ -530,7 +534,7 @@ mod tests {
         from: PeerId,
         m: StreamMessage<ProposalPart>,
     ) -> Result<Option<Assembled>, Dropped> {
-        streams.insert(from, m, |_| true, Instant::now())
+        streams.insert(from, m, |_| true, 0)
     }
 
     fn big_value() -> Value {
@@ -632,7 +636,7 @@ mod tests {
             .sum();
         let budget = 3 * size;
         let mut streams = Streams::new(size + CHUNK, budget);
-        let start = Instant::now();
+        let start = 1_000;
         let admit = |_: &ProposalInit| true;
         // A verified sender's stream, all but its last parts.
         streams.trust(peer(1));
@@ -670,7 +674,7 @@ mod tests {
             Err(Dropped::NotAdmitted)
         ));
         // Streams that do not complete in time are dropped.
-        let late = start + STREAM_TIMEOUT + std::time::Duration::from_secs(1);
+        let late = start + u64::try_from(STREAM_TIMEOUT.as_millis()).unwrap() + 1_000;
         let _ = streams.insert(peer(4), big_stream()[1].clone(), admit, late);
         assert_eq!(streams.len(), 1, "only the stream just started is left");
     }

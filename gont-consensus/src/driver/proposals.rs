@@ -5,7 +5,9 @@
 //!
 //! One file per value, `<height>-<round>-<block id>.bin`, holding the borsh
 //! encoding of [`Entry`]; written to a temporary name, synced, then renamed,
-//! so a crash leaves either the whole file or none.
+//! so a crash leaves either the whole file or none. The simulation keeps
+//! them in memory instead ([`Proposals::in_memory`]): a map that outlives
+//! the simulated node's crashes, as the directory outlives a process.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -38,10 +40,38 @@ pub(super) struct Entry {
 
 type Key = (Height, u32, ValueId);
 
+/// The durable side of [`Proposals`] in a simulation: every value put and
+/// not pruned, shared by a node's successive incarnations.
+#[cfg(any(test, feature = "sim"))]
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Remembered(std::sync::Arc<std::sync::Mutex<BTreeMap<Key, Entry>>>);
+
+#[cfg(any(test, feature = "sim"))]
+impl Remembered {
+    fn with<T>(&self, f: impl FnOnce(&mut BTreeMap<Key, Entry>) -> T) -> T {
+        // A poisoned lock only means a panicking simulation thread.
+        let mut entries = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut entries)
+    }
+}
+
+/// Where the values are kept.
+#[derive(Debug)]
+enum Backing {
+    /// One file per value in this directory.
+    Dir(PathBuf),
+    /// In memory that outlives the node (the simulation).
+    #[cfg(any(test, feature = "sim"))]
+    Memory(Remembered),
+}
+
 /// The store of one chain's undecided values.
 #[derive(Debug)]
-pub(super) struct Proposals {
-    dir: PathBuf,
+pub(crate) struct Proposals {
+    backing: Backing,
     entries: BTreeMap<Key, Entry>,
 }
 
@@ -71,25 +101,32 @@ impl Proposals {
                 .map_err(|e| io_error(&path, "decoding the proposal in", e))?;
             entries.insert(key(&entry), entry);
         }
-        Ok(Self { dir, entries })
+        Ok(Self {
+            backing: Backing::Dir(dir),
+            entries,
+        })
+    }
+
+    /// The values `remembered` holds, kept there.
+    #[cfg(any(test, feature = "sim"))]
+    pub(crate) fn in_memory(remembered: Remembered) -> Self {
+        Self {
+            entries: remembered.with(|entries| entries.clone()),
+            backing: Backing::Memory(remembered),
+        }
     }
 
     /// Records `entry` durably (replacing one for the same value and round).
     pub(super) fn put(&mut self, entry: Entry) -> Result<(), String> {
-        let (height, round, id) = key(&entry);
-        let name = format!("{:020}-{:010}-{}", height.0, round, id.block);
-        let path = self.dir.join(format!("{name}.bin"));
-        let tmp = self.dir.join(format!("{name}.tmp"));
-        let bytes = borsh::to_vec(&entry).map_err(|e| io_error(&path, "encoding", e))?;
-        let mut file = fs::File::create(&tmp).map_err(|e| io_error(&tmp, "creating", e))?;
-        file.write_all(&bytes)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| io_error(&tmp, "writing", e))?;
-        fs::rename(&tmp, &path).map_err(|e| io_error(&path, "renaming to", e))?;
-        if let Ok(dir) = fs::File::open(&self.dir) {
-            let _ = dir.sync_all();
+        let key = key(&entry);
+        match &self.backing {
+            Backing::Dir(dir) => write(dir, &entry)?,
+            #[cfg(any(test, feature = "sim"))]
+            Backing::Memory(remembered) => {
+                remembered.with(|entries| entries.insert(key, entry.clone()));
+            }
         }
-        self.entries.insert((height, round, id), entry);
+        self.entries.insert(key, entry);
         Ok(())
     }
 
@@ -123,13 +160,41 @@ impl Proposals {
     /// Forgets every value below `height` (committed heights).
     pub(super) fn prune_below(&mut self, height: Height) {
         let keep = self.entries.split_off(&(height, 0, ValueId::MIN));
-        for (h, r, id) in std::mem::replace(&mut self.entries, keep).into_keys() {
-            let path = self
-                .dir
-                .join(format!("{:020}-{:010}-{}.bin", h.0, r, id.block));
-            let _ = fs::remove_file(path);
+        let pruned = std::mem::replace(&mut self.entries, keep);
+        match &self.backing {
+            Backing::Dir(dir) => {
+                for (h, r, id) in pruned.into_keys() {
+                    let _ = fs::remove_file(dir.join(format!("{}.bin", file_name(h, r, id))));
+                }
+            }
+            #[cfg(any(test, feature = "sim"))]
+            Backing::Memory(remembered) => remembered.with(|entries| {
+                *entries = entries.split_off(&(height, 0, ValueId::MIN));
+            }),
         }
     }
+}
+
+fn file_name(height: Height, round: u32, id: ValueId) -> String {
+    format!("{:020}-{:010}-{}", height.0, round, id.block)
+}
+
+/// Writes `entry` to its file in `dir`: a temporary one, synced, renamed.
+fn write(dir: &Path, entry: &Entry) -> Result<(), String> {
+    let (height, round, id) = key(entry);
+    let name = file_name(height, round, id);
+    let path = dir.join(format!("{name}.bin"));
+    let tmp = dir.join(format!("{name}.tmp"));
+    let bytes = borsh::to_vec(entry).map_err(|e| io_error(&path, "encoding", e))?;
+    let mut file = fs::File::create(&tmp).map_err(|e| io_error(&tmp, "creating", e))?;
+    file.write_all(&bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io_error(&tmp, "writing", e))?;
+    fs::rename(&tmp, &path).map_err(|e| io_error(&path, "renaming to", e))?;
+    if let Ok(dir) = fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
 }
 
 fn key(entry: &Entry) -> Key {

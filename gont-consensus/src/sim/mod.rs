@@ -1,22 +1,33 @@
 //! A deterministic, seeded simulation of one chain's consensus, in process,
-//! with virtual time.
+//! with virtual time, over the production driver.
 //!
-//! Each validator runs Malachite's core driver (`malachitebft-core-driver`,
-//! the pure round state machine with its vote keeper) with the GONT
-//! context, real ed25519 signatures and the [`engine::SimEngine`]. The
+//! Each validator runs Malachite's round state machine
+//! (`malachitebft-core-driver`, the core Malachite's consensus wraps) as
+//! Malachite's consensus drives it in parts-only mode, and the production
+//! driver's application side (`driver::app::State`) answers every request
+//! Malachite's engine makes of the application: values to propose and
+//! their parts, received parts (reassembly, admission, budgets, signature
+//! and proposer checks, equivocation evidence, blocks ahead of the clock),
+//! the values of a round that starts, each height's validator set,
+//! decisions (recorded, executed, committed, paced), value sync. Real
+//! ed25519 signatures, the [`engine::SimEngine`], a decided-block store and
+//! proposals in memory that outlives a crash, a virtual clock per node. The
 //! simulator owns the clock and the network: one ordered event queue keyed
 //! by (virtual time, sequence number), a seeded [`rng::Rng`] for delays,
 //! drops, duplicates and reordering, crashes and restarts from each node's
-//! durable state (decided blocks plus a write-ahead log of the driver's
-//! inputs), and byzantine [`Behavior`]s. Malachite's app-channel engine is
-//! built on tokio actors and real time, so it cannot replay a seed; this is
-//! why the simulation drives the core directly.
+//! durable state (the store, the proposals and a write-ahead log of the
+//! round state machine's inputs), and byzantine [`Behavior`]s. What is not
+//! run is Malachite's actor glue, its libp2p network and its value-sync
+//! actor: they are tokio actors on real time and sockets, so a seed could
+//! not replay.
 //!
 //! [`run`] checks, for one seed: agreement among honest validators,
 //! validity (every decided value was proposed and accepted by an honest
 //! engine), that no honest validator signs two different votes for one
-//! height, round and type (across restarts), liveness after the network
-//! stabilises, and no progress when a third or more of the power withholds.
+//! height, round and type (across restarts), that no honest driver fails,
+//! that the stream bytes a driver holds for peers stay within its budget,
+//! liveness after the network stabilises, and no progress when a third or
+//! more of the power withholds.
 
 pub mod engine;
 pub mod rng;
@@ -38,7 +49,7 @@ use crate::validators::ValidatorSet;
 
 use rng::Rng;
 pub use validator::{Behavior, Step};
-use validator::{Dest, Effects, Msg, Node};
+use validator::{Dest, Effects, Msg, Node, Setup};
 
 /// The fault mixes a seed can draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,11 +70,18 @@ pub enum FaultMix {
     Mixed,
     /// At least 1/3 of the power withholds: nothing may be decided.
     Stalled,
+    /// Byzantine validators (< 1/3) stream several signed blocks per
+    /// round they propose and flood every peer with proposal parts from
+    /// fresh identities and keys and for later heights and rounds.
+    Flood,
+    /// Honest validators (< 1/3 of the power) whose clocks run 1 to 30 s
+    /// ahead: their blocks are untimely for the others.
+    Skew,
 }
 
 impl FaultMix {
     /// Every mix, in the order seeds cycle through them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 10] = [
         Self::Clean,
         Self::Lossy,
         Self::Crashes,
@@ -72,6 +90,8 @@ impl FaultMix {
         Self::Amnesia,
         Self::Mixed,
         Self::Stalled,
+        Self::Flood,
+        Self::Skew,
     ];
 }
 
@@ -190,6 +210,20 @@ pub enum Violation {
         /// The height decided.
         height: u64,
     },
+    /// An honest validator's driver failed (in a node, its chain stops).
+    DriverFailed {
+        /// The validator.
+        node: usize,
+        /// The driver's error.
+        error: String,
+    },
+    /// A driver held more bytes of peers' proposal streams than its budget.
+    Memory {
+        /// The validator.
+        node: usize,
+        /// The bytes held.
+        held: usize,
+    },
 }
 
 /// The outcome of one run.
@@ -224,6 +258,8 @@ pub struct SimReport {
     pub decided_at_ms: Vec<u64>,
     /// Each validator at the end: behaviour, liveness, height, round, step.
     pub final_states: Vec<String>,
+    /// The most bytes of peers' proposal streams any node's driver held.
+    pub max_held_bytes: usize,
 }
 
 enum Event {
@@ -258,16 +294,29 @@ enum Event {
 /// The genesis time of every simulated chain (2026-01-01T00:00:00Z).
 pub const SIM_GENESIS_MS: u64 = 1_767_225_600_000;
 
-/// The consensus parameters of a simulated chain.
+/// The consensus parameters of a simulated chain: short timeouts and
+/// blocks, and a block size that makes the drivers' stream budgets small
+/// enough for a flood to reach.
 pub fn sim_params() -> ConsensusParams {
     ConsensusParams {
+        target_block_time_ms: 200,
         timeouts: Timeouts {
             propose_ms: 300,
             prevote_ms: 100,
             precommit_ms: 100,
         },
+        max_block_bytes: 64 * 1024,
         ..ConsensusParams::default()
     }
+}
+
+/// The most bytes of peers' streams a driver of a simulated chain may
+/// hold: its budgets for incomplete streams (4) and streams of later
+/// heights (8), in streams of the largest size (`driver::app`).
+pub fn held_bytes_bound() -> usize {
+    let largest =
+        usize::try_from(sim_params().max_block_bytes).unwrap_or(usize::MAX) * 2 + (1 << 20);
+    largest * (4 + 8)
 }
 
 /// The chain id of simulated chains.
@@ -331,22 +380,29 @@ impl Sim {
             Err(e) => unreachable_config(&e.to_string()),
         };
         let behaviors = choose_behaviors(&cfg, &keys, &set, &mut rng);
+        let skews = choose_skews(&cfg, &keys, &set, &mut rng);
         let honest: Vec<bool> = behaviors.iter().map(|b| *b == Behavior::Honest).collect();
         let schedule = Arc::new(schedule(&cfg, set, &keys, &honest, &mut rng));
+        let peers: Arc<Vec<_>> = Arc::new(
+            (0..keys.len())
+                .map(|i| validator::peer_id(*blake3::hash(&(i as u64).to_le_bytes()).as_bytes()))
+                .collect(),
+        );
         let nodes: Vec<Node> = keys
             .into_iter()
-            .zip(&behaviors)
+            .zip(behaviors.iter().zip(&skews))
             .enumerate()
-            .map(|(i, (k, b))| {
-                Node::new(
-                    i,
-                    *b,
-                    ctx.clone(),
-                    k,
-                    schedule.clone(),
-                    SIM_GENESIS_MS,
-                    rng.next_u64(),
-                )
+            .map(|(index, (key, (behavior, skew_ms)))| {
+                Node::new(Setup {
+                    index,
+                    behavior: *behavior,
+                    ctx: ctx.clone(),
+                    key,
+                    schedule: schedule.clone(),
+                    peers: peers.clone(),
+                    skew_ms: *skew_ms,
+                    seed: rng.next_u64(),
+                })
             })
             .collect();
         let lossy_until = cfg.gst_ms;
@@ -496,7 +552,7 @@ impl Sim {
                 node: i,
                 incarnation,
             } => {
-                if !self.with_live_node(i, incarnation, |node, fx| node.rebroadcast(fx)) {
+                if !self.with_live_node(i, incarnation, |node, fx| node.rebroadcast(now, fx)) {
                     return;
                 }
                 let tick = self.tick_ms();
@@ -555,14 +611,20 @@ impl Sim {
     fn apply(&mut self, from: usize, fx: Effects) {
         let honest = self.honest.get(from).copied().unwrap_or(false);
         let incarnation = self.nodes.get(from).map_or(0, |n| n.incarnation);
-        if fx.start_next {
+        if let Some(after) = fx.start_next {
             self.push(
-                self.now,
+                self.now + after,
                 Event::Start {
                     node: from,
                     incarnation,
                 },
             );
+        }
+        if let Some(error) = fx.failed
+            && honest
+        {
+            self.violations
+                .push(Violation::DriverFailed { node: from, error });
         }
         for v in fx.proposed {
             self.proposed.insert(v.id());
@@ -765,10 +827,20 @@ impl Sim {
             })
             .unwrap_or_default();
         let final_states = self.nodes.iter().map(Node::describe).collect();
+        let max_held_bytes = self.nodes.iter().map(|n| n.max_held).max().unwrap_or(0);
+        for (node, n) in self.nodes.iter().enumerate() {
+            if n.max_held > held_bytes_bound() {
+                self.violations.push(Violation::Memory {
+                    node,
+                    held: n.max_held,
+                });
+            }
+        }
         let set_changes = (2..=heights_decided)
             .filter(|&h| self.schedule.set_at(h) != self.schedule.set_at(h - 1))
             .count() as u64;
         SimReport {
+            max_held_bytes,
             set_changes,
             final_states,
             heights_decided,
@@ -859,11 +931,14 @@ fn choose_behaviors(
 ) -> Vec<Behavior> {
     let mut behaviors = vec![Behavior::Honest; keys.len()];
     let kinds: &[Behavior] = match cfg.mix {
-        FaultMix::Clean | FaultMix::Lossy | FaultMix::Crashes => return behaviors,
+        FaultMix::Clean | FaultMix::Lossy | FaultMix::Crashes | FaultMix::Skew => {
+            return behaviors;
+        }
         FaultMix::Equivocators => &[Behavior::Equivocate],
         FaultMix::Withholders | FaultMix::Stalled => &[Behavior::Withhold],
         FaultMix::Amnesia => &[Behavior::Amnesia],
         FaultMix::Mixed => &[Behavior::Equivocate, Behavior::Withhold, Behavior::Amnesia],
+        FaultMix::Flood => &[Behavior::Flood],
     };
     let power_of = |i: usize| {
         keys.get(i)
@@ -893,6 +968,35 @@ fn choose_behaviors(
         }
     }
     behaviors
+}
+
+/// How far each validator's clock runs ahead: for [`FaultMix::Skew`],
+/// validators of less than a third of the power 1 to 30 s, the rest none.
+fn choose_skews(
+    cfg: &SimConfig,
+    keys: &[PrivateKey],
+    set: &ValidatorSet,
+    rng: &mut Rng,
+) -> Vec<u64> {
+    let mut skews = vec![0; keys.len()];
+    if cfg.mix != FaultMix::Skew {
+        return skews;
+    }
+    let total = set.core().total_power().0;
+    let mut skewed = 0;
+    for (i, key) in keys.iter().enumerate() {
+        let power = set
+            .core()
+            .get_by_key(&key.public_key())
+            .map_or(0, |(_, v)| v.power.0);
+        if (skewed + power) * 3 < total && rng.chance(500) {
+            skewed += power;
+            if let Some(s) = skews.get_mut(i) {
+                *s = rng.range(1_000, 30_000);
+            }
+        }
+    }
+    skews
 }
 
 // The simulator's own configuration is code, not input: a bad one is a bug here.

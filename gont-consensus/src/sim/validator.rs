@@ -1,64 +1,80 @@
-//! One simulated validator: Malachite's driver, the sim engine, a durable
-//! part (decided blocks and the current height's write-ahead log of driver
-//! inputs) and a volatile part lost on a crash.
+//! One simulated validator: Malachite's round state machine
+//! (`malachitebft-core-driver`) driven the way Malachite's consensus drives
+//! it in parts-only mode, and the production driver's application side
+//! ([`State`], `driver/app.rs`) answering everything Malachite's engine asks
+//! the application: the value to propose and its parts, every received
+//! part, the round's values when a round starts, the height's validator
+//! set, a decision to record, execute and commit, and values for value
+//! sync. Its clock is the simulation's, its engine the [`SimEngine`], its
+//! decided-block store and proposals in memory that outlives a crash, as
+//! the disk does; a WAL of driver inputs stands in for Malachite's.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use gont_core::{
-    ExecutionEngine, ForkchoiceState, PayloadAttributes, PayloadStatus, RawTransaction, Timestamp,
-};
+use gont_core::DecidedStore;
+use malachitebft_app_channel::app::streaming::StreamMessage;
+use malachitebft_app_channel::app::types::PeerId;
+use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_core_driver::{Driver, Input, Output};
 use malachitebft_core_types::{
-    self as mc, NilOrVal, Round, SignedProposal, SignedVote, ThresholdParams, Validity, Vote as _,
-    VoteType,
+    self as mc, Context as _, NilOrVal, Round, SignedVote, SigningProvider as _, ThresholdParams,
+    Validity, Vote as _, VoteType,
 };
 
 use crate::commit::{self, MalachiteCommit};
 use crate::context::{GontContext, select_proposer};
+use crate::driver::app::DriverError;
+use crate::driver::proposals::Remembered;
 use crate::epoch::ValidatorSchedule;
 use crate::evidence::{self, EvidenceDetector};
+use crate::messages::ProposalPart;
 use crate::signing::{PrivateKey, Signer, sign_vote, verify_vote};
 use crate::types::{Address, Height, Value, ValueId};
 
-use super::engine::{POISON, SimEngine};
 use super::rng::Rng;
 
-/// How a simulated validator behaves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Behavior {
-    /// Follows the protocol.
-    Honest,
-    /// Sends conflicting votes and proposals to different halves of the network.
-    Equivocate,
-    /// Never sends its votes.
-    Withhold,
-    /// Forgets its lock: prevotes every proposal it sees.
-    Amnesia,
-}
+mod byzantine;
+mod certificates;
+mod durable;
+
+pub use byzantine::Behavior;
+use durable::{App, Chain, new_app};
 
 /// A message between validators.
 #[derive(Clone, Debug)]
 pub(crate) enum Msg {
-    /// A signed proposal with its block.
-    Proposal(SignedProposal<GontContext>),
+    /// A proposal part, by its gossip author (Malachite's proposal-parts
+    /// channel: the author is not the sender, and anyone can make one).
+    Part(PeerId, StreamMessage<ProposalPart>),
     /// A signed vote.
     Vote(SignedVote<GontContext>),
-    /// A decided block with its commit (value sync for a lagging peer).
-    Decision(Value, MalachiteCommit),
+    /// A decided value with its commit (value sync's answer to a lagging
+    /// peer).
+    Decision(RawDecidedValue<GontContext>),
     /// Prevotes of more than two thirds for a value in a round: lets a
     /// validator accept a re-proposal even if it saw an equivocator's other
     /// prevote first (Malachite's liveness message).
     Polka(mc::PolkaCertificate<GontContext>),
+    /// The votes that let a validator enter a round (precommits of any
+    /// value in the round before, or a third of the power in a later
+    /// one): Malachite publishes it on entering a round above 0 and at
+    /// each rebroadcast, so that validators that missed those votes follow
+    /// into the round.
+    Round(mc::RoundCertificate<GontContext>),
 }
 
 impl Msg {
-    fn height(&self) -> Height {
+    /// The height a consensus message is of; parts go to the application
+    /// whatever their height.
+    fn height(&self) -> Option<Height> {
         match self {
-            Self::Proposal(p) => p.message.height,
-            Self::Vote(v) => v.message.height,
-            Self::Decision(_, c) => c.height,
-            Self::Polka(c) => c.height,
+            Self::Part(..) => None,
+            Self::Vote(v) => Some(v.message.height),
+            Self::Decision(d) => Some(d.certificate.height),
+            Self::Polka(c) => Some(c.height),
+            Self::Round(c) => Some(c.height),
         }
     }
 }
@@ -81,19 +97,22 @@ pub(crate) struct Effects {
     pub send: Vec<(Dest, Msg)>,
     /// Timeouts to schedule: (height, timeout).
     pub timeouts: Vec<(Height, mc::Timeout)>,
-    /// Heights decided, with the value and how (true: by own votes).
+    /// Heights decided, with the value and its commit.
     pub decided: Vec<(Height, Value, MalachiteCommit)>,
     /// Votes this node signed.
     pub signed_votes: Vec<mc::SignedVote<GontContext>>,
-    /// Values proposed, and whether this node's engine accepted a value.
+    /// Values proposed.
     pub proposed: Vec<Value>,
     /// Values this node's engine accepted.
     pub accepted: Vec<ValueId>,
     /// The step just completed, for crash plans.
     pub steps: Vec<(Height, Step)>,
-    /// The node decided and starts its next height in a new event (so that
-    /// a validator with a quorum of its own does not recurse).
-    pub start_next: bool,
+    /// The node decided and starts its next height in a new event, after
+    /// this many virtual milliseconds (the driver's pacing; also, a
+    /// validator with a quorum of its own does not recurse).
+    pub start_next: Option<u64>,
+    /// The production driver failed (what stops a chain in a node).
+    pub failed: Option<String>,
 }
 
 /// A step of a height, after which a crash may be planned.
@@ -109,6 +128,20 @@ pub enum Step {
     Commit,
 }
 
+/// What a node is given by the simulation.
+pub(crate) struct Setup {
+    pub(crate) index: usize,
+    pub(crate) behavior: Behavior,
+    pub(crate) ctx: GontContext,
+    pub(crate) key: PrivateKey,
+    pub(crate) schedule: Arc<ValidatorSchedule>,
+    /// Every node's gossip identity, by index.
+    pub(crate) peers: Arc<Vec<PeerId>>,
+    /// How far this node's clock is ahead of the simulation's, in ms.
+    pub(crate) skew_ms: u64,
+    pub(crate) seed: u64,
+}
+
 /// A simulated validator.
 pub(crate) struct Node {
     pub(crate) index: usize,
@@ -121,44 +154,67 @@ pub(crate) struct Node {
     address: Address,
     /// The set of every height (the simulation fixes it in advance).
     schedule: Arc<ValidatorSchedule>,
-    genesis_ms: u64,
+    peers: Arc<Vec<PeerId>>,
+    clock: Arc<AtomicU64>,
+    skew_ms: u64,
     // Durable.
     pub(crate) decided: Vec<(Value, MalachiteCommit)>,
+    chain: Chain,
+    proposals: Remembered,
     wal: Vec<Input<GontContext>>,
-    built: Vec<(Height, Round, Value)>,
     // Volatile.
+    app: App,
     driver: Driver<GontContext>,
-    engine: SimEngine,
-    future: Vec<Msg>,
+    future: Vec<(usize, Msg)>,
     seen: BTreeSet<[u8; 32]>,
     own_votes: Vec<SignedVote<GontContext>>,
-    own_proposal: Option<SignedProposal<GontContext>>,
+    /// This node's proposal parts of the current round, re-sent at ticks.
+    own_parts: Option<(Round, Vec<StreamMessage<ProposalPart>>)>,
     pub(crate) evidence: EvidenceDetector,
     replaying: bool,
     rng: Rng,
+    /// The most proposal-stream bytes the driver held for peers.
+    pub(crate) max_held: usize,
 }
 
 fn digest(msg: &Msg) -> [u8; 32] {
     let bytes = match msg {
-        Msg::Proposal(p) => borsh::to_vec(&(0u8, p)),
+        Msg::Part(author, p) => borsh::to_vec(&(0u8, author.to_bytes(), p)),
         Msg::Vote(v) => borsh::to_vec(&(1u8, v)),
-        Msg::Decision(v, c) => borsh::to_vec(&(2u8, v.id(), c)),
+        Msg::Decision(d) => borsh::to_vec(&(2u8, &d.certificate)),
         Msg::Polka(c) => borsh::to_vec(&(3u8, c)),
+        Msg::Round(c) => borsh::to_vec(&(4u8, c)),
     };
     *blake3::hash(&bytes.unwrap_or_default()).as_bytes()
 }
 
+/// A gossip identity from a seed.
+pub(crate) fn peer_id(seed: [u8; 32]) -> PeerId {
+    let key = malachitebft_app_channel::app::types::Keypair::ed25519_from_bytes(seed)
+        .unwrap_or_else(|e| super::unreachable_config(&e.to_string()));
+    PeerId::from_bytes(&key.public().to_peer_id().to_bytes())
+        .unwrap_or_else(|e| super::unreachable_config(&e.to_string()))
+}
+
 impl Node {
-    pub(crate) fn new(
-        index: usize,
-        behavior: Behavior,
-        ctx: GontContext,
-        key: PrivateKey,
-        schedule: Arc<ValidatorSchedule>,
-        genesis_ms: u64,
-        seed: u64,
-    ) -> Self {
+    pub(crate) fn new(setup: Setup) -> Self {
+        let Setup {
+            index,
+            behavior,
+            ctx,
+            key,
+            schedule,
+            peers,
+            skew_ms,
+            seed,
+        } = setup;
         let address = Address(key.public_key().address());
+        let clock = Arc::new(AtomicU64::new(super::SIM_GENESIS_MS + skew_ms));
+        let chain = Chain::default();
+        let proposals = Remembered::default();
+        let app = new_app(
+            &ctx, &key, &schedule, index, &chain, &proposals, &clock, None,
+        );
         let driver = Driver::new(
             ctx.clone(),
             Height(1),
@@ -172,23 +228,27 @@ impl Node {
             alive: true,
             incarnation: 0,
             signer: Signer::new(ctx.clone(), key.clone()),
-            engine: SimEngine::new(ctx.chain_id(), schedule.clone()),
             evidence: EvidenceDetector::new(&ctx),
             ctx,
             key,
             address,
             schedule,
-            genesis_ms,
+            peers,
+            clock,
+            skew_ms,
             decided: Vec::new(),
+            chain,
+            proposals,
             wal: Vec::new(),
-            built: Vec::new(),
+            app,
             driver,
             future: Vec::new(),
             seen: BTreeSet::new(),
             own_votes: Vec::new(),
-            own_proposal: None,
+            own_parts: None,
             replaying: false,
             rng: Rng::new(seed),
+            max_held: 0,
         }
     }
 
@@ -198,7 +258,7 @@ impl Node {
 
     pub(crate) fn describe(&self) -> String {
         format!(
-            "{} {:?} alive={} h={} r={} step={:?} wal={} future={} votes={:?}",
+            "{} {:?} alive={} h={} r={} step={:?} wal={} future={} held={} votes={:?}",
             self.index,
             self.behavior,
             self.alive,
@@ -207,6 +267,7 @@ impl Node {
             self.driver.step(),
             self.wal.len(),
             self.future.len(),
+            self.max_held,
             self.driver.votes().per_round(self.driver.round()).map(|r| {
                 r.received_votes()
                     .iter()
@@ -228,22 +289,66 @@ impl Node {
         Height(self.decided.len() as u64 + 1)
     }
 
+    /// Sets this node's clock to the simulation's `now`.
+    fn tick_clock(&self, now: u64) {
+        self.clock.store(
+            super::SIM_GENESIS_MS + self.skew_ms + now,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Records what the driver holds for peers after an event.
+    fn measure(&mut self) {
+        self.max_held = self.max_held.max(self.app.held_bytes());
+    }
+
+    /// The driver failed: the node stops, as a chain does.
+    fn fail(&mut self, e: &DriverError, fx: &mut Effects) {
+        if std::env::var_os("GONT_SIM_DEBUG").is_some() {
+            eprintln!("node {} driver failed: {e}", self.index);
+        }
+        fx.failed = Some(e.to_string());
+        self.alive = false;
+    }
+
     /// Starts the current height (at boot, after a decision, after a restart).
     pub(crate) fn start_height(&mut self, now: u64, fx: &mut Effects) {
+        self.tick_clock(now);
         let height = self.height();
-        self.driver
-            .move_to_height(height, self.schedule.set_at(height.0).clone());
+        let set = match self.app.enter(height) {
+            Ok(set) => set,
+            Err(e) => return self.fail(&e, fx),
+        };
+        self.driver.move_to_height(height, set);
         self.own_votes.clear();
-        self.own_proposal = None;
+        self.own_parts = None;
         self.evidence.prune_below(height);
-        self.feed(
-            Input::NewRound(height, Round::new(0), self.proposer(height, Round::new(0))),
-            now,
-            fx,
-        );
+        self.new_round(height, Round::new(0), now, fx);
         let future = std::mem::take(&mut self.future);
-        for msg in future {
-            self.receive(usize::MAX, msg, now, fx);
+        for (from, msg) in future {
+            self.receive(from, msg, now, fx);
+        }
+    }
+
+    /// Enters `(height, round)`: the driver, then the application, whose
+    /// values of the round (kept before a restart, held while untimely)
+    /// become proposals.
+    fn new_round(&mut self, height: Height, round: Round, now: u64, fx: &mut Effects) {
+        let proposer = self.proposer(height, round);
+        if round > Round::new(0) && !self.replaying {
+            self.send_round_certificate(round, fx);
+        }
+        self.feed(Input::NewRound(height, round, proposer), now, fx);
+        if !self.alive || self.replaying {
+            return;
+        }
+        match self.app.started_round(height, round) {
+            Ok(values) => {
+                for value in values {
+                    self.proposed_value(value, now, fx);
+                }
+            }
+            Err(e) => self.fail(&e, fx),
         }
     }
 
@@ -258,26 +363,39 @@ impl Node {
         self.future.clear();
         self.seen.clear();
         self.own_votes.clear();
-        self.own_proposal = None;
+        self.own_parts = None;
         self.evidence = EvidenceDetector::new(&self.ctx);
     }
 
-    /// Restarts from the durable state: rebuilds the engine's head from the
-    /// decided blocks and replays the WAL into a fresh driver.
+    /// Restarts from the durable state, as `driver::start` does: the
+    /// engine at its committed head, a new driver state over the same
+    /// store and proposals, recorded decisions finished; then the WAL is
+    /// replayed into a fresh round state machine.
     pub(crate) fn restart(&mut self, now: u64, fx: &mut Effects) {
         self.alive = true;
-        self.engine = SimEngine::new(self.ctx.chain_id(), self.schedule.clone());
-        for (value, _) in &self.decided {
-            // Re-validating our own decided chain cannot fail; a failure
-            // would show as a validity or liveness violation.
-            let _ = self.engine.new_payload(value.block());
-            let _ = self.engine.forkchoice_updated(forkchoice(value.id()));
+        self.tick_clock(now);
+        self.app = new_app(
+            &self.ctx,
+            &self.key,
+            &self.schedule,
+            self.index,
+            &self.chain,
+            &self.proposals,
+            &self.clock,
+            Some(self.chain.committed_blocks()),
+        );
+        if let Err(e) = self.app.finish_recorded_decisions() {
+            return self.fail(&e, fx);
         }
         let height = self.height();
+        let set = match self.app.enter(height) {
+            Ok(set) => set,
+            Err(e) => return self.fail(&e, fx),
+        };
         self.driver = Driver::new(
             self.ctx.clone(),
             height,
-            self.schedule.set_at(height.0).clone(),
+            set,
             self.address,
             ThresholdParams::default(),
         );
@@ -295,16 +413,25 @@ impl Node {
             {
                 self.own_votes.push(v.clone());
             }
-            if let Input::Proposal(p, _) = &input {
-                if p.message.validator_address == self.address {
-                    self.own_proposal = Some(p.clone());
-                }
-                let _ = self.engine.new_payload(p.message.value.block());
+            if let Input::Proposal(p, _) = &input
+                && p.message.validator_address == self.address
+            {
+                let m = &p.message;
+                let parts = self.app.parts(&m.value, m.height, m.round, m.pol_round);
+                self.own_parts = Some((m.round, parts));
             }
             self.feed(input, now, &mut scratch);
         }
         self.replaying = false;
         let round = self.driver.round();
+        match self.app.started_round(height, round) {
+            Ok(values) => {
+                for value in values {
+                    self.proposed_value(value, now, fx);
+                }
+            }
+            Err(e) => return self.fail(&e, fx),
+        }
         let kind = if self.driver.step_is_propose() {
             mc::TimeoutKind::Propose
         } else if self.driver.step_is_prevote() {
@@ -313,11 +440,16 @@ impl Node {
             mc::TimeoutKind::Precommit
         };
         fx.timeouts.push((height, mc::Timeout::new(round, kind)));
-        self.rebroadcast(fx);
+        self.rebroadcast(now, fx);
     }
 
-    /// Re-sends this node's current votes and proposal.
-    pub(crate) fn rebroadcast(&mut self, fx: &mut Effects) {
+    /// Re-sends this node's current votes and proposal (gossip's
+    /// delivery, modelled), and a flooder's flood.
+    pub(crate) fn rebroadcast(&mut self, now: u64, fx: &mut Effects) {
+        self.tick_clock(now);
+        if self.behavior == Behavior::Flood {
+            self.flood(fx);
+        }
         if self.behavior == Behavior::Withhold {
             return;
         }
@@ -333,11 +465,35 @@ impl Node {
         for cert in self.driver.polka_certificates() {
             fx.send.push((Dest::All, Msg::Polka(cert.clone())));
         }
-        if let Some(p) = &self.own_proposal
-            && p.message.round == round
+        self.send_round_certificate(round, fx);
+        if let Some((r, parts)) = &self.own_parts
+            && *r == round
         {
-            fx.send.push((Dest::All, Msg::Proposal(p.clone())));
+            let me = self.peer();
+            for part in parts {
+                fx.send.push((Dest::All, Msg::Part(me, part.clone())));
+            }
         }
+    }
+
+    /// The certificate that let this node enter `round`, if it has one.
+    fn send_round_certificate(&self, round: Round, fx: &mut Effects) {
+        if self.behavior == Behavior::Withhold {
+            return;
+        }
+        if let Some(cert) = self.driver.round_certificate()
+            && cert.enter_round == round
+        {
+            fx.send
+                .push((Dest::All, Msg::Round(cert.certificate.clone())));
+        }
+    }
+
+    fn peer(&self) -> PeerId {
+        self.peers
+            .get(self.index)
+            .copied()
+            .unwrap_or_else(|| peer_id([0; 32]))
     }
 
     /// A timeout fired.
@@ -348,6 +504,7 @@ impl Node {
         now: u64,
         fx: &mut Effects,
     ) {
+        self.tick_clock(now);
         if height == self.height() {
             self.feed(Input::TimeoutElapsed(timeout), now, fx);
         }
@@ -355,18 +512,22 @@ impl Node {
 
     /// A message arrived from `from` (`usize::MAX`: replayed from the buffer).
     pub(crate) fn receive(&mut self, from: usize, msg: Msg, now: u64, fx: &mut Effects) {
+        self.tick_clock(now);
         let height = self.height();
-        let msg_height = msg.height();
+        let Some(msg_height) = msg.height() else {
+            if let Msg::Part(author, part) = msg {
+                self.on_part(author, part, now, fx);
+            }
+            return;
+        };
         if msg_height < height {
-            // The sender lags: send it the decision of its height.
-            if let (Some(i), Some((value, cert))) = (
-                Some(from).filter(|f| *f != usize::MAX),
-                self.decided
-                    .get(usize::try_from(msg_height.0.saturating_sub(1)).unwrap_or(usize::MAX)),
-            ) && !matches!(msg, Msg::Decision(..))
+            // The sender lags: value sync sends it the decision of its
+            // height, as the driver answers `GetDecidedValue`.
+            if from != usize::MAX
+                && !matches!(msg, Msg::Decision(..))
+                && let Ok(Some(raw)) = self.app.decided_value(msg_height)
             {
-                fx.send
-                    .push((Dest::One(i), Msg::Decision(value.clone(), cert.clone())));
+                fx.send.push((Dest::One(from), Msg::Decision(raw)));
             }
             return;
         }
@@ -374,7 +535,7 @@ impl Node {
         // event), the driver is still at the old height: keep the message.
         if msg_height > height || self.driver.height() != height {
             if self.future.len() < 4096 {
-                self.future.push(msg);
+                self.future.push((from, msg));
             }
             return;
         }
@@ -383,10 +544,70 @@ impl Node {
         }
         match msg {
             Msg::Vote(v) => self.on_vote(v, now, fx),
-            Msg::Proposal(p) => self.on_proposal(p, now, fx),
-            Msg::Decision(value, cert) => self.on_decision(value, cert, fx),
+            Msg::Decision(raw) => self.on_decision(raw, fx),
             Msg::Polka(cert) => self.on_polka(cert, now, fx),
+            Msg::Round(cert) => self.on_round_certificate(cert, now, fx),
+            Msg::Part(..) => {}
         }
+    }
+
+    fn on_part(
+        &mut self,
+        author: PeerId,
+        part: StreamMessage<ProposalPart>,
+        now: u64,
+        fx: &mut Effects,
+    ) {
+        let answer = self.app.received_part(author, part);
+        self.measure();
+        match answer {
+            Ok(Some(value)) => self.proposed_value(value, now, fx),
+            Ok(None) => {}
+            Err(e) => self.fail(&e, fx),
+        }
+    }
+
+    /// A value the application answered (a checked stream, a value kept
+    /// or held, a synced value): in parts-only mode Malachite makes it a
+    /// proposal of the round's proposer, signed with this node's own key,
+    /// and gives the round state machine that proposal with its validity.
+    fn proposed_value(
+        &mut self,
+        value: malachitebft_app_channel::app::types::ProposedValue<GontContext>,
+        now: u64,
+        fx: &mut Effects,
+    ) {
+        if value.height != self.height() || self.driver.height() != value.height {
+            return;
+        }
+        let valid = value.validity.is_valid();
+        if valid {
+            fx.accepted.push(value.value.id());
+        }
+        if self.behavior == Behavior::Amnesia && valid && value.round == self.driver.round() {
+            // Ignore any lock: prevote what is proposed.
+            let vote = crate::messages::Vote::new(
+                VoteType::Prevote,
+                value.height,
+                value.round,
+                NilOrVal::Val(value.value.id()),
+                self.address,
+            );
+            let signature = sign_vote(&self.ctx, &self.key, &vote);
+            fx.send.push((
+                Dest::All,
+                Msg::Vote(mc::SignedMessage::new(vote, signature)),
+            ));
+        }
+        let proposal = self.ctx.new_proposal(
+            value.height,
+            value.round,
+            value.value,
+            value.valid_round,
+            value.proposer,
+        );
+        let signed = self.signer.sign_proposal(proposal);
+        self.feed(Input::Proposal(signed, value.validity), now, fx);
     }
 
     fn on_vote(&mut self, v: SignedVote<GontContext>, now: u64, fx: &mut Effects) {
@@ -409,113 +630,61 @@ impl Node {
             },
             set,
         );
+        // The vote tap: the driver's evidence pool, which this node's
+        // proposals carry, and the late precommits of the last commit.
+        self.app.observe_vote(v.clone());
         self.feed(Input::Vote(v), now, fx);
     }
 
-    fn on_proposal(&mut self, p: SignedProposal<GontContext>, now: u64, fx: &mut Effects) {
-        let proposal = &p.message;
-        if self.proposer(proposal.height, proposal.round) != proposal.validator_address {
+    /// Value sync's answer, handled as Malachite does: the commit checked
+    /// with the height's set (`GetValidatorSet`), the value given to the
+    /// application (`ProcessSyncedValue`), and decided if it is valid.
+    fn on_decision(&mut self, raw: RawDecidedValue<GontContext>, fx: &mut Effects) {
+        let cert = raw.certificate;
+        let height = cert.height;
+        let set = match self.app.set_for_consensus(height) {
+            Ok(Some(set)) => set,
+            Ok(None) => return,
+            Err(e) => return self.fail(&e, fx),
+        };
+        if commit::verify(&self.ctx, &cert, &set).is_err() {
             return;
         }
-        let set = self.schedule.set_at(proposal.height.0);
-        let Some((_, member)) = set.position(&proposal.validator_address) else {
+        let named = select_proposer(&set, height, cert.round).address();
+        match self
+            .app
+            .synced_value(height, cert.round, named, &raw.value_bytes)
+        {
+            Ok(Some(value)) if value.validity.is_valid() && value.value.id() == cert.value_id => {
+                fx.accepted.push(cert.value_id);
+                self.commit(cert, fx);
+            }
+            Ok(_) => {}
+            Err(e) => self.fail(&e, fx),
+        }
+    }
+
+    /// Malachite's `Decided`: the driver records, executes and commits;
+    /// the next height starts after its pacing.
+    fn commit(&mut self, cert: MalachiteCommit, fx: &mut Effects) {
+        let height = self.height();
+        if let Err(e) = self.app.decided(&cert) {
+            return self.fail(&e, fx);
+        }
+        let block = match self.chain.decided(height.to_core()) {
+            Ok(Some(decided)) => decided.block,
+            _ => return,
+        };
+        let Ok(value) = Value::new(block) else {
             return;
         };
-        use mc::SigningProvider as _;
-        if !self
-            .signer
-            .verify_signed_proposal(proposal, &p.signature, &member.core().consensus_key)
-        {
-            return;
-        }
-        let valid = proposal.value.block().header.height == proposal.height.to_core()
-            && matches!(
-                self.engine.new_payload(proposal.value.block()),
-                Ok(PayloadStatus::Valid)
-            );
-        if valid {
-            fx.accepted.push(proposal.value.id());
-        }
-        if self.behavior == Behavior::Amnesia && valid && proposal.round == self.driver.round() {
-            // Ignore any lock: prevote what is proposed.
-            let vote = crate::messages::Vote::new(
-                VoteType::Prevote,
-                proposal.height,
-                proposal.round,
-                NilOrVal::Val(proposal.value.id()),
-                self.address,
-            );
-            let signature = sign_vote(&self.ctx, &self.key, &vote);
-            fx.send.push((
-                Dest::All,
-                Msg::Vote(mc::SignedMessage::new(vote, signature)),
-            ));
-        }
-        self.feed(Input::Proposal(p, Validity::from_bool(valid)), now, fx);
-    }
-
-    fn on_polka(&mut self, cert: mc::PolkaCertificate<GontContext>, now: u64, fx: &mut Effects) {
-        let mut power = 0u64;
-        let mut seen = BTreeSet::new();
-        let set = self.schedule.set_at(cert.height.0);
-        for sig in &cert.polka_signatures {
-            let Some((_, member)) = set.position(&sig.address) else {
-                return;
-            };
-            let vote = crate::messages::Vote::new(
-                VoteType::Prevote,
-                cert.height,
-                cert.round,
-                NilOrVal::Val(cert.value_id),
-                sig.address,
-            );
-            if !seen.insert(sig.address)
-                || !verify_vote(
-                    &self.ctx,
-                    &vote,
-                    &sig.signature,
-                    &member.core().consensus_key,
-                )
-            {
-                return;
-            }
-            power += member.core().power.0;
-        }
-        if set.core().is_quorum(gont_core::VotingPower(power)) {
-            self.feed(Input::PolkaCertificate(cert), now, fx);
-        }
-    }
-
-    fn on_decision(&mut self, value: Value, cert: MalachiteCommit, fx: &mut Effects) {
-        let set = self.schedule.set_at(cert.height.0);
-        if value.id() != cert.value_id || commit::verify(&self.ctx, &cert, set).is_err() {
-            return;
-        }
-        if !matches!(
-            self.engine.new_payload(value.block()),
-            Ok(PayloadStatus::Valid)
-        ) {
-            return;
-        }
-        fx.accepted.push(value.id());
-        self.commit(value, cert, fx);
-    }
-
-    fn commit(&mut self, value: Value, cert: MalachiteCommit, fx: &mut Effects) {
-        let height = self.height();
-        if let Err(e) = self.engine.forkchoice_updated(forkchoice(value.id())) {
-            if std::env::var_os("GONT_SIM_DEBUG").is_some() {
-                eprintln!("node {} cannot commit height {height}: {e}", self.index);
-            }
-            return;
-        }
         fx.decided.push((height, value.clone(), cert.clone()));
         fx.steps.push((height, Step::Commit));
+        let pacing = self.app.pacing(cert.value_id.time);
         // The decision and the WAL's reset are one durable write.
         self.decided.push((value, cert));
         self.wal.clear();
-        self.built.retain(|(h, ..)| *h > height);
-        fx.start_next = true;
+        fx.start_next = Some(u64::try_from(pacing.as_millis()).unwrap_or(u64::MAX));
     }
 
     /// Logs `input` to the WAL, applies it and acts on the outputs.
@@ -543,76 +712,41 @@ impl Node {
         }
         let height = self.driver.height();
         match output {
-            Output::NewRound(h, round) => {
-                let proposer = self.proposer(h, round);
-                self.feed(Input::NewRound(h, round, proposer), now, fx);
-            }
-            Output::ScheduleTimeout(t) => {
-                if !self.replaying {
-                    fx.timeouts.push((height, t));
-                }
-            }
-            Output::GetValue(h, round, _) => {
-                if self.replaying {
-                    return;
-                }
-                let value = match self
-                    .built
-                    .iter()
-                    .find(|(bh, br, _)| *bh == h && *br == round)
-                {
-                    Some((_, _, v)) => v.clone(),
-                    None => match self.build(h, round, now, false) {
-                        Some(v) => v,
-                        None => return,
-                    },
-                };
-                self.built.push((h, round, value.clone()));
-                self.feed(Input::ProposeValue(round, value), now, fx);
-            }
+            Output::NewRound(h, round) => self.new_round(h, round, now, fx),
+            Output::ScheduleTimeout(t) => fx.timeouts.push((height, t)),
+            Output::GetValue(h, round, _) => self.get_value(h, round, now, fx),
             Output::Propose(proposal) => {
-                use mc::SigningProvider as _;
-                let signed = self.signer.sign_proposal(proposal.clone());
-                if self.replaying {
-                    return;
+                // A value proposed again with its polka round: Malachite
+                // asks the application to stream it again.
+                if proposal.pol_round != Round::Nil {
+                    let parts = self.app.restream(
+                        proposal.height,
+                        proposal.round,
+                        proposal.pol_round,
+                        proposal.value.id(),
+                    );
+                    self.send_parts(Dest::All, &parts, fx);
+                    self.own_parts = Some((proposal.round, parts));
                 }
                 fx.proposed.push(proposal.value.clone());
-                // Built by this node's own engine.
+                // Built or validated by this node's own engine.
                 fx.accepted.push(proposal.value.id());
-                if self.behavior == Behavior::Equivocate {
-                    if let Some(other) = self.build(proposal.height, proposal.round, now, true) {
-                        fx.proposed.push(other.clone());
-                        let second = crate::messages::Proposal {
-                            value: other,
-                            ..proposal
-                        };
-                        let second = self.signer.sign_proposal(second);
-                        fx.send
-                            .push((Dest::Half(true), Msg::Proposal(signed.clone())));
-                        fx.send.push((Dest::Half(false), Msg::Proposal(second)));
-                    }
-                } else {
-                    fx.send.push((Dest::All, Msg::Proposal(signed.clone())));
-                }
                 fx.steps.push((height, Step::Propose));
-                self.own_proposal = Some(signed.clone());
+                let signed = self.signer.sign_proposal(proposal);
                 self.feed(Input::Proposal(signed, Validity::Valid), now, fx);
             }
             Output::Vote(vote) => {
-                use mc::SigningProvider as _;
                 let signed = self.signer.sign_vote(vote.clone());
-                if !self.replaying {
-                    fx.signed_votes.push(signed.clone());
-                    self.send_vote(&signed, fx);
-                    fx.steps.push((
-                        height,
-                        match vote.typ {
-                            VoteType::Prevote => Step::Prevote,
-                            VoteType::Precommit => Step::Precommit,
-                        },
-                    ));
-                    self.own_votes.push(signed.clone());
-                }
+                fx.signed_votes.push(signed.clone());
+                self.send_vote(&signed, fx);
+                fx.steps.push((
+                    height,
+                    match vote.typ {
+                        VoteType::Prevote => Step::Prevote,
+                        VoteType::Precommit => Step::Precommit,
+                    },
+                ));
+                self.own_votes.push(signed.clone());
                 self.feed(Input::Vote(signed), now, fx);
             }
             Output::Decide(_, proposal) => {
@@ -636,68 +770,8 @@ impl Node {
                     })
                     .unwrap_or_default();
                 let cert = mc::CommitCertificate::new(height, round, value_id, precommits);
-                self.commit(proposal.value, cert, fx);
+                self.commit(cert, fx);
             }
         }
-    }
-
-    fn send_vote(&mut self, signed: &SignedVote<GontContext>, fx: &mut Effects) {
-        match self.behavior {
-            Behavior::Withhold => {}
-            Behavior::Equivocate => {
-                let mut other = signed.message.clone();
-                other.value = match other.value {
-                    NilOrVal::Val(_) => NilOrVal::Nil,
-                    NilOrVal::Nil => NilOrVal::Val(ValueId {
-                        block: gont_core::BlockId(self.rng.bytes32()),
-                        time: Timestamp(self.genesis_ms),
-                    }),
-                };
-                let signature = sign_vote(&self.ctx, &self.key, &other);
-                fx.send.push((Dest::Half(true), Msg::Vote(signed.clone())));
-                fx.send.push((
-                    Dest::Half(false),
-                    Msg::Vote(mc::SignedMessage::new(other, signature)),
-                ));
-            }
-            Behavior::Honest | Behavior::Amnesia => {
-                fx.send.push((Dest::All, Msg::Vote(signed.clone())));
-            }
-        }
-    }
-
-    /// Builds a block for `(height, round)`; `poison` builds one honest
-    /// engines refuse (byzantine proposers only).
-    fn build(&mut self, height: Height, round: Round, now: u64, poison: bool) -> Option<Value> {
-        let mut txs = vec![RawTransaction(
-            format!("tx h{} r{} v{}", height.0, round.as_i64(), self.index)
-                .into_bytes()
-                .into(),
-        )];
-        if poison {
-            txs.push(RawTransaction(POISON.to_vec().into()));
-        }
-        let attributes = PayloadAttributes {
-            timestamp: Timestamp(self.genesis_ms + now),
-            proposer: self.address.0,
-            fee_recipient: gont_core::Address::ZERO,
-            validators_hash: self.schedule.set_at(height.0).hash(),
-            evidence: Vec::new(),
-            // The parent's commit, as a validator of the node carries it.
-            last_commit: self.decided.last().and_then(|(_, cert)| {
-                commit::to_core(cert, self.schedule.set_at(cert.height.0)).ok()
-            }),
-        };
-        let parent = self.decided.last().map(|(v, _)| v.id().block);
-        let block = self.engine.build_payload(parent, attributes, &txs).ok()?;
-        Value::new(block).ok()
-    }
-}
-
-fn forkchoice(id: ValueId) -> ForkchoiceState {
-    ForkchoiceState {
-        head: id.block,
-        safe: id.block,
-        finalized: id.block,
     }
 }

@@ -137,6 +137,11 @@ fn gossipsub_config(config: GossipSubConfig, max_transmit_size: usize) -> gossip
         .opportunistic_graft_ticks(3)
         .heartbeat_interval(Duration::from_secs(1))
         .validation_mode(gossipsub::ValidationMode::Strict)
+        // GONT patch: a received message is forwarded only once the swarm
+        // loop reports it valid (`handle_gossipsub_event`): proposal parts
+        // never, since anyone can author them and only the application
+        // can judge a whole stream.
+        .validate_messages()
         .history_gossip(3)
         .history_length(5)
         .mesh_n_high(config.mesh_n_high)

@@ -633,10 +633,33 @@ async fn handle_gossipsub_event(
         }
 
         gossipsub::Event::Message {
+            propagation_source,
             message_id,
             message,
-            ..
         } => {
+            // GONT patch: gossipsub forwards a message only once it is
+            // reported valid (`validate_messages` in `behaviour.rs`). Votes,
+            // proposals, certificates and liveness messages are small and
+            // signed by validators, and Malachite relies on their gossip:
+            // forwarded as before. Proposal parts are not: any peer can
+            // author them under fresh identities, and until the application
+            // has a complete stream from the round's proposer it cannot
+            // tell a flood from a proposal; a proposer publishes its own
+            // parts to every subscribed peer it is connected to
+            // (`flood_publish`), and a node that is not connected to it
+            // gets the decided value through value sync. `Ignore` drops
+            // the message from the cache without penalising the relay.
+            let acceptance = match Channel::from_gossipsub_topic_hash(&message.topic) {
+                Some(Channel::ProposalParts) | None => gossipsub::MessageAcceptance::Ignore,
+                Some(_) => gossipsub::MessageAcceptance::Accept,
+            };
+            if let Some(gossipsub) = swarm.behaviour_mut().gossipsub.as_mut() {
+                gossipsub.report_message_validation_result(
+                    &message_id,
+                    &propagation_source,
+                    acceptance,
+                );
+            }
             let Some(peer_id) = message.source else {
                 return ControlFlow::Continue(());
             };
