@@ -147,6 +147,23 @@ const UNTIMELY_ROUNDS: usize = 4;
 /// How many heights' validator sets are kept at hand.
 const SETS_CACHED: usize = 8;
 
+/// The largest proposal stream of a chain with `params`: a block's
+/// transactions plus its header and encoding overhead.
+fn largest_stream(params: &gont_core::ConsensusParams) -> usize {
+    usize::try_from(params.max_block_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(2)
+        .saturating_add(1 << 20)
+}
+
+/// The most bytes of peers' proposal streams a driver of a chain with
+/// `params` holds: its budgets for incomplete streams and for complete
+/// ones of later heights.
+#[cfg(any(test, feature = "sim"))]
+pub(crate) fn held_bytes_budget(params: &gont_core::ConsensusParams) -> usize {
+    largest_stream(params).saturating_mul(PARTIAL_STREAMS + WAITING_STREAMS)
+}
+
 /// The application side of one chain's consensus: what it answers to each
 /// of Malachite's requests. Production drives it from Malachite's engine
 /// ([`run`]); the simulation (`crate::sim`) from Malachite's round state
@@ -210,12 +227,7 @@ where
             proposals,
             clock,
         } = io;
-        // A stream is at most a block's transactions plus its header and
-        // encoding overhead.
-        let max_bytes = usize::try_from(ctx.params().max_block_bytes)
-            .unwrap_or(usize::MAX)
-            .saturating_mul(2)
-            .saturating_add(1 << 20);
+        let max_bytes = largest_stream(ctx.params());
         let evidence = EvidencePool::new(&ctx);
         Self {
             address: Address(key.public_key().address()),

@@ -311,12 +311,10 @@ pub fn sim_params() -> ConsensusParams {
 }
 
 /// The most bytes of peers' streams a driver of a simulated chain may
-/// hold: its budgets for incomplete streams (4) and streams of later
-/// heights (8), in streams of the largest size (`driver::app`).
+/// hold: its budgets for incomplete streams and streams of later heights
+/// (`driver::app`).
 pub fn held_bytes_bound() -> usize {
-    let largest =
-        usize::try_from(sim_params().max_block_bytes).unwrap_or(usize::MAX) * 2 + (1 << 20);
-    largest * (4 + 8)
+    crate::driver::app::held_bytes_budget(&sim_params())
 }
 
 /// The chain id of simulated chains.
