@@ -29,6 +29,18 @@ fn height(rpc: &RpcClient) -> u64 {
     quantity(&rpc.call("eth_blockNumber", &json!([])).unwrap()).unwrap()
 }
 
+/// Waits until the chain behind `rpc` has a block at `target` (chains start
+/// at their own pace: the service can be heights behind the Space).
+fn reach(rpc: &RpcClient, target: u64) -> u64 {
+    loop {
+        let at = height(rpc);
+        if at >= target {
+            return at;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 #[test]
 fn a_light_client_verifies_each_chain_from_genesis_and_proves_accounts_and_slots_against_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -43,10 +55,7 @@ fn a_light_client_verifies_each_chain_from_genesis_and_proves_accounts_and_slots
         // Node 1 validates both chains.
         let rpc = RpcClient::new(net.rpc(1, chain)).unwrap();
         // Let the chain pass height 8, so that the tip is a skip away.
-        while height(&rpc) < 8 {
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        let tip = height(&rpc);
+        let tip = reach(&rpc, 8);
         let mut lc = genesis_client(&genesis, chain);
         let block = lc
             .advance_to(tip, now(), |h| rpc.signed_header(h))
@@ -105,10 +114,9 @@ fn a_light_client_verifies_each_chain_from_genesis_and_proves_accounts_and_slots
 
         // The other chain's header is refused as such.
         let other = if chain == SPACE { SERVICE } else { SPACE };
-        let foreign = RpcClient::new(net.rpc(1, other))
-            .unwrap()
-            .signed_header(3)
-            .unwrap();
+        let other_rpc = RpcClient::new(net.rpc(1, other)).unwrap();
+        reach(&other_rpc, 3);
+        let foreign = other_rpc.signed_header(3).unwrap();
         let err = genesis_client(&genesis, chain)
             .update(foreign, now())
             .unwrap_err();
