@@ -2,7 +2,7 @@
 //! certificate that finalises it.
 
 use alloy_consensus::TxEnvelope;
-use alloy_consensus::transaction::SignerRecoverable;
+use alloy_consensus::crypto::SECP256K1N_HALF;
 use alloy_eips::eip2718::Decodable2718;
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -46,11 +46,38 @@ impl RawTransaction {
     /// Decodes the bytes and recovers the sender.
     pub fn decode_and_recover(&self) -> Result<(TxEnvelope, Address), TransactionError> {
         let tx = self.decode()?;
-        let sender = tx
-            .recover_signer()
-            .map_err(|_| TransactionError::Signature)?;
+        let sender = recover_signer(tx.signature(), tx.signature_hash())?;
         Ok((tx, sender))
     }
+}
+
+/// The address whose key signed `prehash` with `signature`, as Ethereum
+/// recovers a transaction's sender: `s` in the lower half of the curve
+/// order (EIP-2), then ECDSA public-key recovery with libsecp256k1 and the
+/// last 20 bytes of the key's keccak-256 hash.
+pub fn recover_signer(
+    signature: &alloy_primitives::Signature,
+    prehash: B256,
+) -> Result<Address, TransactionError> {
+    use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
+
+    if signature.s() > SECP256K1N_HALF {
+        return Err(TransactionError::Signature);
+    }
+    let mut compact = [0u8; 64];
+    let (r, s) = compact.split_at_mut(32);
+    r.copy_from_slice(&signature.r().to_be_bytes::<32>());
+    s.copy_from_slice(&signature.s().to_be_bytes::<32>());
+    let id = RecoveryId::from_u8_masked(u8::from(signature.v()));
+    let recoverable = RecoverableSignature::from_compact(&compact, id)
+        .map_err(|_| TransactionError::Signature)?;
+    let public = secp256k1::SECP256K1
+        .recover_ecdsa(secp256k1::Message::from_digest(prehash.0), &recoverable)
+        .map_err(|_| TransactionError::Signature)?;
+    // The uncompressed key is 0x04 ‖ x ‖ y; the address hashes x ‖ y.
+    let uncompressed = public.serialize_uncompressed();
+    let (_, xy) = uncompressed.split_at(1);
+    Ok(Address::from_raw_public_key(xy))
 }
 
 /// The transactions of a block, in execution order, and the evidence of

@@ -92,6 +92,11 @@ pub trait ExecutionStore {
     where
         Self: 'a;
 
+    /// The update of the state commitment that [`Self::prepare`] computed
+    /// for a block, kept by the caller until the block is committed so
+    /// that [`Self::commit_prepared`] does not compute it again.
+    type Prepared: std::fmt::Debug + Send + 'static;
+
     /// The newest committed header; `None` before the first block.
     fn head(&self) -> Result<Option<Header>, Self::Error>;
 
@@ -103,8 +108,22 @@ pub trait ExecutionStore {
 
     /// The state commitment after the block at `height` with `changes`
     /// applied on top, computed without writing anything.
-    fn state_root_after(&self, height: Height, changes: &StateChanges)
-    -> Result<Hash, Self::Error>;
+    fn state_root_after(
+        &self,
+        height: Height,
+        changes: &StateChanges,
+    ) -> Result<Hash, Self::Error> {
+        Ok(self.prepare(height, changes)?.0)
+    }
+
+    /// The state commitment after the block at `height` with `changes`
+    /// applied on top, and the update that yields it, computed without
+    /// writing anything.
+    fn prepare(
+        &self,
+        height: Height,
+        changes: &StateChanges,
+    ) -> Result<(Hash, Self::Prepared), Self::Error>;
 
     /// Writes the genesis state (height 0) and returns its root. Writing the
     /// same genesis again is a no-op; a different one is an error.
@@ -114,6 +133,15 @@ pub trait ExecutionStore {
     /// Writes an executed block: header, body, receipts, indexes and state,
     /// in one write transaction, on top of the current head.
     fn commit_block(&self, block: &ExecutedBlock) -> Result<(), Self::Error>;
+
+    /// [`Self::commit_block`] with the commitment update [`Self::prepare`]
+    /// made for `block`'s changes: used as it is when it was prepared on
+    /// the current head, computed afresh otherwise.
+    fn commit_prepared(
+        &self,
+        block: &ExecutedBlock,
+        prepared: Self::Prepared,
+    ) -> Result<(), Self::Error>;
 }
 
 /// Where consensus records decisions: the decided block with its commit,

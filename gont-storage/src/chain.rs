@@ -283,7 +283,13 @@ impl ExecutionStore for ChainStore {
         State::new(self.snapshot()?, height)
     }
 
-    fn state_root_after(&self, height: Height, changes: &StateChanges) -> Result<Hash, StoreError> {
+    type Prepared = PreparedState;
+
+    fn prepare(
+        &self,
+        height: Height,
+        changes: &StateChanges,
+    ) -> Result<(Hash, PreparedState), StoreError> {
         let snap = self.snapshot()?;
         snap.require_state(height)?;
         let version = height.next().ok_or(StoreError::NotCommitted {
@@ -293,9 +299,16 @@ impl ExecutionStore for ChainStore {
         })?;
         let (nodes, values) = snap.tree_tables()?;
         let reader = snap.tree_reader(&nodes, &values);
-        let (root, _) = commitment::apply(&reader, version.get(), changes)
+        let (root, batch) = commitment::apply(&reader, version.get(), changes)
             .map_err(|e| commitment::tree_error(e, self.chain, version.get()))?;
-        Ok(root)
+        Ok((
+            root,
+            PreparedState {
+                base: height,
+                root,
+                batch,
+            },
+        ))
     }
 
     fn init_genesis(&self, genesis_hash: Hash, changes: &StateChanges) -> Result<Hash, StoreError> {
@@ -303,6 +316,31 @@ impl ExecutionStore for ChainStore {
     }
 
     fn commit_block(&self, block: &ExecutedBlock) -> Result<(), StoreError> {
-        write::commit_block(self, block)
+        write::commit_block(self, block, None)
+    }
+
+    fn commit_prepared(
+        &self,
+        block: &ExecutedBlock,
+        prepared: PreparedState,
+    ) -> Result<(), StoreError> {
+        write::commit_block(self, block, Some(prepared))
+    }
+}
+
+/// The state commitment's update for one block's changes, as
+/// [`ChainStore::prepare`] computed it on the state at `base`: the new
+/// root, and the tree nodes to write and to mark stale.
+#[derive(Clone, Debug)]
+pub struct PreparedState {
+    pub(crate) base: Height,
+    pub(crate) root: Hash,
+    pub(crate) batch: jmt::storage::TreeUpdateBatch,
+}
+
+impl PreparedState {
+    /// The state commitment after the block.
+    pub fn root(&self) -> Hash {
+        self.root
     }
 }

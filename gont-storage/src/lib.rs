@@ -43,7 +43,7 @@ mod store;
 mod tables;
 mod write;
 
-pub use chain::ChainStore;
+pub use chain::{ChainStore, PreparedState};
 pub use commitment::EMPTY_STATE_ROOT;
 pub use error::StoreError;
 pub use gont_core::state_proof::{

@@ -9,7 +9,7 @@ use gont_core::{BlockId, CommitCertificate, ExecutedBlock, Hash, Height, StateCh
 use jmt::storage::TreeUpdateBatch;
 use redb::{ReadableTable, Table, TableHandle, WriteTransaction};
 
-use crate::chain::ChainStore;
+use crate::chain::{ChainStore, PreparedState};
 use crate::commitment::{self, TreeTables, encode_versioned, newest_value};
 use crate::error::{OrDb, StoreError};
 use crate::store::Pruning;
@@ -249,8 +249,13 @@ fn write_genesis(
     Ok((root, true))
 }
 
-/// Writes an executed block on top of the head, in one write transaction.
-pub(crate) fn commit_block(store: &ChainStore, executed: &ExecutedBlock) -> Result<(), StoreError> {
+/// Writes an executed block on top of the head, in one write transaction,
+/// with the commitment update `prepared` if it was prepared on that head.
+pub(crate) fn commit_block(
+    store: &ChainStore,
+    executed: &ExecutedBlock,
+    prepared: Option<PreparedState>,
+) -> Result<(), StoreError> {
     let header = &executed.block.header;
     if header.chain_id != store.chain {
         return Err(StoreError::ChainMismatch {
@@ -278,7 +283,7 @@ pub(crate) fn commit_block(store: &ChainStore, executed: &ExecutedBlock) -> Resu
         .db
         .begin_write()
         .or_db(path, "beginning a block commit")?;
-    write_block(store, &txn, executed, id)?;
+    write_block(store, &txn, executed, id, prepared)?;
     txn.commit().or_db(path, "committing a block")
 }
 
@@ -287,6 +292,7 @@ fn write_block(
     txn: &WriteTransaction,
     executed: &ExecutedBlock,
     id: BlockId,
+    prepared: Option<PreparedState>,
 ) -> Result<(), StoreError> {
     let path = store.path();
     let t = &store.tables;
@@ -335,7 +341,12 @@ fn write_block(
     }
 
     let mut state = StateTables::open(txn, t, path)?;
-    let (root, batch) = state.apply(store, h, &executed.changes)?;
+    // The tree at `head` is what the update was prepared on only if `head`
+    // is still its base: any commit since then moved the head.
+    let (root, batch) = match prepared {
+        Some(p) if p.base == head => (p.root, p.batch),
+        _ => state.apply(store, h, &executed.changes)?,
+    };
     if root != header.state_root {
         return Err(StoreError::StateRootMismatch {
             chain: store.chain,

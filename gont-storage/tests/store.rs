@@ -216,6 +216,39 @@ fn state_root_after_matches_the_commit_and_writes_nothing() {
 }
 
 #[test]
+fn a_prepared_commitment_commits_as_computed_and_one_prepared_on_an_older_head_is_recomputed() {
+    let store = Store::in_memory(StoreConfig::default()).unwrap();
+    let chain = store.chain(SPACE);
+    chain.init_genesis(Hash::digest(b"g"), &genesis()).unwrap();
+    let first = set_accounts(&[(addr(4), account(0, 4))]);
+    let block = next_block(&chain, vec![], first.clone());
+    let (root, prepared) = chain.prepare(Height(0), &first).unwrap();
+    assert_eq!(root, block.block.header.state_root);
+    assert_eq!(prepared.root(), root);
+    // Prepared on genesis, the head: written as computed.
+    chain.commit_prepared(&block, prepared).unwrap();
+    assert_eq!(chain.state_root(Height(1)).unwrap(), root);
+    assert_eq!(
+        chain.state_at(Height(1)).unwrap().account(addr(4)).unwrap(),
+        Some(account(0, 4))
+    );
+
+    // An update prepared on genesis again, now that the head is #1: the
+    // block at #2 is written with the tree computed on #1 instead.
+    let second = set_accounts(&[(addr(5), account(1, 5))]);
+    let (_, stale) = chain.prepare(Height(0), &second).unwrap();
+    let block = next_block(&chain, vec![], second);
+    chain.commit_prepared(&block, stale).unwrap();
+    assert_eq!(
+        chain.state_root(Height(2)).unwrap(),
+        block.block.header.state_root
+    );
+    let state = chain.state_at(Height(2)).unwrap();
+    assert_eq!(state.account(addr(4)).unwrap(), Some(account(0, 4)));
+    assert_eq!(state.account(addr(5)).unwrap(), Some(account(1, 5)));
+}
+
+#[test]
 fn commit_refuses_blocks_that_do_not_extend_the_head() {
     let store = Store::in_memory(StoreConfig::default()).unwrap();
     let chain = store.chain(SPACE);

@@ -112,10 +112,12 @@ pub enum EngineError<E: std::error::Error + 'static> {
 
 /// The execution engine of one chain.
 #[derive(Debug)]
-pub struct Engine<S> {
+pub struct Engine<S: ExecutionStore> {
     store: S,
     config: EngineConfig,
-    pending: HashMap<BlockId, ExecutedBlock>,
+    /// Blocks built or validated on the head, with the state commitment's
+    /// update computed for each, written as it is when one is committed.
+    pending: HashMap<BlockId, Executed<S>>,
 }
 
 /// A block's evidence that holds, and the punishments it executes.
@@ -123,6 +125,10 @@ struct Judged {
     evidence: Vec<Evidence>,
     punishments: Vec<Punishment>,
 }
+
+/// A block executed on the head, with the state commitment's update
+/// computed for it.
+type Executed<S> = (ExecutedBlock, <S as ExecutionStore>::Prepared);
 
 /// Each member of a set, in set order, and whether it signed a commit.
 type Signers = Vec<(ConsensusKey, bool)>;
@@ -159,7 +165,7 @@ impl<S: ExecutionStore> Engine<S> {
     /// with its receipts (what an ABCI application reports before
     /// `Commit`).
     pub fn executed(&self, id: &BlockId) -> Option<&ExecutedBlock> {
-        self.pending.get(id)
+        self.pending.get(id).map(|(executed, _)| executed)
     }
 
     fn parent(&self) -> Result<Parent, EngineError<S::Error>> {
@@ -357,7 +363,7 @@ impl<S: ExecutionStore> Engine<S> {
         txs: Vec<RecoveredTx>,
         policy: InvalidTxPolicy,
         attributes: &PayloadAttributes,
-    ) -> Result<Result<ExecutedBlock, String>, EngineError<S::Error>> {
+    ) -> Result<Result<Executed<S>, String>, EngineError<S::Error>> {
         let state = self
             .store
             .state_at(parent.height)
@@ -369,9 +375,9 @@ impl<S: ExecutionStore> Engine<S> {
             Err(e @ ExecError::InvalidTransaction { .. }) => return Ok(Err(e.to_string())),
         };
         drop(state);
-        let state_root = self
+        let (state_root, prepared) = self
             .store
-            .state_root_after(parent.height, &output.changes)
+            .prepare(parent.height, &output.changes)
             .map_err(EngineError::Store)?;
         let next_validators_hash = output.next_validators.unwrap_or(attributes.validators_hash);
         let body = Body {
@@ -399,11 +405,14 @@ impl<S: ExecutionStore> Engine<S> {
             evidence_hash: body.evidence_hash(),
             last_commit_hash: body.last_commit_hash(),
         };
-        Ok(Ok(ExecutedBlock {
-            block: Block { header, body },
-            receipts: output.receipts,
-            changes: output.changes,
-        }))
+        Ok(Ok((
+            ExecutedBlock {
+                block: Block { header, body },
+                receipts: output.receipts,
+                changes: output.changes,
+            },
+            prepared,
+        )))
     }
 }
 
@@ -474,7 +483,7 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
                 &attributes,
             )?
             .map_err(EngineError::Exec)?;
-        let built = executed.block.clone();
+        let built = executed.0.block.clone();
         self.pending.insert(built.header.id()?, executed);
         Ok(built)
     }
@@ -597,7 +606,7 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
             Ok(executed) => executed,
             Err(reason) => return invalid(reason),
         };
-        let ours = &executed.block.header;
+        let ours = &executed.0.block.header;
         let checks = [
             ("tx_root", ours.tx_root == header.tx_root),
             (
@@ -622,12 +631,12 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
         if self.parent()?.id == Some(state.finalized) {
             return Ok(());
         }
-        let executed = self
+        let (executed, prepared) = self
             .pending
             .remove(&state.finalized)
             .ok_or(EngineError::UnknownBlock(state.finalized))?;
         self.store
-            .commit_block(&executed)
+            .commit_prepared(&executed, prepared)
             .map_err(EngineError::Store)?;
         // Everything else pending was built on the old head.
         self.pending.clear();

@@ -293,13 +293,16 @@ impl ChainBackend {
             return Ok(None);
         };
         let state = self.store.state_at(height)?;
-        let senders: std::collections::BTreeSet<Address> = block
-            .block
-            .body
-            .transactions
-            .iter()
-            .filter_map(|tx| tx.decode_and_recover().ok().map(|(_, sender)| sender))
-            .collect();
+        // The receipts name each transaction's sender as execution recovered
+        // it; only a block stored without them is recovered again.
+        let txs = &block.block.body.transactions;
+        let senders: std::collections::BTreeSet<Address> = if block.receipts.len() == txs.len() {
+            block.receipts.iter().map(|r| r.from).collect()
+        } else {
+            txs.iter()
+                .filter_map(|tx| tx.decode_and_recover().ok().map(|(_, sender)| sender))
+                .collect()
+        };
         let mut pool = self
             .mempool
             .lock()
