@@ -4,20 +4,25 @@
 //! accounts, then offers signed EIP-1559 transfers to a running devnet's
 //! GONT Space JSON-RPC at each of `--rates` transactions per second for
 //! `--step-secs`, round-robin over the senders with nonces tracked locally.
+//! Each step's transfers are signed before its clock starts, so that
+//! signing costs the offered rate nothing; a refused transfer is offered
+//! again, the same bytes, at the head of the next batch (it holds its
+//! sender's nonce).
 //! A second thread follows new blocks (`eth_getBlockByNumber`) and records
 //! when each transaction hash first appears, so submission and inclusion
 //! are timed by one clock in one process. After each step it waits (at
 //! most `--drain-secs`) for the step's transactions to land, then prints
 //! one row of a markdown table: offered and included rate, refusals,
 //! p50/p99 latency from submission to inclusion, the mean block interval
-//! (from block timestamps), and the CPU and peak RSS of the node processes
-//! listed in `--pids-file` (from `/proc`).
+//! (from block timestamps), the CPU and peak RSS of the node processes
+//! listed in `--pids-file` (from `/proc`), and the load generator's own CPU,
+//! so that a reader sees whether the nodes or the generator were the limit.
 //!
 //! A JSON-RPC error on a submission (such as "txpool is full") is counted
 //! as a refusal and the run goes on; a transport error (the node is gone)
 //! ends the run with an error.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -486,6 +491,8 @@ struct StepReport {
     p99: Option<Duration>,
     block_interval: Option<f64>,
     cpu_cores: Option<f64>,
+    /// The load generator's own CPU over the step, in cores.
+    own_cpu_cores: Option<f64>,
     peak_rss_mib: Option<f64>,
 }
 
@@ -502,8 +509,11 @@ impl Load<'_> {
         let mut accepted: Vec<(B256, Instant)> = Vec::new();
         let mut refusals: BTreeMap<String, usize> = BTreeMap::new();
         let mut attempted: u64 = 0;
+        let mut queue = self.presign(usize::try_from(total).unwrap_or(usize::MAX))?;
+        let mut retry: VecDeque<SignedTransfer> = VecDeque::new();
 
         let cpu_before = cpu_ticks(self.pids);
+        let own_before = process_ticks(std::process::id());
         let start = Instant::now();
         while attempted < total {
             let due = due_by(start.elapsed(), rate).saturating_add(1).min(total);
@@ -511,8 +521,15 @@ impl Load<'_> {
                 .unwrap_or(usize::MAX)
                 .min(per_batch);
             if count > 0 {
-                self.send_batch(count, &mut accepted, &mut refusals)?;
-                attempted += u64::try_from(count).unwrap_or(u64::MAX);
+                let mut batch: Vec<SignedTransfer> =
+                    retry.drain(..retry.len().min(count)).collect();
+                batch.extend(queue.by_ref().take(count - batch.len()));
+                let sent = batch.len();
+                if sent == 0 {
+                    break;
+                }
+                self.send_batch(batch, &mut accepted, &mut refusals, &mut retry)?;
+                attempted += u64::try_from(sent).unwrap_or(u64::MAX);
             }
             let next_due = start + offset_of(attempted, rate);
             let wake = next_due.max(Instant::now() + SEND_TICK);
@@ -538,9 +555,13 @@ impl Load<'_> {
         }
         let end = Instant::now();
         let wall = end.duration_since(start).as_secs_f64();
-        let cpu_cores = cpu_before.zip(cpu_ticks(self.pids)).map(|(before, after)| {
-            after.saturating_sub(before) as f64 / self.clock_ticks as f64 / wall
-        });
+        let cores = |before: Option<u64>, after: Option<u64>| {
+            before
+                .zip(after)
+                .map(|(b, a)| a.saturating_sub(b) as f64 / self.clock_ticks as f64 / wall)
+        };
+        let cpu_cores = cores(cpu_before, cpu_ticks(self.pids));
+        let own_cpu_cores = cores(own_before, process_ticks(std::process::id()));
 
         let o = self.lock()?;
         let mut latencies = Vec::with_capacity(accepted.len());
@@ -582,6 +603,7 @@ impl Load<'_> {
             p99: percentile(&latencies, 99),
             block_interval,
             cpu_cores,
+            own_cpu_cores,
             peak_rss_mib: peak_rss_kib(self.pids).map(|kib| kib as f64 / 1024.0),
         };
         eprintln!(
@@ -595,16 +617,11 @@ impl Load<'_> {
         Ok(report)
     }
 
-    /// Signs and submits the next `count` transfers (each from a different
-    /// sender) as one batch.
-    fn send_batch(
-        &mut self,
-        count: usize,
-        accepted: &mut Vec<(B256, Instant)>,
-        refusals: &mut BTreeMap<String, usize>,
-    ) -> Result<()> {
+    /// Signs `count` transfers, round-robin over the senders from the
+    /// cursor, each to the next sender, with the senders' next nonces.
+    fn presign(&mut self, count: usize) -> Result<std::vec::IntoIter<SignedTransfer>> {
         let n = self.senders.len();
-        let mut batch = Vec::with_capacity(count);
+        let mut signed = Vec::with_capacity(count);
         for _ in 0..count {
             let index = self.cursor % n;
             self.cursor = self.cursor.wrapping_add(1);
@@ -616,23 +633,32 @@ impl Load<'_> {
             let sender = self.senders.get_mut(index).context("no sender")?;
             let tx = transfer(sender, sender.nonce, to, U256::from(1u64), self.fees)?;
             sender.nonce += 1;
-            batch.push((index, tx));
+            signed.push(tx);
         }
+        Ok(signed.into_iter())
+    }
+
+    /// Submits `batch` as one JSON-RPC batch; what is refused goes to
+    /// `retry`, to be offered again.
+    fn send_batch(
+        &mut self,
+        batch: Vec<SignedTransfer>,
+        accepted: &mut Vec<(B256, Instant)>,
+        refusals: &mut BTreeMap<String, usize>,
+        retry: &mut VecDeque<SignedTransfer>,
+    ) -> Result<()> {
         let calls: Vec<_> = batch
             .iter()
-            .map(|(_, t)| ("eth_sendRawTransaction", json!([t.raw])))
+            .map(|q| ("eth_sendRawTransaction", json!([q.raw])))
             .collect();
         let submitted = Instant::now();
         let answers = self.rpc.batch(&calls)?;
-        for ((index, tx), answer) in batch.into_iter().zip(answers) {
+        for (queued, answer) in batch.into_iter().zip(answers) {
             match answer {
-                Ok(_) => accepted.push((tx.hash, submitted)),
+                Ok(_) => accepted.push((queued.hash, submitted)),
                 Err(message) => {
                     *refusals.entry(message).or_default() += 1;
-                    // The nonce was not used: the sender's next transfer takes it.
-                    if let Some(sender) = self.senders.get_mut(index) {
-                        sender.nonce = sender.nonce.saturating_sub(1);
-                    }
+                    retry.push_back(queued);
                 }
             }
         }
@@ -734,15 +760,15 @@ fn print_table(args: &Args, pids: &[u32], chain_id: u64, reports: &[StepReport])
     );
     println!();
     println!(
-        "| target tx/s | offered tx/s | refused | included tx/s | not included | p50 ms | p99 ms | block interval s | CPU cores | peak RSS MiB |"
+        "| target tx/s | offered tx/s | refused | included tx/s | not included | p50 ms | p99 ms | block interval s | CPU cores | peak RSS MiB | loadgen CPU cores |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let ms = |d: Option<Duration>| d.map_or("-".to_owned(), |d| d.as_millis().to_string());
     let fixed =
         |v: Option<f64>, places: usize| v.map_or("-".to_owned(), |v| format!("{v:.places$}"));
     for r in reports {
         println!(
-            "| {} | {:.0} | {} | {:.0} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.0} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} |",
             r.target,
             r.offered,
             r.refused,
@@ -753,6 +779,7 @@ fn print_table(args: &Args, pids: &[u32], chain_id: u64, reports: &[StepReport])
             fixed(r.block_interval, 2),
             fixed(r.cpu_cores, 2),
             fixed(r.peak_rss_mib, 0),
+            fixed(r.own_cpu_cores, 2),
         );
     }
     println!();
@@ -760,7 +787,8 @@ fn print_table(args: &Args, pids: &[u32], chain_id: u64, reports: &[StepReport])
         "Latency: submission to the follower seeing the block (polled every {} ms). Included tx/s: \
          the step's included transactions over the longer of its sending window and first-to-last \
          inclusion. Block interval: from block timestamps (whole seconds). CPU: all node \
-         processes, in cores, over sending and draining. Peak RSS: the largest node's VmHWM.",
+         processes, in cores, over sending and draining. Peak RSS: the largest node's VmHWM. \
+         Loadgen CPU: this process over the same window (signing is done before the step).",
         WATCH_TICK.as_millis()
     );
     for r in reports {
