@@ -40,7 +40,7 @@ commands:
   statetest PATH     run Ethereum GeneralStateTests under PATH through gont-vm
   txtest PATH        run Ethereum TransactionTests under PATH through gont-vm
   sim --seed N       replay one seed of the consensus simulation (or --seeds A..B)
-  bench exec [N]     gont-vm end to end against bare revm, N transactions a block
+  bench exec [N]     gont-vm end to end against bare revm and the limit row, N transactions a block
   bench consensus    decisions per second and latency for 4, 16 and 64 validators
   bench net [--quick]
                      gossip throughput and latency among 4 local nodes (release)
