@@ -32,6 +32,7 @@ fn chain(validators: usize, equal_power: bool, seed: u64) -> Vec<(DecidedBlock, 
         equal_power,
         crash_plans: Vec::new(),
         epoch_length: None,
+        block_bytes: None,
     };
     let report = sim::run(&cfg);
     assert!(report.violations.is_empty(), "{:?}", report.violations);

@@ -123,6 +123,7 @@ fn a_validator_crashing_after_each_step_resumes_without_double_signing() {
                     })
                     .collect(),
                 epoch_length: None,
+                block_bytes: None,
             };
             let report = sim::run(&cfg);
             assert!(

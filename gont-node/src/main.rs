@@ -95,6 +95,10 @@ enum Command {
         /// for is slashed 1 % and jailed; default 100.
         #[arg(long)]
         signed_blocks_window: Option<u64>,
+        /// Every chain's target block time in milliseconds: validators
+        /// start a height this long after its parent's time.
+        #[arg(long, default_value_t = gont_node::devnet_plan::DEVNET_BLOCK_TIME_MS)]
+        block_time_ms: u64,
         /// The nodes' log format in their `node.log`.
         #[arg(long, value_enum, default_value_t)]
         log_format: cmd::LogFormat,
@@ -303,6 +307,7 @@ fn run(cli: Cli) -> Result<()> {
             epoch_length,
             unbonding_blocks,
             signed_blocks_window,
+            block_time_ms,
             log_format,
             dir,
             fresh,
@@ -317,6 +322,7 @@ fn run(cli: Cli) -> Result<()> {
                 epoch_length,
                 unbonding_period_blocks: unbonding_blocks,
                 signed_blocks_window,
+                block_time_ms: Some(block_time_ms),
             },
             fresh,
             log_format,

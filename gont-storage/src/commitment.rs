@@ -209,12 +209,35 @@ impl TreeReader for NoNodes {
 
 /// Applies `changes` on top of the tree at `version - 1` (the empty tree
 /// for version 0), returning the new root and the nodes to write.
+///
+/// A change set that only writes (the usual block: balances, nonces and
+/// non-zero slots) goes through jmt's batch insertion, which visits each
+/// node on the changed paths once and hashes it once. One that deletes
+/// goes key by key, rehashing the path from each key to the root, as the
+/// batch insertion cannot delete. The tree is the same either way (its
+/// shape is a function of its keys), which the tests below check.
 pub(crate) fn apply(
     reader: &impl TreeReader,
     version: Version,
     changes: &StateChanges,
 ) -> anyhow::Result<(Hash, TreeUpdateBatch)> {
-    let (root, batch) = Tree::new(reader).put_value_set(value_set(changes), version)?;
+    let set = value_set(changes);
+    let tree = Tree::new(reader);
+    // jmt's batch insertion asserts a non-empty set.
+    let (root, batch) = if !set.is_empty() && set.iter().all(|(_, value)| value.is_some()) {
+        let writes = set
+            .into_iter()
+            .filter_map(|(key, value)| Some((key, value?)))
+            .collect();
+        let (roots, batch) = tree.batch_put_value_sets(vec![writes], None, version)?;
+        let root = roots
+            .first()
+            .copied()
+            .ok_or_else(|| anyhow::anyhow!("jmt returned no root for version {version}"))?;
+        (root, batch)
+    } else {
+        tree.put_value_set(set, version)?
+    };
     Ok((Hash(root.0), batch))
 }
 
@@ -246,5 +269,125 @@ pub(crate) fn tree_error(e: anyhow::Error, chain: gont_core::ChainId, height: u6
             height: gont_core::Height(height),
             reason: format!("{e:#}"),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+    use gont_core::state::KECCAK_EMPTY;
+    use gont_core::{AccountState, Address, U256};
+    use jmt::storage::StaleNodeIndex;
+
+    use super::*;
+
+    /// A tree in memory: nodes by key, values by key and version.
+    #[derive(Default)]
+    struct MemoryTree {
+        nodes: HashMap<NodeKey, Node>,
+        values: BTreeMap<(KeyHash, Version), Option<OwnedValue>>,
+        stale: BTreeSet<StaleNodeIndex>,
+    }
+
+    impl TreeReader for MemoryTree {
+        fn get_node_option(&self, key: &NodeKey) -> anyhow::Result<Option<Node>> {
+            Ok(self.nodes.get(key).cloned())
+        }
+
+        fn get_value_option(
+            &self,
+            max_version: Version,
+            key_hash: KeyHash,
+        ) -> anyhow::Result<Option<OwnedValue>> {
+            Ok(self
+                .values
+                .range((key_hash, 0)..=(key_hash, max_version))
+                .next_back()
+                .and_then(|(_, value)| value.clone()))
+        }
+
+        fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+            Ok(None)
+        }
+    }
+
+    impl MemoryTree {
+        fn write(&mut self, batch: &TreeUpdateBatch) {
+            for (key, node) in batch.node_batch.nodes() {
+                self.nodes.insert(key.clone(), node.clone());
+            }
+            for ((version, key), value) in batch.node_batch.values() {
+                self.values.insert((*key, *version), value.clone());
+            }
+            self.stale
+                .extend(batch.stale_node_index_batch.iter().cloned());
+        }
+    }
+
+    /// xorshift64: a fixed sequence of change sets, no dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    /// Block `version`'s changes: accounts and slots drawn from small
+    /// pools, so that blocks overwrite each other's keys; every third
+    /// block also deletes (an account, a zeroed slot).
+    fn changes(rng: &mut Rng, version: u64) -> StateChanges {
+        let address = |i: u64| Address::left_padding_from(&i.to_be_bytes());
+        let mut changes = StateChanges::default();
+        for _ in 0..1 + rng.below(200) {
+            let account = AccountState {
+                nonce: rng.below(1000),
+                balance: U256::from(rng.below(u64::MAX)),
+                code_hash: KECCAK_EMPTY,
+            };
+            changes
+                .accounts
+                .insert(address(rng.below(500)), Some(account));
+        }
+        for _ in 0..rng.below(200) {
+            let value = U256::from(1 + rng.below(u64::MAX - 1));
+            let slots = changes.storage.entry(address(rng.below(8))).or_default();
+            slots.insert(U256::from(rng.below(300)), value);
+        }
+        if version % 3 == 2 {
+            changes.accounts.insert(address(rng.below(500)), None);
+            let slots = changes.storage.entry(address(rng.below(8))).or_default();
+            slots.insert(U256::from(rng.below(300)), U256::ZERO);
+        }
+        changes
+    }
+
+    #[test]
+    fn batch_insertion_builds_the_tree_that_key_by_key_insertion_builds() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let (mut ours, mut key_by_key) = (MemoryTree::default(), MemoryTree::default());
+        let mut batched = 0;
+        for version in 0..40 {
+            let changes = changes(&mut rng, version);
+            let (root, batch) = apply(&ours, version, &changes).unwrap();
+            let (reference, reference_batch) = Tree::new(&key_by_key)
+                .put_value_set(value_set(&changes), version)
+                .unwrap();
+            assert_eq!(root, Hash(reference.0), "root at version {version}");
+            assert_eq!(
+                batch.node_batch, reference_batch.node_batch,
+                "nodes and values written at version {version}"
+            );
+            batched += usize::from(version % 3 != 2);
+            ours.write(&batch);
+            key_by_key.write(&reference_batch);
+            assert_eq!(ours.stale, key_by_key.stale, "stale nodes at {version}");
+        }
+        assert_eq!(batched, 27);
+        assert_eq!(ours.nodes, key_by_key.nodes);
     }
 }

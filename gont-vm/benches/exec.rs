@@ -186,8 +186,7 @@ fn parallel_recovery(w: &Workload) -> Duration {
         for part in w.txs.chunks(chunk) {
             scope.spawn(move || {
                 for raw in part {
-                    let tx = raw.decode().unwrap();
-                    gont_core::block::recover_signer(tx.signature(), tx.signature_hash()).unwrap();
+                    raw.decode_and_recover().unwrap();
                 }
             });
         }

@@ -19,7 +19,8 @@ use gont_core::{
 use crate::chain::{BlockContext, ChainConfig, evm_timestamp, prevrandao};
 use crate::error::ExecError;
 use crate::executor::{
-    BlockStart, InvalidTxPolicy, Punishment, RecoveredTx, execute_block, recover_all,
+    BlockStart, InvalidTxPolicy, KnownSenders, Punishment, RecoveredTx, execute_block, recover_all,
+    recover_all_known,
 };
 use crate::fees::{INITIAL_BASE_FEE, next_base_fee};
 use crate::system::staking::{self, SetReadError};
@@ -118,6 +119,8 @@ pub struct Engine<S: ExecutionStore> {
     /// Blocks built or validated on the head, with the state commitment's
     /// update computed for each, written as it is when one is committed.
     pending: HashMap<BlockId, Executed<S>>,
+    /// Senders recovered already (the node's transaction pool).
+    known_senders: Option<std::sync::Arc<dyn KnownSenders>>,
 }
 
 /// A block's evidence that holds, and the punishments it executes.
@@ -148,6 +151,24 @@ impl<S: ExecutionStore> Engine<S> {
             store,
             config,
             pending: HashMap::new(),
+            known_senders: None,
+        }
+    }
+
+    /// Takes the senders `known` has (the node's transaction pool) for the
+    /// transactions it builds and validates blocks of, recovering only the
+    /// others.
+    #[must_use]
+    pub fn with_known_senders(mut self, known: std::sync::Arc<dyn KnownSenders>) -> Self {
+        self.known_senders = Some(known);
+        self
+    }
+
+    /// Decodes `raws` and recovers their senders, but for those known.
+    fn recover(&self, raws: &[RawTransaction]) -> Vec<Result<RecoveredTx, crate::TxError>> {
+        match &self.known_senders {
+            Some(known) => recover_all_known(raws, known.as_ref()),
+            None => recover_all(raws),
         }
     }
 
@@ -468,7 +489,8 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
                 fits
             })
             .count();
-        let txs = recover_all(transactions.get(..fitting).unwrap_or_default())
+        let txs = self
+            .recover(transactions.get(..fitting).unwrap_or_default())
             .into_iter()
             .filter_map(Result::ok)
             .collect();
@@ -564,7 +586,8 @@ impl<S: ExecutionStore> ExecutionEngine for Engine<S> {
             ));
         }
         let mut txs = Vec::with_capacity(block.body.transactions.len());
-        for (index, recovered) in recover_all(&block.body.transactions)
+        for (index, recovered) in self
+            .recover(&block.body.transactions)
             .into_iter()
             .enumerate()
         {

@@ -33,6 +33,22 @@ pub struct RecoveredTx {
 }
 
 impl RecoveredTx {
+    /// Decodes `raw` (whose keccak hash is `hash`) exactly, taking
+    /// `sender` as its signer: one [`KnownSenders`] gave.
+    fn with_known_sender(
+        raw: RawTransaction,
+        hash: B256,
+        sender: Address,
+    ) -> Result<Self, TxError> {
+        let tx = raw.decode().map_err(|e| TxError::Decode(e.to_string()))?;
+        Ok(Self {
+            raw,
+            tx,
+            sender,
+            hash,
+        })
+    }
+
     /// Decodes `raw` exactly and recovers its sender.
     pub fn recover(raw: RawTransaction) -> Result<Self, TxError> {
         let (tx, sender) = raw
@@ -82,6 +98,44 @@ pub fn recover_all(raws: &[RawTransaction]) -> Vec<Result<RecoveredTx, TxError>>
             })
             .collect()
     })
+}
+
+/// Senders this node has recovered already, by transaction hash: the
+/// transaction pool, which recovers each transaction once, when it admits
+/// it. A hash is keccak-256 of the exact bytes, signature included, so the
+/// sender found by it is the one recovery would give; a block's
+/// transactions that arrived by gossip are then not recovered again.
+pub trait KnownSenders: Send + Sync + std::fmt::Debug {
+    /// The sender of each of `hashes`, in order, where it is known.
+    fn known_senders(&self, hashes: &[B256]) -> Vec<Option<Address>>;
+}
+
+/// [`recover_all`], taking the senders `known` has instead of recovering
+/// them: only the others are recovered (in parallel).
+pub fn recover_all_known(
+    raws: &[RawTransaction],
+    known: &dyn KnownSenders,
+) -> Vec<Result<RecoveredTx, TxError>> {
+    let hashes: Vec<B256> = raws.iter().map(RawTransaction::hash).collect();
+    let senders = known.known_senders(&hashes);
+    let unknown: Vec<RawTransaction> = raws
+        .iter()
+        .zip(&senders)
+        .filter(|(_, sender)| sender.is_none())
+        .map(|(raw, _)| raw.clone())
+        .collect();
+    let mut recovered = recover_all(&unknown).into_iter();
+    raws.iter()
+        .zip(hashes)
+        .enumerate()
+        .map(|(i, (raw, hash))| match senders.get(i).copied().flatten() {
+            Some(sender) => RecoveredTx::with_known_sender(raw.clone(), hash, sender),
+            // One result per unknown transaction, in order.
+            None => recovered
+                .next()
+                .unwrap_or_else(|| Err(TxError::Decode("recovery lost a transaction".to_owned()))),
+        })
+        .collect()
 }
 
 /// A validator convicted by a block's evidence, as the engine checked it:

@@ -68,8 +68,8 @@ pub use engine::{Engine, EngineConfig, EngineError};
 pub use env::tx_env;
 pub use error::{ExecError, TxError};
 pub use executor::{
-    BlockOutput, BlockStart, InvalidTxPolicy, Punishment, RecoveredTx, SkippedTx, execute_block,
-    recover_all,
+    BlockOutput, BlockStart, InvalidTxPolicy, KnownSenders, Punishment, RecoveredTx, SkippedTx,
+    execute_block, recover_all, recover_all_known,
 };
 pub use fees::{
     BASE_FEE_MAX_CHANGE_DENOMINATOR, ELASTICITY_MULTIPLIER, INITIAL_BASE_FEE, next_base_fee,

@@ -188,6 +188,60 @@ fn a_block_built_by_one_engine_is_valid_on_another_with_the_same_roots() {
     assert_eq!(next.header.parent, Some(block.header.id().unwrap()));
 }
 
+/// Senders by transaction hash, as a node's pool knows them; the test
+/// that lies with one says so.
+#[derive(Debug, Default)]
+struct Known(std::collections::HashMap<B256, Address>);
+
+impl gont_vm::KnownSenders for Known {
+    fn known_senders(&self, hashes: &[B256]) -> Vec<Option<Address>> {
+        hashes.iter().map(|h| self.0.get(h).copied()).collect()
+    }
+}
+
+#[test]
+fn a_validator_takes_the_senders_its_pool_knows_and_recovers_the_rest_shown_by_a_lying_pool() {
+    let mut proposer = engine();
+    let recipient = Address::repeat_byte(0x42);
+    let txs = vec![
+        transfer(1, 0, recipient, 1_000, SPACE.0),
+        transfer(2, 0, recipient, 3_000, SPACE.0),
+        transfer(1, 1, recipient, 2_000, SPACE.0),
+    ];
+    let block = build(&mut proposer, 1, &txs);
+    assert_eq!(block.body.transactions, txs);
+
+    // A pool that knows the first two transactions' senders, rightly: the
+    // third is recovered, and the block is valid as without a pool.
+    let right = Known(
+        [
+            (txs[0].hash(), DEV_ADDRESSES[1]),
+            (txs[1].hash(), DEV_ADDRESSES[2]),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    let mut validator = engine().with_known_senders(std::sync::Arc::new(right));
+    assert_eq!(validator.new_payload(&block).unwrap(), PayloadStatus::Valid);
+    decide(&mut validator, &block);
+    assert_eq!(
+        validator.store().state_root(Height(1)).unwrap(),
+        block.header.state_root
+    );
+
+    // A pool that lies about the second: the engine took its word (nonce 0
+    // of account 1 is spent by then), so it did not recover that sender.
+    let lying = Known([(txs[1].hash(), DEV_ADDRESSES[1])].into_iter().collect());
+    let mut fooled = engine().with_known_senders(std::sync::Arc::new(lying));
+    assert!(
+        matches!(
+            fooled.new_payload(&block).unwrap(),
+            PayloadStatus::Invalid { .. }
+        ),
+        "the lie was not used"
+    );
+}
+
 #[test]
 fn invalid_transactions_are_left_out_of_a_built_block_with_geths_reasons() {
     let mut engine = engine();

@@ -41,13 +41,15 @@ commands:
   txtest PATH        run Ethereum TransactionTests under PATH through gont-vm
   sim --seed N       replay one seed of the consensus simulation (or --seeds A..B)
   bench exec [N]     gont-vm end to end against bare revm and the limit row, N transactions a block
-  bench consensus    decisions per second and latency for 4, 16 and 64 validators
+  bench consensus    decisions per second and latency for 4, 16 and 64 validators,
+                     and for 4 with full 4 MiB blocks (not executed)
   bench net [--quick]
                      gossip throughput and latency among 4 local nodes (release)
-  bench devnet [--quick]
+  bench devnet [--quick] [--block-time-ms N] [--rates LIST] [--step-secs N]
                      signed transfers at rising rates into a 4-validator devnet
                      (release): included tx/s, p50/p99 latency, block interval,
-                     CPU and peak RSS; --quick runs two short steps
+                     CPU and peak RSS; --quick runs two short steps,
+                     --block-time-ms sets every chain's target block time
   chaos [--minutes N]
                      4 validators in network namespaces under load, killed,
                      paused and partitioned in turn for N minutes (10); checks
@@ -143,16 +145,37 @@ fn devnet(args: &[String]) -> Result<()> {
     cmd("cargo", &full, &[])
 }
 
-/// `cargo xtask bench devnet [--quick]`: builds the release binaries,
-/// starts a 4-validator devnet in a temporary directory, runs
-/// `gont-loadgen` against it (which prints the table), then stops the
-/// devnet and removes the directory, whether or not the load ran.
+/// `cargo xtask bench devnet [--quick] [--block-time-ms N] [--rates LIST]
+/// [--step-secs N]`: builds the release binaries, starts a 4-validator
+/// devnet in a temporary directory (with `--block-time-ms` as every
+/// chain's target block time), runs `gont-loadgen` against it (which
+/// prints the table; `--rates` and `--step-secs` are its own), then stops
+/// the devnet and removes the directory, whether or not the load ran.
 fn bench_devnet(args: &[String]) -> Result<()> {
-    let quick = match args {
-        [] => false,
-        [flag] if flag == "--quick" => true,
-        _ => bail!("usage: cargo xtask bench devnet [--quick]"),
-    };
+    const USAGE: &str = "usage: cargo xtask bench devnet [--quick] [--block-time-ms N] [--rates LIST] [--step-secs N]";
+    let mut node_args: Vec<&str> = Vec::new();
+    let mut load_args: Vec<&str> = Vec::new();
+    let mut rest = args.iter().map(String::as_str);
+    while let Some(flag) = rest.next() {
+        match flag {
+            "--quick" => load_args.extend(["--rates", "50,200", "--step-secs", "5"]),
+            "--block-time-ms" | "--rates" | "--step-secs" => {
+                let value = rest.next().context(USAGE)?;
+                let numbers = value
+                    .split(',')
+                    .all(|n| n.parse::<u64>().is_ok_and(|n| n > 0));
+                if !numbers || (flag != "--rates" && value.contains(',')) {
+                    bail!("{flag} {value}: not a positive number\n{USAGE}");
+                }
+                if flag == "--block-time-ms" {
+                    node_args.extend([flag, value]);
+                } else {
+                    load_args.extend([flag, value]);
+                }
+            }
+            _ => bail!(USAGE),
+        }
+    }
     cmd(
         "cargo",
         &["build", "--release", "-p", "gont-node", "--bins"],
@@ -164,18 +187,16 @@ fn bench_devnet(args: &[String]) -> Result<()> {
         .join("release");
     let dir = std::env::temp_dir().join(format!("gont-bench-devnet-{}", std::process::id()));
 
-    let devnet = Devnet::start(
-        &release.join("gont"),
-        &dir,
-        &[
-            "--services",
-            "0",
-            "--rpc-port",
-            BENCH_RPC_PORT,
-            "--base-port",
-            BENCH_BASE_PORT,
-        ],
-    )?;
+    let mut devnet_args = vec![
+        "--services",
+        "0",
+        "--rpc-port",
+        BENCH_RPC_PORT,
+        "--base-port",
+        BENCH_BASE_PORT,
+    ];
+    devnet_args.extend(node_args);
+    let devnet = Devnet::start(&release.join("gont"), &dir, &devnet_args)?;
     let pids = dir.join("pids");
     let rpc = format!("127.0.0.1:{BENCH_RPC_PORT}");
     let mut load = vec![
@@ -184,9 +205,7 @@ fn bench_devnet(args: &[String]) -> Result<()> {
         "--pids-file",
         pids.to_str().context("temporary directory is not UTF-8")?,
     ];
-    if quick {
-        load.extend(["--rates", "50,200", "--step-secs", "5"]);
-    }
+    load.extend(load_args);
     let loadgen = release.join("gont-loadgen");
     let ran = cmd(
         loadgen.to_str().context("target directory is not UTF-8")?,

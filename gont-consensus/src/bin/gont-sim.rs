@@ -4,7 +4,8 @@
 //! ```text
 //! gont-sim --seed N            one seed, printing its report
 //! gont-sim --seeds A..B        every seed in A..B, failing on any violation
-//! gont-sim --bench             decisions/s and latency for 4, 16, 64 validators
+//! gont-sim --bench             decisions/s and latency for 4, 16, 64 validators,
+//!                               and for 4 with full 4 MiB blocks
 //! ```
 
 use std::process::ExitCode;
@@ -99,13 +100,22 @@ fn run_seeds(seeds: std::ops::Range<u64>, verbose: bool) -> ExitCode {
 
 fn bench() {
     println!(
-        "| validators | heights | decisions/s (wall) | latency virtual (ms) | latency wall (ms) |"
+        "| validators | block | heights | decisions/s (wall) | latency virtual (ms) | latency wall (ms) |"
     );
-    println!("|---:|---:|---:|---:|---:|");
-    for (n, heights) in [(4, 200), (16, 50), (64, 10)] {
-        let row = sim::bench(n, heights);
+    println!("|---:|---:|---:|---:|---:|---:|");
+    let full = Some(4 * 1024 * 1024);
+    for (n, heights, block_bytes) in [
+        (4, 200, None),
+        (16, 50, None),
+        (64, 10, None),
+        (4, 20, full),
+    ] {
+        let row = sim::bench(n, heights, block_bytes);
+        let block = row
+            .block_bytes
+            .map_or_else(|| "1 tx".to_owned(), |b| format!("{} MiB", b >> 20));
         println!(
-            "| {} | {} | {:.1} | {:.1} | {:.2} |",
+            "| {} | {block} | {} | {:.1} | {:.1} | {:.2} |",
             row.validators,
             row.heights,
             row.decisions_per_sec,

@@ -133,6 +133,10 @@ pub struct SimConfig {
     /// power (the set changes, never in favour of the byzantine ones);
     /// `None`: the genesis set decides every height.
     pub epoch_length: Option<u64>,
+    /// Each proposal's transactions, in bytes (1 KiB transactions of no
+    /// meaning to the simulated engine): the chain's `max_block_bytes`
+    /// becomes this. `None`: one short transaction a block.
+    pub block_bytes: Option<u64>,
 }
 
 impl SimConfig {
@@ -166,6 +170,7 @@ impl SimConfig {
             crash_plans: Vec::new(),
             // Half the runs change sets, except where a stall is asserted.
             epoch_length: (mix != FaultMix::Stalled && rng.chance(500)).then(|| rng.range(1, 3)),
+            block_bytes: None,
         }
     }
 }
@@ -373,7 +378,11 @@ impl Sim {
             Ok(s) => ValidatorSet::new(s),
             Err(e) => unreachable_config(&e.to_string()),
         };
-        let ctx = match GontContext::new(SIM_CHAIN_ID, sim_params()) {
+        let mut params = sim_params();
+        if let Some(bytes) = cfg.block_bytes {
+            params.max_block_bytes = bytes;
+        }
+        let ctx = match GontContext::new(SIM_CHAIN_ID, params) {
             Ok(c) => c,
             Err(e) => unreachable_config(&e.to_string()),
         };
@@ -400,6 +409,7 @@ impl Sim {
                     peers: peers.clone(),
                     skew_ms: *skew_ms,
                     seed: rng.next_u64(),
+                    fill_blocks: cfg.block_bytes.is_some(),
                 })
             })
             .collect();
@@ -1008,6 +1018,8 @@ fn unreachable_config(reason: &str) -> ! {
 pub struct BenchRow {
     /// Validators.
     pub validators: usize,
+    /// Each block's transaction bytes, if full blocks.
+    pub block_bytes: Option<u64>,
     /// Heights decided.
     pub heights: u64,
     /// Decisions per wall-clock second.
@@ -1020,8 +1032,10 @@ pub struct BenchRow {
 
 /// Runs `heights` heights with `validators` equal-power validators and no
 /// network delay: the cost of consensus itself (signing, verifying, vote
-/// keeping, the state machine).
-pub fn bench(validators: usize, heights: u64) -> BenchRow {
+/// keeping, the state machine, and with `block_bytes` streaming and
+/// hashing blocks of that size, which the simulated engine does not
+/// execute).
+pub fn bench(validators: usize, heights: u64, block_bytes: Option<u64>) -> BenchRow {
     let cfg = SimConfig {
         seed: 1,
         validators,
@@ -1033,6 +1047,7 @@ pub fn bench(validators: usize, heights: u64) -> BenchRow {
         equal_power: true,
         crash_plans: Vec::new(),
         epoch_length: None,
+        block_bytes,
     };
     let start = Instant::now();
     let report = run(&cfg);
@@ -1040,6 +1055,7 @@ pub fn bench(validators: usize, heights: u64) -> BenchRow {
     let decided = report.heights_decided.max(1) as f64;
     BenchRow {
         validators,
+        block_bytes,
         heights: report.heights_decided,
         decisions_per_sec: decided / wall.max(f64::EPSILON),
         virtual_latency_ms: report.virtual_ms as f64 / decided,

@@ -140,6 +140,8 @@ pub(crate) struct Setup {
     /// How far this node's clock is ahead of the simulation's, in ms.
     pub(crate) skew_ms: u64,
     pub(crate) seed: u64,
+    /// Propose blocks as full as the chain allows.
+    pub(crate) fill_blocks: bool,
 }
 
 /// A simulated validator.
@@ -157,6 +159,7 @@ pub(crate) struct Node {
     peers: Arc<Vec<PeerId>>,
     clock: Arc<AtomicU64>,
     skew_ms: u64,
+    fill_blocks: bool,
     // Durable.
     pub(crate) decided: Vec<(Value, MalachiteCommit)>,
     chain: Chain,
@@ -207,13 +210,22 @@ impl Node {
             peers,
             skew_ms,
             seed,
+            fill_blocks,
         } = setup;
         let address = Address(key.public_key().address());
         let clock = Arc::new(AtomicU64::new(super::SIM_GENESIS_MS + skew_ms));
         let chain = Chain::default();
         let proposals = Remembered::default();
         let app = new_app(
-            &ctx, &key, &schedule, index, &chain, &proposals, &clock, None,
+            &ctx,
+            &key,
+            &schedule,
+            index,
+            &chain,
+            &proposals,
+            &clock,
+            None,
+            fill_blocks,
         );
         let driver = Driver::new(
             ctx.clone(),
@@ -236,6 +248,7 @@ impl Node {
             peers,
             clock,
             skew_ms,
+            fill_blocks,
             decided: Vec::new(),
             chain,
             proposals,
@@ -383,6 +396,7 @@ impl Node {
             &self.proposals,
             &self.clock,
             Some(self.chain.committed_blocks()),
+            self.fill_blocks,
         );
         if let Err(e) = self.app.finish_recorded_decisions() {
             return self.fail(&e, fx);

@@ -52,6 +52,25 @@ impl From<StoreError> for RpcError {
     }
 }
 
+/// The senders of a chain's pooled transactions, which admission recovered,
+/// for its engine: a block's transactions that reached the pool first are
+/// not recovered again.
+#[derive(Debug)]
+struct PoolSenders(Arc<Mutex<Mempool>>);
+
+impl gont_vm::KnownSenders for PoolSenders {
+    fn known_senders(&self, hashes: &[B256]) -> Vec<Option<Address>> {
+        match self.0.lock() {
+            Ok(pool) => hashes
+                .iter()
+                .map(|hash| pool.get(hash).map(|tx| tx.sender))
+                .collect(),
+            // Recovery gives the same senders, only slower.
+            Err(_) => vec![None; hashes.len()],
+        }
+    }
+}
+
 /// One chain's node-side state, shared by its RPC, consensus and gossip.
 pub struct ChainBackend {
     store: ChainStore,
@@ -151,6 +170,12 @@ impl ChainBackend {
     ) -> Result<Vec<gont_vm::system::staking::IStaking::Validator>, RpcError> {
         let state = self.store.state_at(self.latest()?)?;
         gont_vm::system::staking::validators(&state).map_err(RpcError::from)
+    }
+
+    /// The senders of the pooled transactions, for the chain's engine
+    /// ([`gont_vm::Engine::with_known_senders`]).
+    pub fn pool_senders(&self) -> Arc<dyn gont_vm::KnownSenders> {
+        Arc::new(PoolSenders(self.mempool.clone()))
     }
 
     /// The backend of a chain of `genesis`, decided by `validators`.

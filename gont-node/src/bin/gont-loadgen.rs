@@ -14,7 +14,7 @@
 //! most `--drain-secs`) for the step's transactions to land, then prints
 //! one row of a markdown table: offered and included rate, refusals,
 //! p50/p99 latency from submission to inclusion, the mean block interval
-//! (from block timestamps), the CPU and peak RSS of the node processes
+//! (by the follower's clock: block timestamps are whole seconds), the CPU and peak RSS of the node processes
 //! listed in `--pids-file` (from `/proc`), and the load generator's own CPU,
 //! so that a reader sees whether the nodes or the generator were the limit.
 //!
@@ -381,17 +381,10 @@ fn sync_nonces(rpc: &mut Rpc, accounts: &mut [Account]) -> Result<()> {
 struct Observed {
     /// When each transaction hash was first seen in a block.
     included: HashMap<B256, Instant>,
-    /// Every block seen, in height order.
-    blocks: Vec<SeenBlock>,
+    /// When each block was seen, in height order.
+    blocks: Vec<Instant>,
     /// Why the follower stopped, if it failed.
     failure: Option<String>,
-}
-
-struct SeenBlock {
-    /// The block's timestamp, in seconds.
-    timestamp: u64,
-    /// When the follower saw it.
-    seen: Instant,
 }
 
 /// Follows the chain from above `from` until `stop`, recording every block
@@ -436,10 +429,6 @@ fn watch_once(rpc: &mut Rpc, next: &mut u64, observed: &Mutex<Observed>) -> Resu
         if block.is_null() {
             return Ok(());
         }
-        let timestamp = block
-            .get("timestamp")
-            .and_then(quantity)
-            .with_context(|| format!("block {next} has no timestamp"))?;
         let hashes = block
             .get("transactions")
             .and_then(Value::as_array)
@@ -457,7 +446,7 @@ fn watch_once(rpc: &mut Rpc, next: &mut u64, observed: &Mutex<Observed>) -> Resu
         for hash in hashes {
             o.included.entry(hash).or_insert(seen);
         }
-        o.blocks.push(SeenBlock { timestamp, seen });
+        o.blocks.push(seen);
         *next += 1;
     }
     Ok(())
@@ -579,15 +568,15 @@ impl Load<'_> {
         let inclusion_span = first_seen
             .zip(last_seen)
             .map_or(Duration::ZERO, |(f, l)| l.saturating_duration_since(f));
-        let blocks: Vec<u64> = o
+        let blocks: Vec<Instant> = o
             .blocks
             .iter()
-            .filter(|b| b.seen >= start && b.seen <= end)
-            .map(|b| b.timestamp)
+            .copied()
+            .filter(|seen| (start..=end).contains(seen))
             .collect();
         let block_interval = match (blocks.first(), blocks.last()) {
             (Some(first), Some(last)) if blocks.len() >= 2 => {
-                Some(last.saturating_sub(*first) as f64 / (blocks.len() - 1) as f64)
+                Some(last.duration_since(*first).as_secs_f64() / (blocks.len() - 1) as f64)
             }
             _ => None,
         };
@@ -786,7 +775,8 @@ fn print_table(args: &Args, pids: &[u32], chain_id: u64, reports: &[StepReport])
     println!(
         "Latency: submission to the follower seeing the block (polled every {} ms). Included tx/s: \
          the step's included transactions over the longer of its sending window and first-to-last \
-         inclusion. Block interval: from block timestamps (whole seconds). CPU: all node \
+         inclusion. Block interval: between the first and last block the follower saw in the step, \
+         by its clock. CPU: all node \
          processes, in cores, over sending and draining. Peak RSS: the largest node's VmHWM. \
          Loadgen CPU: this process over the same window (signing is done before the step).",
         WATCH_TICK.as_millis()

@@ -215,7 +215,7 @@ fn check_existing(plan: &DevnetPlan) -> Result<()> {
             && text != plan.genesis.to_json()
         {
             bail!(
-                "{} holds a devnet with another genesis (other --validators, --services, --epoch-length, --unbonding-blocks or --signed-blocks-window?); \
+                "{} holds a devnet with another genesis (other --validators, --services, --epoch-length, --unbonding-blocks or --signed-blocks-window, --block-time-ms?); \
                  run with --fresh to replace it, or choose another --dir",
                 path.display()
             );

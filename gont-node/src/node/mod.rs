@@ -664,7 +664,8 @@ async fn start_consensus(
     let store = chain.backend.store().clone();
     let engine_config = EngineConfig::from_genesis(genesis, chain_id)
         .ok_or_else(|| chain_err(chain_id, "not defined by the genesis"))?;
-    let engine = Engine::new(store.clone(), engine_config);
+    let engine =
+        Engine::new(store.clone(), engine_config).with_known_senders(chain.backend.pool_senders());
     let host = ChainHost {
         chain: chain_id,
         backend: chain.backend.clone(),

@@ -72,6 +72,10 @@ impl Devnet {
                 &validators.to_string(),
                 "--services",
                 "1",
+                // The waits of these tests are reckoned in 1 s blocks, not
+                // the devnet's default.
+                "--block-time-ms",
+                "1000",
             ])
             .args(extra)
             .arg("--dir")

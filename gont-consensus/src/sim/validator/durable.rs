@@ -79,22 +79,35 @@ impl DecidedStore for Chain {
     }
 }
 
-/// The node side: one transaction per proposal, and the committed height
-/// recorded durably once a block is executed.
+/// The size of a full block's transactions.
+const FILL_TX_BYTES: usize = 1024;
+
+/// The node side: one transaction per proposal (or with `fill`, 1 KiB
+/// ones up to the block's byte limit), and the committed height recorded
+/// durably once a block is executed.
 pub(super) struct SimHost {
     index: usize,
     built: u64,
     chain: Chain,
+    fill: bool,
 }
 
 impl Host for SimHost {
-    fn transactions(&mut self, _: u64, _: u64) -> Vec<RawTransaction> {
+    fn transactions(&mut self, max_bytes: u64, _: u64) -> Vec<RawTransaction> {
         self.built += 1;
-        vec![RawTransaction(
-            format!("tx v{} n{}", self.index, self.built)
-                .into_bytes()
-                .into(),
-        )]
+        let tag = format!("tx v{} n{}", self.index, self.built).into_bytes();
+        if !self.fill {
+            return vec![RawTransaction(tag.into())];
+        }
+        let count = usize::try_from(max_bytes).unwrap_or(usize::MAX) / FILL_TX_BYTES;
+        (0..count)
+            .map(|i| {
+                let mut tx = tag.clone();
+                tx.extend_from_slice(&(i as u64).to_be_bytes());
+                tx.resize(FILL_TX_BYTES, 0xAB);
+                RawTransaction(tx.into())
+            })
+            .collect()
     }
 
     fn committed(&mut self, decided: &DecidedBlock, _: Duration) {
@@ -118,6 +131,7 @@ pub(super) fn new_app(
     proposals: &Remembered,
     clock: &Arc<AtomicU64>,
     committed: Option<Vec<DecidedBlock>>,
+    fill_blocks: bool,
 ) -> App {
     let mut engine = SimEngine::new(ctx.chain_id(), schedule.clone());
     for decided in committed.unwrap_or_default() {
@@ -146,6 +160,7 @@ pub(super) fn new_app(
             index,
             built: 0,
             chain: chain.clone(),
+            fill: fill_blocks,
         },
         proposals: Proposals::in_memory(proposals.clone()),
         clock: Clock::Virtual(clock.clone()),
