@@ -20,6 +20,7 @@ mod fuzz;
 #[cfg(test)]
 mod tidy;
 
+use std::collections::BTreeMap;
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
@@ -48,7 +49,8 @@ commands:
   bench devnet [--quick] [--block-time-ms N] [--rates LIST] [--step-secs N]
                      signed transfers at rising rates into a 4-validator devnet
                      (release): included tx/s, p50/p99 latency, block interval,
-                     CPU and peak RSS; --quick runs two short steps,
+                     CPU and peak RSS; --quick runs two short steps (unless
+                     --rates or --step-secs are given),
                      --block-time-ms sets every chain's target block time
   chaos [--minutes N]
                      4 validators in network namespaces under load, killed,
@@ -152,30 +154,7 @@ fn devnet(args: &[String]) -> Result<()> {
 /// prints the table; `--rates` and `--step-secs` are its own), then stops
 /// the devnet and removes the directory, whether or not the load ran.
 fn bench_devnet(args: &[String]) -> Result<()> {
-    const USAGE: &str = "usage: cargo xtask bench devnet [--quick] [--block-time-ms N] [--rates LIST] [--step-secs N]";
-    let mut node_args: Vec<&str> = Vec::new();
-    let mut load_args: Vec<&str> = Vec::new();
-    let mut rest = args.iter().map(String::as_str);
-    while let Some(flag) = rest.next() {
-        match flag {
-            "--quick" => load_args.extend(["--rates", "50,200", "--step-secs", "5"]),
-            "--block-time-ms" | "--rates" | "--step-secs" => {
-                let value = rest.next().context(USAGE)?;
-                let numbers = value
-                    .split(',')
-                    .all(|n| n.parse::<u64>().is_ok_and(|n| n > 0));
-                if !numbers || (flag != "--rates" && value.contains(',')) {
-                    bail!("{flag} {value}: not a positive number\n{USAGE}");
-                }
-                if flag == "--block-time-ms" {
-                    node_args.extend([flag, value]);
-                } else {
-                    load_args.extend([flag, value]);
-                }
-            }
-            _ => bail!(USAGE),
-        }
-    }
+    let (block_time_ms, load_args) = bench_devnet_args(args)?;
     cmd(
         "cargo",
         &["build", "--release", "-p", "gont-node", "--bins"],
@@ -195,7 +174,9 @@ fn bench_devnet(args: &[String]) -> Result<()> {
         "--base-port",
         BENCH_BASE_PORT,
     ];
-    devnet_args.extend(node_args);
+    if let Some(ms) = block_time_ms {
+        devnet_args.extend(["--block-time-ms", ms]);
+    }
     let devnet = Devnet::start(&release.join("gont"), &dir, &devnet_args)?;
     let pids = dir.join("pids");
     let rpc = format!("127.0.0.1:{BENCH_RPC_PORT}");
@@ -220,6 +201,41 @@ fn bench_devnet(args: &[String]) -> Result<()> {
         }
         (ran, stopped) => ran.and(stopped),
     }
+}
+
+/// `cargo xtask bench devnet`'s arguments: the devnet's `--block-time-ms`,
+/// and gont-loadgen's arguments (`--rates`, `--step-secs`, with `--quick`'s
+/// two short steps where those are not given).
+fn bench_devnet_args(args: &[String]) -> Result<(Option<&str>, Vec<&str>)> {
+    const USAGE: &str = "usage: cargo xtask bench devnet [--quick] [--block-time-ms N] [--rates LIST] [--step-secs N]";
+    let mut quick = false;
+    // Each flag's value as given; a flag given twice keeps the last.
+    let mut given: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut rest = args.iter().map(String::as_str);
+    while let Some(flag) = rest.next() {
+        match flag {
+            "--quick" => quick = true,
+            "--block-time-ms" | "--rates" | "--step-secs" => {
+                let value = rest.next().context(USAGE)?;
+                let numbers = value
+                    .split(',')
+                    .all(|n| n.parse::<u64>().is_ok_and(|n| n > 0));
+                if !numbers || (flag != "--rates" && value.contains(',')) {
+                    bail!("{flag} {value}: not a positive number\n{USAGE}");
+                }
+                given.insert(flag, value);
+            }
+            _ => bail!(USAGE),
+        }
+    }
+    // `--quick`'s two short steps, unless the steps are given.
+    if quick {
+        given.entry("--rates").or_insert("50,200");
+        given.entry("--step-secs").or_insert("5");
+    }
+    let block_time_ms = given.remove("--block-time-ms");
+    let load = given.into_iter().flat_map(|(flag, value)| [flag, value]);
+    Ok((block_time_ms, load.collect()))
 }
 
 /// `cargo xtask chaos [--minutes N]`: builds the node's binaries (debug,
@@ -365,4 +381,28 @@ fn cmd(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
         bail!("`{shown}` failed ({status})");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bench_devnet_args;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn bench_devnet_passes_block_time_to_the_devnet_and_steps_to_the_load_once() {
+        let given = args("--quick --block-time-ms 500 --rates 100,200");
+        let (block_time, load) = bench_devnet_args(&given).unwrap();
+        assert_eq!(block_time, Some("500"));
+        assert_eq!(load, ["--rates", "100,200", "--step-secs", "5"]);
+        let quick = args("--quick");
+        let (block_time, load) = bench_devnet_args(&quick).unwrap();
+        assert_eq!(block_time, None);
+        assert_eq!(load, ["--rates", "50,200", "--step-secs", "5"]);
+        for bad in ["--rates 0", "--step-secs 1,2", "--block-time-ms", "--bogus"] {
+            assert!(bench_devnet_args(&args(bad)).is_err(), "{bad}");
+        }
+    }
 }
