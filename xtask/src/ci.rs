@@ -49,6 +49,25 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         ],
         &[],
     )?;
+    // jsonrpsee-core has dev-dependencies, which cargo builds only for a
+    // package of the workspace, and a feature to choose: tested as its own
+    // package (with its own lock file, in the one target directory).
+    cmd(
+        "cargo",
+        &[
+            "test",
+            "--locked",
+            "--manifest-path",
+            "third_party/jsonrpsee-core/Cargo.toml",
+            "--target-dir",
+            "target",
+            "--features",
+            "server",
+            "--lib",
+            "gont_patch",
+        ],
+        &[],
+    )?;
     // Built here rather than by its tests, so that the build does not run
     // beside timing-sensitive tests; they find it up to date.
     cmd("cargo", &["build", "--locked", "-p", "gont-ffi"], &[])?;
