@@ -5,6 +5,7 @@
 //! cargo xtask ci        format, lint, docs and every test, as CI runs them
 //! cargo xtask acceptance the client suites against a devnet
 //! cargo xtask dist      release binaries of each placement variant into dist/
+//! cargo xtask examples  every crate's example, checked against its README
 //! cargo xtask statetest PATH, txtest PATH, sim, bench …
 //! cargo xtask bench net gossip throughput and latency among 4 local nodes
 //! cargo xtask bench devnet  load benchmark of a 4-validator devnet
@@ -16,6 +17,7 @@ mod acceptance;
 mod ci;
 mod devnet;
 mod dist;
+mod examples;
 mod fuzz;
 #[cfg(test)]
 mod tidy;
@@ -33,11 +35,14 @@ usage: cargo xtask <command> [args]
 commands:
   ci                 cargo fmt --check, clippy -D warnings, rustdoc -D warnings,
                      doctests, the acceptance suites against a devnet,
-                     the patched third-party crates' tests, and
+                     the patched third-party crates' tests, the crates'
+                     examples against their READMEs, and
                      cargo nextest run --workspace (with the tidy rules)
   acceptance         the client suites (ethers.js, viem, web3.py) against a
                      devnet of the test build and against gont vm rpc
   dist               build each placement variant of gont-node (release) into dist/
+  examples           run each library crate's example and check that it prints
+                     what the crate's README says it prints
   statetest PATH     run Ethereum GeneralStateTests under PATH through gont-vm
   txtest PATH        run Ethereum TransactionTests under PATH through gont-vm
   sim --seed N       replay one seed of the consensus simulation (or --seeds A..B)
@@ -83,6 +88,7 @@ fn run(args: &[String]) -> Result<()> {
         "acceptance" if rest.is_empty() => acceptance::run(),
         "acceptance" => bail!("`cargo xtask acceptance` takes no arguments"),
         "dist" => dist::run(rest),
+        "examples" => examples::run(rest),
         "devnet" => devnet(rest),
         "chaos" => chaos(rest),
         "fuzz" => fuzz::run(rest),
