@@ -3,7 +3,8 @@
 //! the acceptance run, the chaos run and the test suite all use it), the
 //! acceptance run against a devnet ([`crate::acceptance`]), the unit tests of the patched crates in
 //! `third_party/`, every library crate's example against its README
-//! ([`crate::examples`]), the C library `libgont_vm` (built alone, with the `abi`
+//! ([`crate::examples`]), `cargo package` of every library crate
+//! ([`crate::package`], without the verification build), the C library `libgont_vm` (built alone, with the `abi`
 //! placement only, for `gont-ffi`'s C and Python tests to link), a
 //! 3-minute chaos run ([`crate::chaos`]), then the test suite, last so
 //! that its summary closes the output.
@@ -70,6 +71,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         &[],
     )?;
     crate::examples::run(&[])?;
+    crate::package::run(&["--no-verify".to_owned()])?;
     // Built here rather than by its tests, so that the build does not run
     // beside timing-sensitive tests; they find it up to date.
     cmd("cargo", &["build", "--locked", "-p", "gont-ffi"], &[])?;

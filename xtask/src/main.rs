@@ -6,6 +6,7 @@
 //! cargo xtask acceptance the client suites against a devnet
 //! cargo xtask dist      release binaries of each placement variant into dist/
 //! cargo xtask examples  every crate's example, checked against its README
+//! cargo xtask package   every library crate packaged as `cargo publish` would
 //! cargo xtask statetest PATH, txtest PATH, sim, bench …
 //! cargo xtask bench net gossip throughput and latency among 4 local nodes
 //! cargo xtask bench devnet  load benchmark of a 4-validator devnet
@@ -19,6 +20,7 @@ mod devnet;
 mod dist;
 mod examples;
 mod fuzz;
+mod package;
 #[cfg(test)]
 mod tidy;
 
@@ -43,6 +45,10 @@ commands:
   dist               build each placement variant of gont-node (release) into dist/
   examples           run each library crate's example and check that it prints
                      what the crate's README says it prints
+  package [--no-verify]
+                     cargo package of every library crate (from a copy of the
+                     workspace without `publish = false`), with their sizes;
+                     --no-verify skips building each package
   statetest PATH     run Ethereum GeneralStateTests under PATH through gont-vm
   txtest PATH        run Ethereum TransactionTests under PATH through gont-vm
   sim --seed N       replay one seed of the consensus simulation (or --seeds A..B)
@@ -89,6 +95,7 @@ fn run(args: &[String]) -> Result<()> {
         "acceptance" => bail!("`cargo xtask acceptance` takes no arguments"),
         "dist" => dist::run(rest),
         "examples" => examples::run(rest),
+        "package" => package::run(rest),
         "devnet" => devnet(rest),
         "chaos" => chaos(rest),
         "fuzz" => fuzz::run(rest),
