@@ -9,7 +9,8 @@
 //!   its file that survives a crash.
 //! - [`rpc`]: the Ethereum JSON-RPC of one chain.
 //! - [`node`]: a running node (`gont start`): every chain's engine,
-//!   consensus and RPC, and gont-net.
+//!   consensus and RPC, and gont-net; [`node::NodeBuilder`] builds one
+//!   with an integrator's native contracts and JSON-RPC methods.
 //! - [`devnet_plan`]: the plan of a local network (`gont devnet`).
 //! - [`metrics`]: Prometheus metrics at `/metrics`.
 //! - [`relay`]: submits a service's checkpoints to GONT Space.

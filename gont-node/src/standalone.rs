@@ -409,6 +409,7 @@ impl Standalone {
             RpcLimits::default(),
             None,
             cors,
+            RpcModule::new(()),
         )
         .await?;
         if let Ok(mut rpc) = self.info.rpc.lock() {

@@ -5,6 +5,7 @@ use gont_core::{Address, B256, ChainId, Hash, Height, Timestamp};
 use revm::context::{BlockEnv, CfgEnv};
 use revm::primitives::hardfork::SpecId;
 
+use crate::native::NativeContracts;
 use crate::system::{GontPrecompiles, SystemContracts};
 
 /// The Ethereum rule sets gont-vm executes.
@@ -63,6 +64,7 @@ impl ChainConfig {
             system: SystemContracts {
                 staking: None,
                 anchor: None,
+                native: NativeContracts::new(),
             },
         }
     }

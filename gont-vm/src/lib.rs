@@ -24,6 +24,8 @@
 //! `gont-core`'s traits, which `gont-storage` implements. It does not
 //! gossip, order or sign transactions; it decides what they do.
 //!
+//! - [`native`]: an integrator's native contracts, precompiles of their
+//!   own at addresses they choose ([`NativeContract`]).
 //! - [`system`]: system contracts at fixed addresses, run by the node inside
 //!   the EVM: every chain's staking contract, whose set the engine
 //!   announces at each epoch's end, and GONT Space's anchor registry.
@@ -51,6 +53,7 @@ mod executor;
 mod fees;
 mod genesis;
 mod memory;
+pub mod native;
 pub mod system;
 #[cfg(feature = "trace")]
 pub mod trace;
@@ -76,6 +79,7 @@ pub use fees::{
 };
 pub use genesis::{GenesisBuildError, genesis_changes, genesis_state};
 pub use memory::MemoryState;
+pub use native::{NativeContract, NativeContracts, NativeOutcome};
 pub use validation::{
     IntrinsicGas, MAX_INITCODE_SIZE, check_stateless, intrinsic_gas, max_cost,
     validate_pooled_transaction, validate_transaction,

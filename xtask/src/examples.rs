@@ -2,8 +2,9 @@
 //! that it prints what the crate's README says it prints, so that neither
 //! rots.
 //!
-//! A README holds, after a line `It prints:`, a ```` ```text ```` block of the
-//! example's output, line for line; `…` in a README line stands for any text
+//! A README holds, after the line that names `--example NAME` and then a
+//! line `It prints:`, a ```` ```text ```` block of the example's output,
+//! line for line; `…` in a README line stands for any text
 //! (a peer id, a port, a timing). The first example whose output differs
 //! stops the run, with both texts.
 
@@ -48,6 +49,11 @@ const EXAMPLES: &[Example] = &[
         features: "",
     },
     Example {
+        package: "gont-node",
+        name: "custom_node",
+        features: "",
+    },
+    Example {
         package: "gont-net",
         name: "gossip",
         features: "",
@@ -84,8 +90,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         let readme = Path::new(package).join("README.md");
         let readme_text = std::fs::read_to_string(&readme)
             .with_context(|| format!("reading {}", readme.display()))?;
-        let said = printed_block(&readme_text).with_context(|| {
-            format!("{}: no ```text block after `It prints:`", readme.display())
+        let said = printed_block(&readme_text, name).with_context(|| {
+            format!(
+                "{}: no ```text block after `It prints:` after `--example {name}`",
+                readme.display()
+            )
         })?;
         if let Err(line) = matches(&said, &printed) {
             bail!(
@@ -102,9 +111,15 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The lines of the ```` ```text ```` block that follows `It prints:`.
-fn printed_block(readme: &str) -> Option<String> {
-    let mut lines = readme.lines().skip_while(|l| l.trim() != "It prints:");
+/// The lines of the ```` ```text ```` block that follows `It prints:`,
+/// the first such after the line that names `--example {name}`.
+fn printed_block(readme: &str, name: &str) -> Option<String> {
+    let command = format!("--example {name}");
+    let longer = format!("{command}_");
+    let mut lines = readme
+        .lines()
+        .skip_while(|l| !l.contains(&command) || l.contains(&longer))
+        .skip_while(|l| l.trim() != "It prints:");
     lines.next()?;
     let mut lines = lines.skip_while(|l| l.trim().is_empty());
     if lines.next()?.trim() != "```text" {
@@ -165,9 +180,11 @@ mod tests {
 
     #[test]
     fn a_readme_block_matches_the_output_line_for_line_with_ellipses_for_any_text() {
-        let readme =
-            "# x\n\nIt prints:\n\n```text\nnode … listens on 127.0.0.1:…\ndone\n```\nmore\n";
-        let said = printed_block(readme).unwrap();
+        let readme = "# x\n\n`--example b_c`\nIt prints:\n\n```text\nother\n```\n\n\
+                      `cargo run --example b`\n\nIt prints:\n\n```text\n\
+                      node … listens on 127.0.0.1:…\ndone\n```\nmore\n";
+        assert_eq!(printed_block(readme, "b_c").unwrap(), "other\n");
+        let said = printed_block(readme, "b").unwrap();
         assert_eq!(said, "node … listens on 127.0.0.1:…\ndone\n");
         assert_eq!(
             matches(&said, "node 12D3 listens on 127.0.0.1:4001\ndone\n"),
@@ -192,7 +209,11 @@ mod tests {
         assert!(line_matches("…", "anything"));
         assert!(line_matches("ends …", "ends "));
         assert!(!line_matches("x…x", "x"));
-        assert_eq!(printed_block("no block here"), None);
-        assert_eq!(printed_block("It prints:\n\n```rust\n```\n"), None);
+        assert_eq!(printed_block("--example b\nno block here", "b"), None);
+        assert_eq!(printed_block("It prints:\n\n```text\nx\n```\n", "b"), None);
+        assert_eq!(
+            printed_block("--example b\nIt prints:\n\n```rust\n```\n", "b"),
+            None
+        );
     }
 }

@@ -215,6 +215,11 @@ impl ChainBackend {
         &self.store
     }
 
+    /// The chain's execution rules: what its engine runs blocks with.
+    pub fn engine_config(&self) -> &EngineConfig {
+        &self.config
+    }
+
     fn genesis_id(&self) -> Result<BlockId, RpcError> {
         let hash = self
             .store

@@ -56,15 +56,26 @@ pub(crate) fn run(
         .thread_name("gont")
         .build()?;
     runtime.block_on(async {
-        let node = gont_node::node::Node::start_with(home, passphrase, |config| {
-            for chain in &mut config.chains {
-                if let Some(origins) = &overrides.rpc_cors {
-                    chain.rpc_cors.clone_from(origins);
+        // `gont start` is the node builder with nothing added.
+        let mut builder = gont_node::node::NodeBuilder::new(home);
+        if let Some(passphrase) = passphrase {
+            builder = builder.passphrase(passphrase);
+        }
+        let (cors, unprotected) = (
+            overrides.rpc_cors.clone(),
+            overrides.rpc_allow_unprotected_txs,
+        );
+        let node = builder
+            .configure(move |config| {
+                for chain in &mut config.chains {
+                    if let Some(origins) = &cors {
+                        chain.rpc_cors.clone_from(origins);
+                    }
+                    chain.rpc_allow_unprotected_txs |= unprotected;
                 }
-                chain.rpc_allow_unprotected_txs |= overrides.rpc_allow_unprotected_txs;
-            }
-        })
-        .await?;
+            })
+            .launch()
+            .await?;
         node.run_until_signal().await?;
         anyhow::Ok(())
     })?;

@@ -33,12 +33,24 @@ use crate::rpc::backend::StoredBlock;
 use crate::rpc::{self, RpcServer};
 use crate::{home, keystore};
 
+mod builder;
 mod info;
+
+pub use builder::{ChainRpc, Chains, NodeBuilder};
 use info::{Info, RunningChainInfo};
 
 /// Why the node could not start or had to stop.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
+    /// An integrator's JSON-RPC methods ([`NodeBuilder::rpc_methods`]):
+    /// one could not be made, or is named as another.
+    #[error("chain {chain}: JSON-RPC methods added by the node's builder: {reason}")]
+    RpcExtension {
+        /// The chain.
+        chain: ChainId,
+        /// What went wrong.
+        reason: String,
+    },
     /// The home directory, its config or genesis.
     #[error(transparent)]
     Home(#[from] home::HomeError),
@@ -297,6 +309,16 @@ impl Node {
         passphrase: Option<&str>,
         adjust: impl FnOnce(&mut NodeConfig),
     ) -> Result<Self, NodeError> {
+        Self::start_extended(home, passphrase, adjust, builder::Extensions::default()).await
+    }
+
+    /// As [`Node::start_with`], with what a [`NodeBuilder`] added.
+    async fn start_extended(
+        home: &Path,
+        passphrase: Option<&str>,
+        adjust: impl FnOnce(&mut NodeConfig),
+        extensions: builder::Extensions,
+    ) -> Result<Self, NodeError> {
         let mut config = NodeConfig::load(home)?;
         adjust(&mut config);
         let genesis = home::load_genesis(home, crate::wall_clock())?;
@@ -318,7 +340,7 @@ impl Node {
         let mut chains = Vec::new();
         let mut gossip = Vec::new();
         for chain in &config.chains {
-            let (running, rx) = open_chain(&store, &genesis, chain, config.txpool)?;
+            let (running, rx) = open_chain(&store, &genesis, chain, config.txpool, &extensions)?;
             let journal = home
                 .join(files::DATA)
                 .join(format!("txpool-{}.journal", chain.chain_id));
@@ -418,6 +440,10 @@ impl Node {
                 ));
             }
             if let Some(addr) = chain.config.rpc {
+                let extra = extensions.rpc_methods(&ChainRpc {
+                    chain_id,
+                    backend: chain.backend.clone(),
+                })?;
                 let label = chain_id.to_string();
                 let observe: rpc::CallObserver = Arc::new(move |method: &str, took: Duration| {
                     metrics::histogram!(
@@ -435,6 +461,7 @@ impl Node {
                     config.rpc,
                     Some(observe),
                     &chain.config.rpc_cors,
+                    extra,
                 )
                 .await?;
                 info!(chain = %chain_id, "JSON-RPC at http://{} and ws://{}", server.addr, server.addr);
@@ -547,6 +574,7 @@ fn open_chain(
     genesis: &Genesis,
     chain: &ChainConfig,
     txpool: MempoolConfig,
+    extensions: &builder::Extensions,
 ) -> Result<(RunningChain, mpsc::UnboundedReceiver<RawTransaction>), NodeError> {
     let chain_id = chain.chain_id;
     let (validators, _) = genesis
@@ -565,6 +593,7 @@ fn open_chain(
         })?;
     let engine_config = EngineConfig::from_genesis(genesis, chain_id)
         .ok_or_else(|| chain_err(chain_id, "not defined by the genesis"))?;
+    let engine_config = extensions.engine_config(chain_id, engine_config);
     let (gossip_tx, gossip_rx) = mpsc::unbounded_channel();
     let backend = Arc::new(ChainBackend::new(
         chain_store,
@@ -662,8 +691,9 @@ async fn start_consensus(
     // validator key (a double signer) stay two peers.
     driver_config.network_secret = node_key.derive_secret("gont consensus network secret v1");
     let store = chain.backend.store().clone();
-    let engine_config = EngineConfig::from_genesis(genesis, chain_id)
-        .ok_or_else(|| chain_err(chain_id, "not defined by the genesis"))?;
+    // The rules the chain's RPC executes calls with, native contracts
+    // included.
+    let engine_config = chain.backend.engine_config().clone();
     let engine =
         Engine::new(store.clone(), engine_config).with_known_senders(chain.backend.pool_senders());
     let host = ChainHost {

@@ -286,7 +286,10 @@ impl IdProvider for HexIds {
 /// Starts one chain's JSON-RPC on `addr` (HTTP and WebSocket on one port).
 /// `new_blocks` carries each committed block, for subscriptions; `observe`,
 /// if given, hears of every call and its duration; `cors` lists the origins
-/// allowed to call from a browser ([`cors`]).
+/// allowed to call from a browser ([`cors`]); `extra` holds methods of
+/// the embedder's own (`gont_node::node::NodeBuilder::rpc_methods`),
+/// served beside the chain's; one named as one of them is an error.
+#[allow(clippy::too_many_arguments)] // each is one part of the server; a struct would only rename them
 pub async fn serve<B: EthBackend>(
     addr: SocketAddr,
     backend: Arc<B>,
@@ -295,9 +298,11 @@ pub async fn serve<B: EthBackend>(
     limits: RpcLimits,
     observe: Option<CallObserver>,
     cors: &[String],
+    extra: RpcModule<()>,
 ) -> Result<RpcServer, ServeError> {
     let cors = cors::layer(cors)?;
-    let module = methods(backend, node, new_blocks, limits)?;
+    let mut module = methods(backend, node, new_blocks, limits)?;
+    module.merge(extra)?;
     let config = ServerConfig::builder()
         .max_request_body_size(limits.max_request_bytes)
         .max_response_body_size(limits.max_response_bytes)

@@ -215,6 +215,7 @@ pub(crate) async fn serve_fixture(
         limits,
         observe,
         &[],
+        RpcModule::new(()),
     )
     .await
     .unwrap();

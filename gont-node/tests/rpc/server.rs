@@ -55,6 +55,7 @@ async fn try_serve(cors: &[&str]) -> Result<rpc::RpcServer, rpc::ServeError> {
         RpcLimits::default(),
         None,
         &cors,
+        jsonrpsee::RpcModule::new(()),
     )
     .await
 }
@@ -276,4 +277,59 @@ async fn transactions_without_replay_protection_are_refused_over_rpc_unless_allo
         "{admitted}"
     );
     server.stop().await;
+}
+
+#[tokio::test]
+async fn an_embedders_methods_are_served_beside_the_chains_and_may_not_take_their_names() {
+    let f = fixture();
+    let mut extra = jsonrpsee::RpcModule::new(());
+    extra
+        .register_method("myapp_answer", |_, _, _| 42u64)
+        .unwrap();
+    let (blocks, _) = broadcast::channel(4);
+    let server = rpc::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        f.backend.clone(),
+        Arc::new(NoInfo),
+        blocks,
+        RpcLimits::default(),
+        None,
+        &[],
+        extra,
+    )
+    .await
+    .unwrap();
+    let answer = gont_node::client::RpcClient::new(server.addr)
+        .unwrap()
+        .call("myapp_answer", &serde_json::json!([]))
+        .await
+        .unwrap();
+    assert_eq!(answer, 42);
+    let chain = gont_node::client::RpcClient::new(server.addr)
+        .unwrap()
+        .call("eth_chainId", &serde_json::json!([]))
+        .await
+        .unwrap();
+    assert!(chain.is_string(), "{chain}");
+
+    let mut clash = jsonrpsee::RpcModule::new(());
+    clash
+        .register_method("eth_chainId", |_, _, _| 1u64)
+        .unwrap();
+    let (blocks, _) = broadcast::channel(4);
+    let refused = rpc::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        f.backend.clone(),
+        Arc::new(NoInfo),
+        blocks,
+        RpcLimits::default(),
+        None,
+        &[],
+        clash,
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(rpc::ServeError::Methods(_))),
+        "a second eth_chainId was served"
+    );
 }

@@ -9,7 +9,8 @@
 //! - [`anchor`]: GONT Space's anchor registry ([`ANCHOR_REGISTRY`]).
 //!
 //! [`GontPrecompiles`] is revm's precompile provider of every GONT EVM:
-//! Ethereum's precompiles, plus the chain's system contracts.
+//! Ethereum's precompiles, plus the chain's system contracts, plus any
+//! native contracts an integrator added ([`crate::native`]).
 
 pub mod anchor;
 mod call;
@@ -24,6 +25,8 @@ use revm::interpreter::{CallInputs, InterpreterResult};
 use revm::primitives::AddressSet;
 use revm::primitives::hardfork::SpecId;
 
+use crate::native::{self, NativeContracts};
+
 pub use anchor::{ANCHOR_REGISTRY, AnchorConfig, AnchorError, ServiceAnchorConfig};
 pub use staking::{STAKING, StakingConfig, StakingError};
 
@@ -35,6 +38,9 @@ pub struct SystemContracts {
     pub staking: Option<StakingConfig>,
     /// The anchor registry (GONT Space only).
     pub anchor: Option<Arc<AnchorConfig>>,
+    /// An integrator's native contracts ([`crate::native`]): precompiles
+    /// of their own, which have no account at genesis.
+    pub native: NativeContracts,
 }
 
 impl SystemContracts {
@@ -70,6 +76,7 @@ impl GontPrecompiles {
     fn warm_of(eth: &EthPrecompiles, system: &SystemContracts) -> AddressSet {
         let mut warm = eth.warm_addresses().clone();
         warm.extend(system.addresses());
+        warm.extend(system.native.addresses());
         warm
     }
 }
@@ -99,6 +106,11 @@ impl<CTX: ContextTr> PrecompileProvider<CTX> for GontPrecompiles {
             && let Some(config) = &self.system.anchor
         {
             return anchor::run(config, context, inputs).map(Some);
+        }
+        if let Some(contract) = self.system.native.get(&inputs.bytecode_address) {
+            let input = inputs.input.as_bytes(context);
+            let outcome = contract.call(&input, inputs.gas_limit);
+            return Ok(Some(native::interpreter_result(outcome, inputs.gas_limit)));
         }
         <EthPrecompiles as PrecompileProvider<CTX>>::run(&mut self.eth, context, inputs)
     }
