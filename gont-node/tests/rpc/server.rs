@@ -44,6 +44,14 @@ async fn serve(cors: &[&str]) -> rpc::RpcServer {
 }
 
 async fn try_serve(cors: &[&str]) -> Result<rpc::RpcServer, rpc::ServeError> {
+    try_serve_with(cors, jsonrpsee::RpcModule::new(())).await
+}
+
+/// A server whose method table has `extra` beside the chain's methods.
+async fn try_serve_with(
+    cors: &[&str],
+    extra: jsonrpsee::RpcModule<()>,
+) -> Result<rpc::RpcServer, rpc::ServeError> {
     let f = fixture();
     let (blocks, _) = broadcast::channel(4);
     let cors: Vec<String> = cors.iter().map(|&o| o.to_owned()).collect();
@@ -55,7 +63,7 @@ async fn try_serve(cors: &[&str]) -> Result<rpc::RpcServer, rpc::ServeError> {
         RpcLimits::default(),
         None,
         &cors,
-        jsonrpsee::RpcModule::new(()),
+        extra,
     )
     .await
 }
@@ -281,32 +289,18 @@ async fn transactions_without_replay_protection_are_refused_over_rpc_unless_allo
 
 #[tokio::test]
 async fn an_embedders_methods_are_served_beside_the_chains_and_may_not_take_their_names() {
-    let f = fixture();
     let mut extra = jsonrpsee::RpcModule::new(());
     extra
         .register_method("myapp_answer", |_, _, _| 42u64)
         .unwrap();
-    let (blocks, _) = broadcast::channel(4);
-    let server = rpc::serve(
-        "127.0.0.1:0".parse().unwrap(),
-        f.backend.clone(),
-        Arc::new(NoInfo),
-        blocks,
-        RpcLimits::default(),
-        None,
-        &[],
-        extra,
-    )
-    .await
-    .unwrap();
-    let answer = gont_node::client::RpcClient::new(server.addr)
-        .unwrap()
+    let server = try_serve_with(&[], extra).await.unwrap();
+    let client = gont_node::client::RpcClient::new(server.addr).unwrap();
+    let answer = client
         .call("myapp_answer", &serde_json::json!([]))
         .await
         .unwrap();
     assert_eq!(answer, 42);
-    let chain = gont_node::client::RpcClient::new(server.addr)
-        .unwrap()
+    let chain = client
         .call("eth_chainId", &serde_json::json!([]))
         .await
         .unwrap();
@@ -316,20 +310,11 @@ async fn an_embedders_methods_are_served_beside_the_chains_and_may_not_take_thei
     clash
         .register_method("eth_chainId", |_, _, _| 1u64)
         .unwrap();
-    let (blocks, _) = broadcast::channel(4);
-    let refused = rpc::serve(
-        "127.0.0.1:0".parse().unwrap(),
-        f.backend.clone(),
-        Arc::new(NoInfo),
-        blocks,
-        RpcLimits::default(),
-        None,
-        &[],
-        clash,
-    )
-    .await;
     assert!(
-        matches!(refused, Err(rpc::ServeError::Methods(_))),
+        matches!(
+            try_serve_with(&[], clash).await,
+            Err(rpc::ServeError::Methods(_))
+        ),
         "a second eth_chainId was served"
     );
 }
