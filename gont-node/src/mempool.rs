@@ -13,6 +13,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Arc;
 
 use gont_core::{Address, B256, RawTransaction, Timestamp, U256};
 use serde::{Deserialize, Serialize};
@@ -180,10 +181,35 @@ pub enum Admitted {
     Replaced(B256),
 }
 
+/// The order in which a proposer takes transactions from the pool, across
+/// senders (each sender's go in nonce order whatever their priority). The
+/// default is [`ByTip`]; an integrator's node may choose another
+/// (`gont_node::node::NodeBuilder::tx_ordering`). It decides selection
+/// only: which transactions a full pool evicts, and which replace others,
+/// stays a matter of fees.
+pub trait TxOrdering: Send + Sync + std::fmt::Debug {
+    /// The priority of `tx` in a block whose base fee is `base_fee`, higher
+    /// first; `None` if it cannot be included in that block.
+    fn priority(&self, tx: &PoolTransaction, base_fee: u128) -> Option<u128>;
+}
+
+/// Best effective tip first, as geth and reth order: what the proposer
+/// earns.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ByTip;
+
+impl TxOrdering for ByTip {
+    fn priority(&self, tx: &PoolTransaction, base_fee: u128) -> Option<u128> {
+        tx.effective_tip(base_fee)
+    }
+}
+
 /// One chain's pool.
 #[derive(Debug, Default)]
 pub struct Mempool {
     config: MempoolConfig,
+    /// The selection order; [`ByTip`] when `None`.
+    ordering: Option<Arc<dyn TxOrdering>>,
     by_sender: HashMap<Address, BTreeMap<u64, PoolTransaction>>,
     by_hash: HashMap<B256, (Address, u64)>,
     bytes: usize,
@@ -195,6 +221,21 @@ impl Mempool {
         Self {
             config,
             ..Self::default()
+        }
+    }
+
+    /// This pool, with `ordering` choosing what a proposer takes first.
+    #[must_use]
+    pub fn with_ordering(mut self, ordering: Arc<dyn TxOrdering>) -> Self {
+        self.ordering = Some(ordering);
+        self
+    }
+
+    /// The priority of `tx` at `base_fee` in this pool's order.
+    fn priority(&self, tx: &PoolTransaction, base_fee: u128) -> Option<u128> {
+        match &self.ordering {
+            Some(ordering) => ordering.priority(tx, base_fee),
+            None => ByTip.priority(tx, base_fee),
         }
     }
 
@@ -436,10 +477,11 @@ impl Mempool {
         self.by_sender.iter()
     }
 
-    /// The transactions a proposer should include next, best tip first,
-    /// each sender's in nonce order starting at its account nonce, within
-    /// `max_gas` and `max_bytes`, leaving out those whose fee cap is below
-    /// `base_fee`.
+    /// The transactions a proposer should include next, highest priority
+    /// first (best tip, unless the pool has another [`TxOrdering`]), each
+    /// sender's in nonce order starting at its account nonce, within
+    /// `max_gas` and `max_bytes`, leaving out those the order rules out
+    /// (by tip: a fee cap below `base_fee`).
     pub fn select(
         &self,
         base_fee: u128,
@@ -447,15 +489,15 @@ impl Mempool {
         max_bytes: usize,
         account_nonce: impl Fn(&Address) -> u64,
     ) -> Vec<RawTransaction> {
-        // A heap of each sender's next executable transaction, by tip.
+        // A heap of each sender's next executable transaction, by priority.
         let mut heap = BinaryHeap::new();
         let mut cursors: HashMap<Address, u64> = HashMap::new();
         for (sender, txs) in &self.by_sender {
             let nonce = account_nonce(sender);
             if let Some(tx) = txs.get(&nonce)
-                && let Some(tip) = tx.effective_tip(base_fee)
+                && let Some(priority) = self.priority(tx, base_fee)
             {
-                heap.push((tip, Reverse(tx.hash), *sender));
+                heap.push((priority, Reverse(tx.hash), *sender));
                 cursors.insert(*sender, nonce);
             }
         }
@@ -478,9 +520,9 @@ impl Mempool {
             out.push(tx.raw.clone());
             let next = nonce.saturating_add(1);
             if let Some(next_tx) = self.by_sender.get(&sender).and_then(|txs| txs.get(&next))
-                && let Some(tip) = next_tx.effective_tip(base_fee)
+                && let Some(priority) = self.priority(next_tx, base_fee)
             {
-                heap.push((tip, Reverse(next_tx.hash), sender));
+                heap.push((priority, Reverse(next_tx.hash), sender));
                 cursors.insert(sender, next);
             }
         }
@@ -570,6 +612,50 @@ mod tests {
         assert_eq!(order, [(2, 0), (1, 0), (1, 1)]);
         // Gas bounds the block.
         assert_eq!(pool.select(10, 42_000, usize::MAX, |_| 0).len(), 2);
+    }
+
+    /// An integrator's order: sender 3 first, then the rest by tip.
+    #[derive(Debug)]
+    struct SenderThreeFirst;
+
+    impl TxOrdering for SenderThreeFirst {
+        fn priority(&self, tx: &PoolTransaction, base_fee: u128) -> Option<u128> {
+            let tip = tx.effective_tip(base_fee)?;
+            Some(if tx.sender == Address::repeat_byte(3) {
+                u128::MAX
+            } else {
+                tip
+            })
+        }
+    }
+
+    #[test]
+    fn another_ordering_chooses_across_senders_and_nonces_stay_in_order() {
+        let mut pool =
+            Mempool::new(MempoolConfig::default()).with_ordering(Arc::new(SenderThreeFirst));
+        pool.admit(tx(1, 0, 100, 50), 0, RICH).unwrap();
+        pool.admit(tx(3, 0, 100, 1), 0, RICH).unwrap();
+        pool.admit(tx(3, 1, 100, 1), 0, RICH).unwrap();
+        pool.admit(tx(2, 0, 100, 20), 0, RICH).unwrap();
+        let picked = pool.select(10, 1_000_000, usize::MAX, |_| 0);
+        let order: Vec<(u8, u8)> = picked.iter().map(|r| (r.0[0], r.0[1])).collect();
+        assert_eq!(order, [(3, 0), (3, 1), (1, 0), (2, 0)]);
+        // By tip, the same pool puts sender 3 last.
+        let mut by_tip = Mempool::new(MempoolConfig::default());
+        for t in [
+            tx(1, 0, 100, 50),
+            tx(3, 0, 100, 1),
+            tx(3, 1, 100, 1),
+            tx(2, 0, 100, 20),
+        ] {
+            by_tip.admit(t, 0, RICH).unwrap();
+        }
+        let order: Vec<(u8, u8)> = by_tip
+            .select(10, 1_000_000, usize::MAX, |_| 0)
+            .iter()
+            .map(|r| (r.0[0], r.0[1]))
+            .collect();
+        assert_eq!(order, [(1, 0), (2, 0), (3, 0), (3, 1)]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! [`NodeBuilder`]: a node of one's own, built as `gont start` builds its
 //! own: the same home (`config.toml`, `genesis.json`, keys), plus what an
 //! integrator adds to the chains it runs: native contracts (precompiles of
-//! their own) and JSON-RPC methods.
+//! their own), JSON-RPC methods, and the order in which the pool offers
+//! transactions to the node's proposals.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), gont_node::node::NodeError> {
@@ -40,6 +41,7 @@ use jsonrpsee::core::RegisterMethodError;
 use super::{Node, NodeError};
 use crate::backend::ChainBackend;
 use crate::config::NodeConfig;
+use crate::mempool::{Mempool, MempoolConfig, TxOrdering};
 
 /// The chains an addition applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +89,7 @@ type RpcExtension =
 pub(crate) struct Extensions {
     native: Vec<(Chains, Address, Arc<dyn NativeContract>)>,
     rpc: Vec<RpcExtension>,
+    ordering: Vec<(Chains, Arc<dyn TxOrdering>)>,
 }
 
 impl std::fmt::Debug for Extensions {
@@ -94,6 +97,7 @@ impl std::fmt::Debug for Extensions {
         f.debug_struct("Extensions")
             .field("native", &self.native)
             .field("rpc", &self.rpc.len())
+            .field("ordering", &self.ordering)
             .finish()
     }
 }
@@ -112,6 +116,20 @@ impl Extensions {
             }
         }
         config
+    }
+
+    /// The pool of `chain`: by tip, or in the last order given for it.
+    pub(crate) fn mempool(&self, chain: ChainId, config: MempoolConfig) -> Mempool {
+        let pool = Mempool::new(config);
+        match self
+            .ordering
+            .iter()
+            .rev()
+            .find(|(chains, _)| chains.contain(chain))
+        {
+            Some((_, ordering)) => pool.with_ordering(ordering.clone()),
+            None => pool,
+        }
     }
 
     /// The extra methods of `chain`, in one module.
@@ -190,6 +208,16 @@ impl NodeBuilder {
         self
     }
 
+    /// Orders the pool of `chains` by `ordering` when this node proposes
+    /// (instead of by tip, [`crate::mempool::ByTip`]); each sender's
+    /// transactions stay in nonce order. A later ordering for a chain
+    /// replaces an earlier one. Other nodes may order as they like: a
+    /// proposer's order is its own.
+    pub fn tx_ordering(mut self, chains: Chains, ordering: impl TxOrdering + 'static) -> Self {
+        self.extensions.ordering.push((chains, Arc::new(ordering)));
+        self
+    }
+
     /// Adds the methods `build` makes to the JSON-RPC of every chain the
     /// node serves one for (called once per chain). A method named as
     /// another extension's stops the launch with
@@ -218,5 +246,58 @@ impl NodeBuilder {
             self.extensions,
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gont_core::{RawTransaction, Timestamp, U256};
+
+    use super::*;
+    use crate::mempool::PoolTransaction;
+
+    /// Oldest admission first.
+    #[derive(Debug)]
+    struct FirstCome;
+
+    impl TxOrdering for FirstCome {
+        fn priority(&self, tx: &PoolTransaction, _: u128) -> Option<u128> {
+            Some(u128::MAX - u128::from(tx.admitted.0))
+        }
+    }
+
+    fn tx(sender: u8, tip: u128, admitted: u64) -> PoolTransaction {
+        let raw = RawTransaction(vec![sender].into());
+        PoolTransaction {
+            hash: raw.hash(),
+            raw,
+            sender: Address::repeat_byte(sender),
+            nonce: 0,
+            gas_limit: 21_000,
+            max_fee_per_gas: 1_000,
+            max_priority_fee_per_gas: tip,
+            cost: U256::ZERO,
+            admitted: Timestamp(admitted),
+        }
+    }
+
+    #[test]
+    fn a_chains_pool_takes_the_ordering_given_for_it_and_others_keep_ordering_by_tip() {
+        let mut extensions = Extensions::default();
+        extensions
+            .ordering
+            .push((Chains::Only(ChainId(7)), Arc::new(FirstCome)));
+        let order = |chain| {
+            let mut pool = extensions.mempool(ChainId(chain), MempoolConfig::default());
+            // Sender 1 tips more; sender 2 came first.
+            pool.admit(tx(1, 50, 2_000), 0, U256::MAX).unwrap();
+            pool.admit(tx(2, 10, 1_000), 0, U256::MAX).unwrap();
+            pool.select(0, u64::MAX, usize::MAX, |_| 0)
+                .iter()
+                .map(|raw| raw.0.first().copied())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(order(7), [Some(2), Some(1)]);
+        assert_eq!(order(8), [Some(1), Some(2)]);
     }
 }

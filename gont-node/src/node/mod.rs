@@ -26,7 +26,7 @@ use tracing::{error, info, warn};
 
 use crate::backend::ChainBackend;
 use crate::config::{ChainConfig, NodeConfig, files};
-use crate::mempool::{Mempool, MempoolConfig};
+use crate::mempool::MempoolConfig;
 use crate::progress::CatchUp;
 use crate::relay::RelayedService;
 use crate::rpc::backend::StoredBlock;
@@ -600,7 +600,7 @@ fn open_chain(
         genesis,
         validators,
         engine_config,
-        Arc::new(Mutex::new(Mempool::new(txpool))),
+        Arc::new(Mutex::new(extensions.mempool(chain_id, txpool))),
         gossip_tx,
         Arc::new(Mutex::new(None)),
     ));
