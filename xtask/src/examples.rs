@@ -8,17 +8,16 @@
 //! (a peer id, a port, a timing). The first example whose output differs
 //! stops the run, with both texts.
 
-use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-/// One crate's example: the package, the example's name and the features
-/// its `required-features` ask for.
+use crate::{cmd, workspace_root};
+
+/// One crate's example: the package and the example's name.
 struct Example {
     package: &'static str,
     name: &'static str,
-    features: &'static str,
 }
 
 /// The examples CI runs, one or more per library crate.
@@ -26,37 +25,30 @@ const EXAMPLES: &[Example] = &[
     Example {
         package: "gont-core",
         name: "genesis",
-        features: "",
     },
     Example {
         package: "gont-storage",
         name: "store",
-        features: "",
     },
     Example {
         package: "gont-vm",
         name: "block",
-        features: "",
     },
     Example {
         package: "gont-consensus",
         name: "four_validators",
-        features: "",
     },
     Example {
         package: "gont-node",
         name: "vm_alone",
-        features: "",
     },
     Example {
         package: "gont-node",
         name: "custom_node",
-        features: "",
     },
     Example {
         package: "gont-net",
         name: "gossip",
-        features: "",
     },
 ];
 
@@ -64,21 +56,21 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     if let Some(extra) = args.first() {
         bail!("`cargo xtask examples` takes no arguments, got {extra:?}");
     }
-    for example in EXAMPLES {
-        let Example {
-            package,
-            name,
-            features,
-        } = example;
-        let mut cargo = vec!["run", "--locked", "-q", "-p", package, "--example", name];
-        if !features.is_empty() {
-            cargo.extend(["--features", features]);
-        }
-        println!("$ cargo {}", cargo.join(" "));
-        let out = Command::new("cargo")
-            .args(&cargo)
+    // One build of every example, with the workspace's features (those
+    // of the test build, whose artifacts it reuses); each run alone.
+    cmd(
+        "cargo",
+        &["build", "--locked", "--workspace", "--examples"],
+        &[],
+    )?;
+    let root = workspace_root()?;
+    let binaries = root.join("target").join("debug").join("examples");
+    for Example { package, name } in EXAMPLES {
+        println!("$ target/debug/examples/{name}  ({package})");
+        let out = Command::new(binaries.join(name))
+            .current_dir(&root)
             .output()
-            .context("running cargo")?;
+            .with_context(|| format!("running the example {name}"))?;
         let printed = String::from_utf8_lossy(&out.stdout);
         if !out.status.success() {
             bail!(
@@ -87,7 +79,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        let readme = Path::new(package).join("README.md");
+        let readme = root.join(package).join("README.md");
         let readme_text = std::fs::read_to_string(&readme)
             .with_context(|| format!("reading {}", readme.display()))?;
         let said = printed_block(&readme_text, name).with_context(|| {
