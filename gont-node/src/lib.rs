@@ -25,8 +25,8 @@
 //! - [`keystore`]: keys at rest in Web3 Secret Storage v3: validator seeds,
 //!   and Ethereum accounts in geth's layout (`gont keys account`).
 //!
-//! Not built yet: the `service-user` placement, and punishment of
-//! downtime; see ARCHITECTURE.md, "Not built".
+//! Not built yet: the `service-user` placement, and the Engine API over
+//! HTTP; see ARCHITECTURE.md, "Not built".
 
 #[cfg(feature = "abi")]
 pub mod abci;

@@ -134,16 +134,15 @@ impl Extensions {
 
     /// The extra methods of `chain`, in one module.
     pub(crate) fn rpc_methods(&self, chain: &ChainRpc) -> Result<RpcModule<()>, NodeError> {
+        let refused = |e: RegisterMethodError| NodeError::RpcExtension {
+            chain: chain.chain_id,
+            reason: e.to_string(),
+        };
         let mut methods = RpcModule::new(());
         for extension in &self.rpc {
-            let module = extension(chain).map_err(|e| NodeError::RpcExtension {
-                chain: chain.chain_id,
-                reason: e.to_string(),
-            })?;
-            methods.merge(module).map_err(|e| NodeError::RpcExtension {
-                chain: chain.chain_id,
-                reason: e.to_string(),
-            })?;
+            methods
+                .merge(extension(chain).map_err(refused)?)
+                .map_err(refused)?;
         }
         Ok(methods)
     }
