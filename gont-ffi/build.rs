@@ -8,8 +8,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=src/lib.rs");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     let config = cbindgen::Config::from_file(format!("{crate_dir}/cbindgen.toml"))?;
+    // The one source file, not the crate: `with_crate` runs `cargo
+    // metadata`, which resolves gont-node from the registry when this is
+    // built from its package, and the header needs none of it.
     let header = cbindgen::Builder::new()
-        .with_crate(&crate_dir)
+        .with_src(format!("{crate_dir}/src/lib.rs"))
         .with_config(config)
         .generate()?;
     header.write_to_file(format!("{out}/gont_vm.h"));

@@ -1,8 +1,9 @@
 //! Blocks: a header, a body of Ethereum-signed transactions, and the commit
 //! certificate that finalises it.
 
+#[cfg(feature = "tx")]
 use alloy_consensus::TxEnvelope;
-use alloy_consensus::crypto::SECP256K1N_HALF;
+#[cfg(feature = "tx")]
 use alloy_eips::eip2718::Decodable2718;
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -39,17 +40,26 @@ impl RawTransaction {
     }
 
     /// Decodes the bytes, refusing trailing data.
+    #[cfg(feature = "tx")]
     pub fn decode(&self) -> Result<TxEnvelope, TransactionError> {
         TxEnvelope::decode_2718_exact(&self.0).map_err(|e| TransactionError::Decode(e.to_string()))
     }
 
     /// Decodes the bytes and recovers the sender.
+    #[cfg(feature = "tx")]
     pub fn decode_and_recover(&self) -> Result<(TxEnvelope, Address), TransactionError> {
         let tx = self.decode()?;
         let sender = recover_signer(tx.signature(), tx.signature_hash())?;
         Ok((tx, sender))
     }
 }
+
+/// Half the order of secp256k1's group: EIP-2's bound on a signature's
+/// `s`.
+const SECP256K1N_HALF: crate::U256 = crate::U256::from_be_bytes([
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+]);
 
 /// The address whose key signed `prehash` with `signature`, as Ethereum
 /// recovers a transaction's sender: `s` in the lower half of the curve

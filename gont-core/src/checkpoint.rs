@@ -13,6 +13,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use crate::block::CommitCertificate;
 use crate::encoding::encode;
 use crate::header::{Header, HeaderError};
+#[cfg(feature = "light")]
 use crate::light::{self, LightBlock, LightError};
 use crate::primitives::{BlockId, ChainId, Hash, Height, ServiceId};
 use crate::validator_set::ValidatorSet;
@@ -80,6 +81,7 @@ impl Checkpoint {
     }
 
     /// The checkpointed block as a light block.
+    #[cfg(feature = "light")]
     pub fn light_block(&self) -> Result<LightBlock, LightError> {
         light::light_block(
             &self.header,

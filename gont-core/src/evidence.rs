@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::block::Signature;
 use crate::encoding::encode;
-use crate::light::{tendermint_block_id, tendermint_time};
+use crate::header::{tendermint_block_id, tendermint_time};
 use crate::merkle::merkle_root;
 use crate::primitives::{BlockId, ChainId, Hash, Height, Timestamp};
 use crate::validator_set::{Validator, ValidatorAddress, ValidatorSet};

@@ -135,6 +135,22 @@ pub enum HeaderError {
     ExecutionMismatch,
 }
 
+/// Tendermint's time for a GONT timestamp.
+pub fn tendermint_time(t: Timestamp) -> Option<tendermint::Time> {
+    let millis = t.as_millis();
+    let secs = i64::try_from(millis / 1000).ok()?;
+    let nanos = u32::try_from(millis % 1000 * 1_000_000).ok()?;
+    tendermint::Time::from_unix_timestamp(secs, nanos).ok()
+}
+
+/// Tendermint's block id for a GONT block id (empty part-set header).
+pub fn tendermint_block_id(block: BlockId) -> tendermint::block::Id {
+    tendermint::block::Id {
+        hash: tendermint::Hash::Sha256(block.0),
+        part_set_header: tendermint::block::parts::Header::default(),
+    }
+}
+
 fn tm_hash(h: [u8; 32]) -> tendermint::Hash {
     tendermint::Hash::Sha256(h)
 }

@@ -10,12 +10,18 @@
 //! - [`Checkpoint`]: what a service anchors into the Space.
 //! - [`Evidence`]: double signing, carried in blocks and checked by anyone
 //!   holding the set of its height.
-//! - [`light`]: a light client of any GONT chain (tendermint-rs's verifier)
-//!   and [`state_proof`]: what a state root commits to, and its proofs.
+//! - `light` (feature `light`): a light client of any GONT chain
+//!   (tendermint-rs's verifier), and `state_proof` (feature `proof`): what
+//!   a state root commits to, and its proofs.
 //! - [`ExecutionEngine`]: the Engine-API-shaped boundary consensus drives.
 //! - [`ExecutionStore`], [`StateReader`], [`StateChanges`], [`Receipt`]: the
 //!   boundary between execution (`gont-vm`) and storage (`gont-storage`).
 //! - [`encoding`]: the canonical binary encoding (borsh) of all of these.
+//!
+//! Features, all off by default: `tx` decodes transactions
+//! (`RawTransaction::decode`; [`block::recover_signer`] needs no
+//! feature), `light` the light client, `proof` state proofs (the Jellyfish
+//! Merkle tree), `fuzz` the fuzz targets.
 //!
 //! This crate does no I/O: no files, sockets or clocks (but for the
 //! reader of committed fuzz corpora, behind the `fuzz` feature). Time comes in as a
@@ -32,16 +38,19 @@ pub mod checkpoint;
 pub mod encoding;
 pub mod engine;
 pub mod evidence;
-#[cfg(any(test, feature = "fuzz"))]
+// Its replaying tests need transaction decoding (`tx`, which `fuzz` turns on).
+#[cfg(any(all(test, feature = "tx"), feature = "fuzz"))]
 pub mod fuzz;
 pub mod genesis;
 pub mod header;
+#[cfg(feature = "light")]
 pub mod light;
 pub mod merkle;
 pub mod primitives;
 pub mod receipt;
 pub mod service;
 pub mod state;
+#[cfg(feature = "proof")]
 pub mod state_proof;
 pub mod validator_set;
 

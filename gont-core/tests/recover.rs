@@ -56,6 +56,17 @@ fn a_high_s_zero_or_out_of_range_scalars_and_a_flipped_parity_are_refused() {
         recover_signer(&high, prehash),
         Err(TransactionError::Signature)
     );
+    // EIP-2's bound exactly: s up to n / 2 recovers (to some key), one
+    // more is refused.
+    let half = N >> 1;
+    assert!(recover_signer(&Signature::new(good.r(), half, good.v()), prehash).is_ok());
+    assert_eq!(
+        recover_signer(
+            &Signature::new(good.r(), half + U256::from(1), good.v()),
+            prehash
+        ),
+        Err(TransactionError::Signature)
+    );
     // r or s zero, r at or past the order.
     for bad in [
         Signature::new(U256::ZERO, good.s(), good.v()),

@@ -14,7 +14,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{cmd, workspace_root};
+use crate::{cmd, metadata, output, workspace_root};
 
 /// The placements, in the order of the brief, as `gont-node` features.
 const PLACEMENTS: [&str; 3] = ["masternode", "service-user", "abi"];
@@ -25,19 +25,7 @@ struct NodePackage {
 }
 
 fn node_package() -> Result<NodePackage> {
-    let out = Command::new("cargo")
-        .args(["metadata", "--no-deps", "--format-version", "1", "--locked"])
-        .current_dir(workspace_root()?)
-        .output()
-        .context("could not run cargo metadata")?;
-    if !out.status.success() {
-        bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let meta: serde_json::Value =
-        serde_json::from_slice(&out.stdout).context("cargo metadata printed invalid JSON")?;
+    let meta = metadata(&workspace_root()?)?;
     let package = meta["packages"]
         .as_array()
         .and_then(|ps| ps.iter().find(|p| p["name"] == "gont-node"))
@@ -160,31 +148,25 @@ fn c_library(root: &Path, dist: &Path) -> Result<Vec<(std::path::PathBuf, &'stat
 
 /// The crates `gont-node` links with the `abi` placement alone.
 pub(crate) fn abi_dependencies() -> Result<Vec<String>> {
-    let out = Command::new("cargo")
-        .args([
-            "tree",
-            "--locked",
-            "-p",
-            "gont-node",
-            "--no-default-features",
-            "--features",
-            "abi",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-            "--no-dedupe",
-        ])
-        .current_dir(workspace_root()?)
-        .output()
-        .context("could not run cargo tree")?;
-    if !out.status.success() {
-        bail!(
-            "cargo tree failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let mut crates: Vec<String> = String::from_utf8_lossy(&out.stdout)
+    let out = output(
+        Command::new("cargo")
+            .args([
+                "tree",
+                "--locked",
+                "-p",
+                "gont-node",
+                "--no-default-features",
+                "--features",
+                "abi",
+                "-e",
+                "normal",
+                "--prefix",
+                "none",
+                "--no-dedupe",
+            ])
+            .current_dir(workspace_root()?),
+    )?;
+    let mut crates: Vec<String> = String::from_utf8_lossy(&out)
         .lines()
         .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
         .collect();

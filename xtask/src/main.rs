@@ -7,6 +7,7 @@
 //! cargo xtask dist      release binaries of each placement variant into dist/
 //! cargo xtask examples  every crate's example, checked against its README
 //! cargo xtask package   every library crate packaged as `cargo publish` would
+//! cargo xtask semver    every library crate's API against the last tag's
 //! cargo xtask statetest PATH, txtest PATH, sim, bench …
 //! cargo xtask bench net gossip throughput and latency among 4 local nodes
 //! cargo xtask bench devnet  load benchmark of a 4-validator devnet
@@ -21,6 +22,7 @@ mod dist;
 mod examples;
 mod fuzz;
 mod package;
+mod semver;
 #[cfg(test)]
 mod tidy;
 
@@ -49,6 +51,9 @@ commands:
                      cargo package of every library crate (from a copy of the
                      workspace without `publish = false`), with their sizes;
                      --no-verify skips building each package
+  semver [--baseline REV]
+                     cargo-semver-checks of every library crate against the
+                     last release tag (none yet) or the commit REV
   statetest PATH     run Ethereum GeneralStateTests under PATH through gont-vm
   txtest PATH        run Ethereum TransactionTests under PATH through gont-vm
   sim --seed N       replay one seed of the consensus simulation (or --seeds A..B)
@@ -96,6 +101,7 @@ fn run(args: &[String]) -> Result<()> {
         "dist" => dist::run(rest),
         "examples" => examples::run(rest),
         "package" => package::run(rest),
+        "semver" => semver::run(rest),
         "devnet" => devnet(rest),
         "chaos" => chaos(rest),
         "fuzz" => fuzz::run(rest),
@@ -394,6 +400,34 @@ fn cmd(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
         bail!("`{shown}` failed ({status})");
     }
     Ok(())
+}
+
+/// Runs `command` to completion and returns what it printed on stdout;
+/// an error with its stderr if it could not start or exited non-zero.
+fn output(command: &mut Command) -> Result<Vec<u8>> {
+    let shown = format!("{command:?}");
+    let out = command
+        .output()
+        .with_context(|| format!("could not start {shown}"))?;
+    if !out.status.success() {
+        bail!(
+            "{shown} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        );
+    }
+    Ok(out.stdout)
+}
+
+/// `cargo metadata --no-deps` of the workspace in `dir`: its packages
+/// with their versions, features and targets.
+fn metadata(dir: &std::path::Path) -> Result<serde_json::Value> {
+    let out = output(
+        Command::new("cargo")
+            .args(["metadata", "--no-deps", "--format-version", "1", "--locked"])
+            .current_dir(dir),
+    )?;
+    serde_json::from_slice(&out).context("cargo metadata printed invalid JSON")
 }
 
 #[cfg(test)]

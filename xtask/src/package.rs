@@ -15,10 +15,12 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::workspace_root;
+use crate::{metadata, output, workspace_root};
 
-/// The crates that are libraries for others (not `xtask`).
-const LIBRARIES: [&str; 7] = [
+/// The crates that are libraries for others (not `xtask`), and GONT's
+/// fork of tower-abci, which gont-node's package needs.
+pub(crate) const LIBRARIES: [&str; 8] = [
+    "gont-tower-abci",
     "gont-core",
     "gont-storage",
     "gont-vm",
@@ -72,8 +74,14 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
     println!("| crate | packaged (.crate) |");
     println!("|---|---:|");
-    let version = crate_version(&text).context("Cargo.toml: no workspace version")?;
+    let meta = metadata(&copy)?;
     for library in LIBRARIES {
+        let version = meta
+            .get("packages")
+            .and_then(serde_json::Value::as_array)
+            .and_then(|ps| ps.iter().find(|p| p["name"] == library))
+            .and_then(|p| p["version"].as_str())
+            .with_context(|| format!("cargo metadata: no version of {library}"))?;
         let file = root
             .join("target")
             .join("package")
@@ -88,18 +96,12 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 
 /// Copies the files git tracks in `root` (as a fresh clone has them) to `to`.
 fn copy_tracked_files(root: &Path, to: &Path) -> Result<()> {
-    let out = Command::new("git")
-        .args(["ls-files", "-z"])
-        .current_dir(root)
-        .output()
-        .context("running git ls-files")?;
-    if !out.status.success() {
-        bail!(
-            "git ls-files failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    for path in out.stdout.split(|&b| b == 0).filter(|p| !p.is_empty()) {
+    let out = output(
+        Command::new("git")
+            .args(["ls-files", "-z"])
+            .current_dir(root),
+    )?;
+    for path in out.split(|&b| b == 0).filter(|p| !p.is_empty()) {
         let path = std::str::from_utf8(path).context("a tracked path that is not UTF-8")?;
         let (from, dest) = (root.join(path), to.join(path));
         if let Some(parent) = dest.parent() {
@@ -136,26 +138,9 @@ fn lift_publish(manifest: &str) -> Option<String> {
     found.then_some(out)
 }
 
-/// `version` of `[workspace.package]`.
-fn crate_version(manifest: &str) -> Option<&str> {
-    let mut section = "";
-    for line in manifest.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') {
-            section = trimmed;
-        }
-        if section == "[workspace.package]"
-            && let Some(value) = trimmed.strip_prefix("version = ")
-        {
-            return Some(value.trim_matches('"'));
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{crate_version, lift_publish};
+    use super::lift_publish;
 
     #[test]
     fn publish_is_lifted_from_the_workspace_package_table_only() {
@@ -167,7 +152,6 @@ mod tests {
             "[workspace.package]\nversion = \"0.1.0\"\npublish = true\n\n\
              [workspace.dependencies]\npublish = false\n"
         );
-        assert_eq!(crate_version(manifest), Some("0.1.0"));
         assert_eq!(lift_publish("[workspace.package]\nversion = \"1\"\n"), None);
     }
 }

@@ -44,7 +44,8 @@ const COMPOSER: &str = "gont-node";
 /// it (and on `gont-core`).
 const BINDINGS: &[&str] = &["gont-ffi"];
 
-/// The workspace members named in the root `Cargo.toml`.
+/// The workspace members named in the root `Cargo.toml`, but for the
+/// forks under `third_party/`, to which these rules do not apply.
 fn members(root: &Path) -> Vec<String> {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
     let Some(start) = manifest.find("members = [") else {
@@ -55,6 +56,7 @@ fn members(root: &Path) -> Vec<String> {
     list.split('"')
         .skip(1)
         .step_by(2)
+        .filter(|member| !member.starts_with("third_party/"))
         .map(str::to_owned)
         .collect()
 }
@@ -257,7 +259,7 @@ mod tests {
             };
             write(
                 "Cargo.toml",
-                "[workspace]\nmembers = [\n    \"gont-core\",\n    \"gont-vm\",\n    \"gont-net\",\n]\n",
+                "[workspace]\nmembers = [\n    \"gont-core\",\n    \"gont-vm\",\n    \"gont-net\",\n    \"third_party/x\",\n]\n",
             );
             write(
                 "README.md",

@@ -172,15 +172,16 @@ pub fn devnet_relayer_address(index: usize) -> Address {
     secret_address(devnet_relayer_key(index)).unwrap_or(Address::ZERO)
 }
 
-/// The Ethereum address of a secp256k1 secret; `None` for bytes that are
-/// no secret. (alloy's crypto signs and recovers; it exposes no
-/// secret-to-public step, so this signs a digest and recovers the signer.)
+/// The Ethereum address of a secp256k1 secret: the last 20 bytes of the
+/// keccak-256 hash of its public key; `None` for bytes that are no secret
+/// (zero, or not below the curve order).
 pub fn secret_address(secret: B256) -> Option<Address> {
-    let digest = B256::ZERO;
-    alloy_consensus::crypto::secp256k1::sign_message(secret, digest)
-        .ok()?
-        .recover_address_from_prehash(&digest)
-        .ok()
+    let secret = secp256k1::SecretKey::from_byte_array(secret.0).ok()?;
+    let public = secp256k1::PublicKey::from_secret_key(secp256k1::SECP256K1, &secret);
+    // The uncompressed key is 0x04 ‖ x ‖ y; the address hashes x ‖ y.
+    let uncompressed = public.serialize_uncompressed();
+    let (_, xy) = uncompressed.split_at(1);
+    Some(Address::from_raw_public_key(xy))
 }
 
 /// A devnet chain's parameters: the defaults with epochs of 20 blocks, so
