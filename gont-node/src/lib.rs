@@ -21,7 +21,9 @@
 //! - [`abci`]: the VM as an ABCI 2.0 application for CometBFT
 //!   (`gont vm abci`).
 //! - [`standalone`]: one chain run by the VM alone, sealing blocks when
-//!   asked (`gont vm rpc`, `libgont_vm`).
+//!   asked (`gont vm rpc`, `libgont_vm`); [`standalone::StandaloneBuilder`]
+//!   builds one with an integrator's native contracts and methods.
+//! - [`extend`]: what both builders add to a chain.
 //! - [`keystore`]: keys at rest in Web3 Secret Storage v3: validator seeds,
 //!   and Ethereum accounts in geth's layout (`gont keys account`).
 //!
@@ -35,6 +37,8 @@ pub mod client;
 pub mod config;
 #[cfg(feature = "masternode")]
 pub mod devnet_plan;
+#[cfg(any(feature = "masternode", feature = "abi"))]
+pub mod extend;
 #[cfg(all(feature = "abi", any(test, feature = "fuzz")))]
 pub mod fuzz;
 #[cfg(feature = "masternode")]

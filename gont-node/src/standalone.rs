@@ -11,23 +11,25 @@
 //! and validator-set changes taking effect through votes (the set is read
 //! from the staking contract as on any chain; the sealer signs nothing).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gont_core::{
-    Block, BlockId, ChainId, ExecutionEngine, ExecutionStore, ForkchoiceState, Genesis, Height,
-    PayloadAttributes, RawTransaction, Receipt, Timestamp, ValidatorAddress,
+    Address, Block, BlockId, ChainId, ExecutionEngine, ExecutionStore, ForkchoiceState, Genesis,
+    Height, PayloadAttributes, RawTransaction, Receipt, Timestamp, ValidatorAddress,
 };
 use gont_storage::{ChainStore, Store};
-use gont_vm::{Engine, EngineConfig, genesis_changes};
+use gont_vm::{Engine, EngineConfig, NativeContract, genesis_changes};
 use jsonrpsee::RpcModule;
+use jsonrpsee::core::RegisterMethodError;
 use serde_json::value::RawValue;
 use tokio::sync::{broadcast, mpsc};
 use tracing::{info, warn};
 
 use crate::backend::ChainBackend;
-use crate::mempool::{Mempool, MempoolConfig};
+use crate::extend::{ChainRpc, Chains, Extensions};
+use crate::mempool::{MempoolConfig, TxOrdering};
 use crate::rpc::backend::{EthBackend, StoredBlock};
 use crate::rpc::error::RpcError;
 use crate::rpc::{self, ChainInfo, NodeInfo, RpcLimits, RpcServer, ServeError, ValidatorInfo};
@@ -52,6 +54,111 @@ pub enum OpenError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// An integrator's JSON-RPC methods could not be registered, or one
+    /// is named as another's or the chain's own
+    /// ([`StandaloneBuilder::rpc_methods`]).
+    #[error("JSON-RPC methods added to the chain: {0}")]
+    RpcExtension(#[from] RegisterMethodError),
+}
+
+/// A [`Standalone`] chain with an integrator's additions, built as
+/// `gont vm rpc` builds its own (with nothing added): native contracts in
+/// its EVM, JSON-RPC methods beside its own, and the order in which its
+/// pool offers transactions to the blocks it seals. `libgont_vm` and
+/// `gont vm abci` open theirs with [`Standalone::open`].
+///
+/// ```no_run
+/// # fn run() -> Result<(), gont_node::standalone::OpenError> {
+/// use gont_node::standalone::Standalone;
+/// # #[derive(Debug)] struct MyPrecompile;
+/// # impl gont_vm::NativeContract for MyPrecompile {
+/// #     fn call(&self, _: &[u8], _: u64) -> gont_vm::NativeOutcome { gont_vm::NativeOutcome::Halt }
+/// # }
+/// let genesis = gont_core::Genesis::devnet(1, 0);
+/// let vm = Standalone::builder("/path/to/data", genesis)
+///     .native_contract(gont_core::Address::repeat_byte(0x01), MyPrecompile)
+///     .rpc_methods(|chain| {
+///         let mut module = jsonrpsee::RpcModule::new(());
+///         let id = chain.chain_id;
+///         module.register_method("myapp_chain", move |_, _, _| id.get())?;
+///         Ok(module)
+///     })
+///     .open(gont_node::wall_clock())?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a builder does nothing until opened"]
+pub struct StandaloneBuilder {
+    data_dir: PathBuf,
+    genesis: Genesis,
+    chain: Option<ChainId>,
+    extensions: Extensions,
+}
+
+impl std::fmt::Debug for StandaloneBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StandaloneBuilder")
+            .field("data_dir", &self.data_dir)
+            .field("chain", &self.chain)
+            .field("extensions", &self.extensions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StandaloneBuilder {
+    /// Runs chain `chain` of the genesis (a service's) instead of its
+    /// Space.
+    pub fn chain(mut self, chain: ChainId) -> Self {
+        self.chain = Some(chain);
+        self
+    }
+
+    /// Runs `contract` at `address` in the chain's EVM, beside Ethereum's
+    /// precompiles and the system contracts: for the blocks sealed and for
+    /// `eth_call`, `eth_estimateGas` and the tracers. A later contract at
+    /// the same address replaces an earlier one.
+    pub fn native_contract(
+        mut self,
+        address: Address,
+        contract: impl NativeContract + 'static,
+    ) -> Self {
+        self.extensions
+            .native
+            .push((Chains::All, address, Arc::new(contract)));
+        self
+    }
+
+    /// Adds the methods `build` makes to the chain's JSON-RPC (served by
+    /// [`Standalone::rpc`] and [`Standalone::serve`]). A method named as
+    /// the chain's own or another extension's stops [`Self::open`] with
+    /// [`OpenError::RpcExtension`].
+    pub fn rpc_methods(
+        mut self,
+        build: impl Fn(&ChainRpc) -> Result<RpcModule<()>, RegisterMethodError> + Send + Sync + 'static,
+    ) -> Self {
+        self.extensions.rpc.push(Arc::new(build));
+        self
+    }
+
+    /// Orders the pool by `ordering` when a block is sealed (instead of by
+    /// tip, [`crate::mempool::ByTip`]); each sender's transactions stay in
+    /// nonce order. A later ordering replaces an earlier one.
+    pub fn tx_ordering(mut self, ordering: impl TxOrdering + 'static) -> Self {
+        self.extensions
+            .ordering
+            .push((Chains::All, Arc::new(ordering)));
+        self
+    }
+
+    /// Opens the chain, as [`Standalone::open`] does, with what was added.
+    pub fn open(self, now: Timestamp) -> Result<Standalone, OpenError> {
+        Standalone::open_extended(
+            &self.data_dir,
+            &self.genesis,
+            self.chain,
+            now,
+            &self.extensions,
+        )
+    }
 }
 
 /// Why a block could not be sealed.
@@ -95,7 +202,10 @@ pub struct Standalone {
     engine: Mutex<Engine<ChainStore>>,
     max_block_bytes: u64,
     new_blocks: broadcast::Sender<StoredBlock>,
+    /// The chain's methods and the integrator's.
     module: RpcModule<()>,
+    /// The integrator's methods alone, which [`Self::serve`] adds.
+    extra: RpcModule<()>,
     info: Arc<StandaloneInfo>,
     _store: Store,
 }
@@ -119,6 +229,28 @@ impl Standalone {
         chain: Option<ChainId>,
         now: Timestamp,
     ) -> Result<Self, OpenError> {
+        Self::open_extended(data_dir, genesis, chain, now, &Extensions::default())
+    }
+
+    /// A builder of chain `genesis`'s Space over `data_dir`, to which an
+    /// integrator adds native contracts, JSON-RPC methods and the pool's
+    /// ordering before [`StandaloneBuilder::open`].
+    pub fn builder(data_dir: impl Into<PathBuf>, genesis: Genesis) -> StandaloneBuilder {
+        StandaloneBuilder {
+            data_dir: data_dir.into(),
+            genesis,
+            chain: None,
+            extensions: Extensions::default(),
+        }
+    }
+
+    fn open_extended(
+        data_dir: &Path,
+        genesis: &Genesis,
+        chain: Option<ChainId>,
+        now: Timestamp,
+        extensions: &Extensions,
+    ) -> Result<Self, OpenError> {
         genesis
             .validate(now)
             .map_err(|e| OpenError::Genesis(e.to_string()))?;
@@ -127,8 +259,10 @@ impl Standalone {
             .chain_consensus(chain_id)
             .ok_or(OpenError::NoChain(chain_id))?
             .map_err(|e| OpenError::Genesis(e.to_string()))?;
-        let config =
-            EngineConfig::from_genesis(genesis, chain_id).ok_or(OpenError::NoChain(chain_id))?;
+        let config = extensions.engine_config(
+            chain_id,
+            EngineConfig::from_genesis(genesis, chain_id).ok_or(OpenError::NoChain(chain_id))?,
+        );
         let store = Store::open(data_dir)?;
         let chain_store = store.chain(chain_id);
         let changes =
@@ -142,7 +276,9 @@ impl Standalone {
             genesis,
             validators,
             config.clone(),
-            Arc::new(Mutex::new(Mempool::new(MempoolConfig::default()))),
+            Arc::new(Mutex::new(
+                extensions.mempool(chain_id, MempoolConfig::default()),
+            )),
             gossip,
             Arc::new(Mutex::new(None)),
         ));
@@ -163,19 +299,25 @@ impl Standalone {
             backend: backend.clone(),
             rpc: Mutex::new(None),
         });
-        let module = rpc::methods(
+        let mut module = rpc::methods(
             backend.clone(),
             info.clone(),
             new_blocks.clone(),
             RpcLimits::default(),
         )
         .map_err(|e| OpenError::Genesis(e.to_string()))?;
+        let extra = extensions.rpc_methods(&ChainRpc {
+            chain_id,
+            backend: backend.clone(),
+        })?;
+        module.merge(extra.clone())?;
         Ok(Self {
             backend,
             engine: Mutex::new(Engine::new(chain_store, config)),
             max_block_bytes: params.max_block_bytes,
             new_blocks,
             module,
+            extra,
             info,
             _store: store,
         })
@@ -409,7 +551,7 @@ impl Standalone {
             RpcLimits::default(),
             None,
             cors,
-            RpcModule::new(()),
+            self.extra.clone(),
         )
         .await?;
         if let Ok(mut rpc) = self.info.rpc.lock() {

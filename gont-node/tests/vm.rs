@@ -398,3 +398,86 @@ fn gont_vm_rpc_with_only_a_data_directory_continues_its_development_chain() {
     assert_eq!(again["hash"], genesis_block["hash"], "the same genesis");
     vm.stop();
 }
+
+/// Reverses its input, for 100 gas.
+#[derive(Debug)]
+struct Reverse;
+
+impl gont_vm::NativeContract for Reverse {
+    fn call(&self, input: &[u8], gas_limit: u64) -> gont_vm::NativeOutcome {
+        if gas_limit < 100 {
+            return gont_vm::NativeOutcome::Halt;
+        }
+        let mut output = input.to_vec();
+        output.reverse();
+        gont_vm::NativeOutcome::Return {
+            output: output.into(),
+            gas_used: 100,
+        }
+    }
+}
+
+#[test]
+fn a_standalone_vm_built_with_a_native_contract_and_methods_of_its_own_serves_both_and_refuses_a_taken_name()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let mut genesis = Genesis::devnet(1, 0);
+    genesis.genesis_time = Timestamp(1_700_000_000_000);
+    let reverse = Address::with_last_byte(0xa1);
+    let vm = Standalone::builder(dir.path(), genesis.clone())
+        .native_contract(reverse, Reverse)
+        .rpc_methods(|chain| {
+            let mut module = jsonrpsee::RpcModule::new(());
+            let id = chain.chain_id.get();
+            module.register_method("myapp_chainId", move |_, _, _| id)?;
+            Ok(module)
+        })
+        .open(Timestamp(1_700_000_000_000))
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ask = |method: &str, params: Value| -> Value {
+        let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        serde_json::from_str(&runtime.block_on(vm.rpc(&request.to_string()))).unwrap()
+    };
+
+    assert_eq!(
+        ask("myapp_chainId", json!([]))["result"],
+        json!(genesis.chain_id.get())
+    );
+    let call = json!({"to": reverse, "data": "0x010203"});
+    assert_eq!(
+        ask("eth_call", json!([call, "latest"]))["result"],
+        "0x030201"
+    );
+    // The chain's own methods are still there; a native contract is no
+    // account with code.
+    assert_eq!(ask("eth_blockNumber", json!([]))["result"], "0x0");
+
+    // Served over HTTP too.
+    let server = runtime
+        .block_on(vm.serve("127.0.0.1:0".parse().unwrap(), &[]))
+        .unwrap();
+    let over_http = runtime
+        .block_on(async {
+            let rpc = client::RpcClient::new(server.addr)?;
+            rpc.call("myapp_chainId", &json!([])).await
+        })
+        .unwrap();
+    assert_eq!(over_http, json!(genesis.chain_id.get()));
+
+    // A method named as the chain's own is refused, with its type.
+    let taken = Standalone::builder(tempfile::tempdir().unwrap().path(), genesis)
+        .rpc_methods(|_| {
+            let mut module = jsonrpsee::RpcModule::new(());
+            module.register_method("eth_chainId", |_, _, _| 0)?;
+            Ok(module)
+        })
+        .open(Timestamp(1_700_000_000_000));
+    assert!(
+        matches!(
+            taken,
+            Err(gont_node::standalone::OpenError::RpcExtension(_))
+        ),
+        "{taken:?}"
+    );
+}

@@ -197,7 +197,13 @@ fn rpc(options: &RpcOptions) -> Result<()> {
         }
     };
     let vm = Arc::new(
-        Standalone::open(&dir, &genesis, options.chain, now)
+        options
+            .chain
+            .into_iter()
+            .fold(Standalone::builder(&dir, genesis.clone()), |b, chain| {
+                b.chain(chain)
+            })
+            .open(now)
             .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?,
     );
     if development && let Some(kept) = kept.filter(|k| !k.exists()) {

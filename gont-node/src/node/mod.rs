@@ -36,6 +36,7 @@ use crate::{home, keystore};
 mod builder;
 mod info;
 
+use crate::extend::Extensions;
 pub use builder::{ChainRpc, Chains, NodeBuilder};
 use info::{Info, RunningChainInfo};
 
@@ -309,7 +310,7 @@ impl Node {
         passphrase: Option<&str>,
         adjust: impl FnOnce(&mut NodeConfig),
     ) -> Result<Self, NodeError> {
-        Self::start_extended(home, passphrase, adjust, builder::Extensions::default()).await
+        Self::start_extended(home, passphrase, adjust, Extensions::default()).await
     }
 
     /// As [`Node::start_with`], with what a [`NodeBuilder`] added.
@@ -317,7 +318,7 @@ impl Node {
         home: &Path,
         passphrase: Option<&str>,
         adjust: impl FnOnce(&mut NodeConfig),
-        extensions: builder::Extensions,
+        extensions: Extensions,
     ) -> Result<Self, NodeError> {
         let mut config = NodeConfig::load(home)?;
         adjust(&mut config);
@@ -440,7 +441,7 @@ impl Node {
                 ));
             }
             if let Some(addr) = chain.config.rpc {
-                let extra = extensions.rpc_methods(&ChainRpc {
+                let extra = extensions.node_rpc_methods(&ChainRpc {
                     chain_id,
                     backend: chain.backend.clone(),
                 })?;
@@ -574,7 +575,7 @@ fn open_chain(
     genesis: &Genesis,
     chain: &ChainConfig,
     txpool: MempoolConfig,
-    extensions: &builder::Extensions,
+    extensions: &Extensions,
 ) -> Result<(RunningChain, mpsc::UnboundedReceiver<RawTransaction>), NodeError> {
     let chain_id = chain.chain_id;
     let (validators, _) = genesis
